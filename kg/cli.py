@@ -1,0 +1,170 @@
+"""The ``kg`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.settings import SETTINGS, Settings, load_settings, settings_table
+
+SETTINGS_HELP = "\n".join(f"  {s.env:<18} {s.help} (default: {s.default})" for s in SETTINGS)
+
+
+class UserError(click.ClickException):
+    """One clear line, exit status 1, no traceback."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"kg: error: {self.format_message()}", err=True)
+
+
+@click.group(epilog="Settings (environment variables):\n\n" + SETTINGS_HELP.replace("\n", "\n\n"))
+@click.option("--data-dir", envvar="KG_DATA_DIR", help="Store directory (KG_DATA_DIR).")
+@click.option("--base-uri", envvar="KG_BASE_URI", help="Base of minted IRIs (KG_BASE_URI).")
+@click.version_option(package_name="jp-base-registry-kg")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None, base_uri: str | None) -> None:
+    """Japan base-registry knowledge graph: load, validate, link, query and serve."""
+    try:
+        ctx.obj = load_settings(data_dir=data_dir, base_uri=base_uri)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _settings() -> Settings:
+    return click.get_current_context().obj
+
+
+@main.command("settings")
+def settings_cmd() -> None:
+    """List every setting with its current value."""
+    s = _settings()
+    for setting in SETTINGS:
+        click.echo(f"{setting.env}={getattr(s, setting.name)!s:<30}  # {setting.help}")
+
+
+@main.command()
+@click.argument("source", metavar="{houjin}")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--replace", is_flag=True, help="Rebuild the dataset from these files only (default: upsert into it).")
+@click.option("--strict", is_flag=True, help="Fail, loading nothing, if any record is rejected.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progress: bool | None) -> None:
+    """Load files, directories or zips of one SOURCE."""
+    from kg.loaders import DATASET_NAMES
+    from kg.pipeline import LoadError, run_load
+    from kg.store import StoreBusy
+
+    if source not in DATASET_NAMES:
+        raise UserError(f"unknown source {source!r}; one of: {', '.join(DATASET_NAMES)}")
+    show = sys.stderr.isatty() if progress is None else progress
+    bar_holder: list = []
+
+    def make_progress(total: int):
+        if not show:
+            return None
+        bar = click.progressbar(length=total, label=f"loading {source}", file=sys.stderr)
+        bar.__enter__()
+        bar_holder.append(bar)
+        return bar.update
+
+    try:
+        result = run_load(_settings(), source, paths, replace=replace, strict=strict, progress=make_progress)
+    except (LoadError, StoreBusy) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        for bar in bar_holder:
+            bar.__exit__(None, None, None)
+    st = result.stats
+    seconds = ((st.ended or st.started) - st.started).total_seconds()
+    click.echo(f"{source}: read {st.read:,} records, loaded {st.loaded:,}, rejected {st.rejected:,} "
+               f"({st.entities:,} entities; graph now {result.triples:,} triples; {seconds:.1f} s; {result.generation})")
+    if result.report_path:
+        click.echo(f"rejection report: {result.report_path}")
+
+
+def _open_store():
+    from kg.store import Generations
+
+    store = Generations(_settings().data_path).open_current()
+    if store is None:
+        raise UserError(f"nothing loaded yet in {_settings().data_path}; run `kg load ...` or `kg demo` first")
+    return store
+
+
+@main.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table")
+def query(sparql: str, fmt: str) -> None:
+    """Run a SPARQL query (the project's prefixes are predeclared)."""
+    from kg.iri import Minter
+    from kg.query import format_result, run_query
+
+    store = _open_store()
+    if sparql == "-":
+        sparql = sys.stdin.read()
+    try:
+        result = run_query(store, sparql, Minter(_settings().base))
+        click.echo(format_result(result, fmt))
+    except SyntaxError as exc:
+        raise UserError(f"malformed query: {exc}") from None
+
+
+@main.command()
+def stats() -> None:
+    """Triples per graph and entities per class, as recorded at load time."""
+    from kg.iri import Minter
+    from kg.query import render_table, run_query
+    from kg.stats import graph_counts, class_counts
+
+    store = _open_store()
+    m = Minter(_settings().base)
+    rows = graph_counts(store)
+    click.echo(render_table(["graph", "triples"], [[g, f"{n:,}"] for g, n in rows]))
+    click.echo()
+    click.echo(render_table(["dataset", "class", "entities"], [[d, c, f"{n:,}"] for d, c, n in class_counts(store, m)]))
+
+
+@main.command()
+@click.argument("source", required=False, metavar="[houjin]")
+def validate(source: str | None) -> None:
+    """Re-check the loaded data against the shapes; exit 1 if anything violates them."""
+    from kg.iri import Minter
+    from kg.loaders import DATASET_NAMES
+    from kg.revalidate import revalidate
+
+    store = _open_store()
+    names = [source] if source else list(DATASET_NAMES)
+    total = 0
+    for name in names:
+        checked, violations = revalidate(store, name, Minter(_settings().base))
+        for v in violations[:50]:
+            click.echo(f"{name}: {v.focus} {v.path or ''} {v.component}: {v.message}")
+        click.echo(f"{name}: {checked:,} entities checked, {len(violations):,} violations")
+        total += len(violations)
+    if total:
+        sys.exit(1)
+
+
+@main.command()
+def demo() -> None:
+    """Load the bundled sample data and show how to query it."""
+    from kg.pipeline import LoadError, run_load
+    from kg.resources import package_dir
+
+    samples = package_dir("samples")
+    try:
+        result = run_load(_settings(), "houjin", [samples / "houjin"], replace=True)
+    except LoadError as exc:
+        raise UserError(str(exc)) from None
+    st = result.stats
+    click.echo(f"demo: loaded {st.loaded} corporation records ({result.triples:,} triples) into {_settings().data_path}")
+    click.echo("try:")
+    click.echo("  kg stats")
+    click.echo("  kg query 'SELECT ?c ?name WHERE { ?c a rov:RegisteredOrganization ; rov:legalName ?name "
+               "FILTER(lang(?name) = \"ja\") } LIMIT 10'")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,102 @@
+"""Every setting in one table (name, default, help), read from ``KG_*`` variables and CLI options.
+
+Like datasette's SETTINGS: the table is the documentation; ``kg --help``, the README and a test
+all read it, so a setting cannot exist without being explained.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return "KG_" + self.name.upper()
+
+
+def _bytes(text: str) -> int:
+    text = text.strip().upper()
+    for suffix, factor in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if text.endswith(suffix) or text.endswith(suffix + "B"):
+            return int(float(text.rstrip("B")[:-1]) * factor)
+    return int(text)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./kg-data", "Directory of the on-disk store, its generations, reports and the search index."),
+    Setting("base_uri", "http://localhost:8000/", "Base of every minted IRI ({base}id/..., {base}def/...); recorded in the store at load time.", str),
+    Setting("update_token", None, "Bearer token that allows SPARQL Update on /sparql; unset means the endpoint is read-only."),
+    Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped with an error.", float),
+    Setting("max_rows", 100_000, "Most result rows a SELECT returns over HTTP; the answer says when it was cut.", int),
+    Setting("max_body", 1 << 20, "Largest request body accepted by the server, in bytes (suffixes K, M, G allowed).", _bytes),
+    Setting("host", "127.0.0.1", "Interface `kg serve` listens on."),
+    Setting("port", 8000, "TCP port `kg serve` listens on.", int),
+    Setting("workers", 2, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound).", int),
+    Setting("batch_size", 5000, "Entities validated and written per batch during a load.", int),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings: defaults < environment < explicit overrides (CLI options)."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _BY_NAME:
+            return self.values.get(name, _BY_NAME[name].default)
+        raise AttributeError(name)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def base(self) -> str:
+        base = self.base_uri
+        return base if base.endswith(("/", "#")) else base + "/"
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        merged = dict(self.values)
+        for name, value in overrides.items():
+            if name not in _BY_NAME:
+                raise KeyError(f"unknown setting {name!r}")
+            if value is not None:
+                merged[name] = value
+        return Settings(merged)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read ``KG_*`` variables; a malformed value names the variable."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"{setting.env}={raw!r}: {exc}") from None
+    return Settings(values).with_overrides(**overrides)
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (for the README and ``kg settings``)."""
+    lines = ["| variable | default | what it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "(unset)" if s.default is None else f"`{s.default}`"
+        lines.append(f"| `{s.env}` | {default} | {s.help} |")
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""What a loader is: the parts that differ per source. Everything else is the pipeline's."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable, Iterator, Protocol, Sequence
+
+from kg.iri import Minter
+from kg.rdf import IRI, Triple
+
+
+class InputError(Exception):
+    """A file cannot be read as this source at all (not a record-level problem)."""
+
+
+@dataclass
+class SourceFile:
+    """One input: a plain file or a member of a zip. ``name`` is what reports show."""
+
+    name: str
+    path: Path
+    member: str | None = None
+
+    def open(self) -> IO[bytes]:
+        if self.member is None:
+            return open(self.path, "rb")
+        try:
+            archive = zipfile.ZipFile(self.path)
+            return archive.open(self.member)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise InputError(f"{self.path}: not a readable zip ({exc})") from None
+
+    @property
+    def size(self) -> int:
+        if self.member is None:
+            return self.path.stat().st_size
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.getinfo(self.member).file_size
+
+
+@dataclass
+class Record:
+    """One source record, with where it came from (for reports and provenance)."""
+
+    source: str
+    line: int
+    key: str
+    data: object
+
+
+@dataclass
+class Problem:
+    """A record that could not even be parsed into a :class:`Record`."""
+
+    source: str
+    line: int
+    key: str
+    message: str
+    constraint: str = "parse"
+
+
+@dataclass
+class Entity:
+    """The triples of one entity, ready for validation.
+
+    ``action``: ``upsert`` replaces any earlier description of ``focus`` (its own triples and
+    those of its fragment nodes ``focus#...``); ``append`` only adds ``extra``; ``delete`` removes
+    the entity, its fragment nodes and the records that specialise it. ``extra`` are triples about
+    other subjects that accumulate rather than replace (history records keyed by content).
+    ``records`` is how many source records the entity was made from.
+    """
+
+    focus: IRI
+    triples: list[Triple]
+    source: str
+    line: int
+    key: str
+    action: str = "upsert"
+    extra: list[Triple] = field(default_factory=list)
+    records: int = 1
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Publisher, licence and the attribution the source's terms require."""
+
+    name: str
+    title_ja: str
+    title_en: str
+    publisher: str
+    publisher_url: str
+    license_url: str
+    license_name: str
+    attribution: str
+    source_url: str
+
+
+class Loader(Protocol):
+    dataset: str
+    info: DatasetInfo
+    #: file name suffixes this loader reads (inside directories and zips)
+    suffixes: tuple[str, ...]
+
+    def records(self, source: SourceFile) -> Iterator[Record | Problem]:
+        """Parse one file into records; raise :class:`InputError` if it is not this format."""
+
+    def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
+        """Map records to entities (may group consecutive records of one entity)."""
+
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike[str]], suffixes: tuple[str, ...]) -> list[SourceFile]:
+    """Files, directories (recursively) and zips → the source files to read, in a stable order."""
+    out: list[SourceFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir():
+            children = sorted(p for p in path.rglob("*") if p.is_file())
+            for child in children:
+                if child.name.lower().endswith(suffixes) or zipfile.is_zipfile(child) and child.suffix.lower() == ".zip":
+                    out.extend(expand_inputs([child], suffixes))
+            continue
+        if path.suffix.lower() == ".zip":
+            out.extend(_zip_members(path, suffixes))
+            continue
+        out.append(SourceFile(path.name, path))
+    return out
+
+
+def _zip_members(path: Path, suffixes: tuple[str, ...]) -> list[SourceFile]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            if bad is not None:
+                raise InputError(f"{path}: zip member {bad} is corrupt (CRC mismatch)")
+            members = [i.filename for i in archive.infolist()
+                       if not i.is_dir() and i.filename.lower().endswith(suffixes)]
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{path}: not a readable zip file ({exc}; truncated download?)") from None
+    except (EOFError, OSError) as exc:
+        raise InputError(f"{path}: zip file is truncated or unreadable ({exc})") from None
+    if not members:
+        raise InputError(f"{path}: the zip holds no {'/'.join(suffixes)} file")
+    return [SourceFile(f"{path.name}!{m}", path, m) for m in members]
+
+
+def sha256_of(source: SourceFile) -> str:
+    digest = hashlib.sha256()
+    with source.open() as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,296 @@
+"""National Tax Agency corporate numbers (法人番号): bulk 全件 and daily 差分 CSV, Web-API CSV/XML.
+
+Files have no header, 30 columns (FORMATS.md §1.2), UTF-8 (Unicode版) or CP932 (Shift_JIS版).
+A diff file holds every event of a day, so one corporation can have several rows: rows with
+latest=1 give the current state (the last one wins), the others are history and become
+:class:`def:CorporationRecord` nodes. NTA files are sorted by corporate number, so the rows of
+one corporation are adjacent and are grouped while streaming (memory stays flat).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from itertools import groupby
+from typing import Iterator, Sequence
+
+from kg.iri import GBIZINFO, Minter
+from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date, integer
+
+from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
+from .text import open_text
+
+COLUMNS = (
+    "sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name",
+    "nameImageId", "kind", "prefectureName", "cityName", "streetNumber", "addressImageId",
+    "prefectureCode", "cityCode", "postCode", "addressOutside", "addressOutsideImageId", "closeDate",
+    "closeCause", "successorCorporateNumber", "changeCause", "assignmentDate", "latest", "enName",
+    "enPrefectureName", "enCityName", "enAddressOutside", "furigana", "hihyoji",
+)
+(SEQ, NUMBER, PROCESS, CORRECT, UPDATE, CHANGE, NAME, NAME_IMG, KIND, PREF, CITY, STREET, ADDR_IMG,
+ PREF_CODE, CITY_CODE, POST, OUTSIDE, OUTSIDE_IMG, CLOSE_DATE, CLOSE_CAUSE, SUCCESSOR, CHANGE_CAUSE,
+ ASSIGNED, LATEST, EN_NAME, EN_PREF, EN_CITY, EN_OUTSIDE, FURIGANA, HIHYOJI) = range(30)
+
+# columns that do not define a published state (they change when the same state is republished)
+_STATE_COLUMNS = tuple(i for i in range(30) if i not in (SEQ, UPDATE, LATEST))
+_API_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+INFO = DatasetInfo(
+    name="houjin",
+    title_ja="法人番号（国税庁 法人番号公表サイト）",
+    title_en="Corporate numbers (National Tax Agency)",
+    publisher="国税庁",
+    publisher_url="https://www.nta.go.jp/",
+    license_url="https://www.houjin-bangou.nta.go.jp/riyokiyaku/",
+    license_name="国税庁法人番号公表サイト利用規約（公共データ利用規約 第1.0版 / CC BY 4.0 互換）",
+    attribution="出典：国税庁法人番号公表サイト（https://www.houjin-bangou.nta.go.jp/）の情報を加工して作成",
+    source_url="https://www.houjin-bangou.nta.go.jp/download/",
+)
+
+
+class HoujinLoader:
+    dataset = "houjin"
+    info = INFO
+    suffixes = (".csv", ".xml")
+
+    # ---- parsing ----------------------------------------------------------------------------
+    def records(self, source: SourceFile, on_read=None) -> Iterator[Record | Problem]:
+        if source.name.lower().endswith(".xml"):
+            yield from self._xml_records(source, on_read)
+        else:
+            yield from self._csv_records(source, on_read)
+
+    def _csv_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
+        raw = source.open()
+        text, encoding = open_text(raw, on_read)
+        reader = csv.reader(text, strict=True)
+        first = True
+        try:
+            with text:
+                while True:
+                    try:
+                        row = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:
+                        if first:
+                            raise InputError(f"{source.name}: not a CSV file ({exc})") from None
+                        yield Problem(source.name, reader.line_num, "", f"malformed CSV: {exc}")
+                        continue
+                    line = reader.line_num
+                    if not row or row == [""]:
+                        continue
+                    if first and len(row) == 4 and _API_HEADER.match(row[0]):
+                        first = False  # Web-API CSV: lastUpdateDate,count,divideNumber,divideSize
+                        continue
+                    if len(row) != 30:
+                        if first:
+                            raise InputError(
+                                f"{source.name}: line {line}: not an NTA corporate-number CSV "
+                                f"({len(row)} columns, expected 30)")
+                        yield Problem(source.name, line, row[1] if len(row) > 1 else "",
+                                      f"{len(row)} columns, expected 30", "columns")
+                        continue
+                    first = False
+                    yield Record(source.name, line, row[NUMBER], row)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{source.name}: line {reader.line_num + 1}: bytes that are not {encoding} ({exc.reason})") from None
+        if first:
+            raise InputError(f"{source.name}: no corporate-number rows")
+
+    def _xml_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
+        from .text import CountingReader
+
+        index = 0
+        try:
+            for _, elem in ET.iterparse(CountingReader(source.open(), on_read), events=("end",)):
+                if elem.tag != "corporation":
+                    continue
+                index += 1
+                row = [(elem.findtext(col) or "").strip() for col in COLUMNS]
+                elem.clear()
+                yield Record(source.name, index, row[NUMBER], row)
+        except ET.ParseError as exc:
+            raise InputError(f"{source.name}: not well-formed XML ({exc})") from None
+        if index == 0:
+            raise InputError(f"{source.name}: no <corporation> elements (not an NTA Web-API XML response)")
+
+    # ---- mapping ----------------------------------------------------------------------------
+    def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
+        pending: list[Record] = []
+        for item in records:
+            if isinstance(item, Problem):
+                yield item
+                continue
+            if pending and pending[-1].key != item.key:
+                yield from self._group(pending, minter)
+                pending = []
+            pending.append(item)
+        if pending:
+            yield from self._group(pending, minter)
+
+    def _group(self, rows: list[Record], minter: Minter) -> Iterator[Entity | Problem]:
+        for record in rows:
+            problem = _flag_problem(record)
+            if problem:
+                yield problem
+                return
+        number = rows[0].key
+        corp = minter.corporation(_segment(number))
+        latest = [r for r in rows if r.data[LATEST] == "1"]
+        current = latest[-1] if latest else None
+        extra: list[Triple] = []
+        for record in rows:
+            if record is not current:
+                extra.extend(record_triples(corp, record.data, minter))
+        anchor = current or rows[-1]
+        if current is not None and current.data[PROCESS] == "99":
+            yield Entity(corp, [], anchor.source, anchor.line, number, "delete", [], records=len(rows))
+        elif current is not None:
+            yield Entity(corp, corporation_triples(corp, current.data, minter), anchor.source, anchor.line,
+                         number, "upsert", extra, records=len(rows))
+        else:
+            yield Entity(corp, [], anchor.source, anchor.line, number, "append", extra, records=len(rows))
+
+
+def _segment(text: str) -> str:
+    from urllib.parse import quote
+
+    return text if text.isalnum() and text.isascii() else quote(text, safe="")
+
+
+def _flag_problem(record: Record) -> Problem | None:
+    row = record.data
+    for col, allowed in ((LATEST, ("0", "1")), (CORRECT, ("0", "1", "")), (HIHYOJI, ("0", "1", ""))):
+        if row[col] not in allowed:
+            return Problem(record.source, record.line, record.key,
+                           f"column {COLUMNS[col]} must be {' or '.join(a or 'empty' for a in allowed)}, got {row[col]!r}",
+                           "flag")
+    return None
+
+
+def _node(subject: str, name: str) -> IRI:
+    return IRI(subject + ("-" if "#" in subject else "#") + name)
+
+
+def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
+    """The columns that describe a published state, for a corporation or one of its records."""
+    t: list[Triple] = []
+    add = t.append
+    name = row[NAME]
+    if name:
+        add((s, ROV.legalName, Literal(name, None, "ja")))
+        add((s, RDFS.label, Literal(name, None, "ja")))
+    if row[EN_NAME]:
+        add((s, ROV.legalName, Literal(row[EN_NAME], None, "en")))
+        add((s, RDFS.label, Literal(row[EN_NAME], None, "en")))
+    if row[FURIGANA]:
+        add((s, RDFS.label, Literal(row[FURIGANA], None, "ja-Hrkt")))
+    if row[NAME_IMG]:
+        add((s, m.term("imageId"), Literal(row[NAME_IMG])))
+    if row[KIND]:
+        add((s, ROV.orgType, m.code("corporation-kind", _segment(row[KIND]))))
+    if row[PROCESS]:
+        add((s, m.term("process"), m.code("process", _segment(row[PROCESS]))))
+    if row[CORRECT] == "1":
+        add((s, m.term("correction"), boolean(True)))
+    if row[UPDATE]:
+        add((s, DCTERMS.modified, date(row[UPDATE])))
+    if row[CHANGE]:
+        add((s, m.term("changeDate"), date(row[CHANGE])))
+    if any(row[i] for i in (PREF, CITY, STREET, POST, ADDR_IMG, EN_PREF, EN_CITY)):
+        a = _node(s, "address")
+        add((s, LOCN.address, a))
+        add((a, RDF.type, LOCN.Address))
+        full = row[PREF] + row[CITY] + row[STREET]
+        if full:
+            add((a, LOCN.fullAddress, Literal(full, None, "ja")))
+        if row[PREF]:
+            add((a, LOCN.adminUnitL1, Literal(row[PREF], None, "ja")))
+        if row[CITY]:
+            add((a, LOCN.adminUnitL2, Literal(row[CITY], None, "ja")))
+        if row[STREET]:
+            add((a, m.term("streetNumber"), Literal(row[STREET], None, "ja")))
+        if row[EN_PREF]:
+            add((a, LOCN.adminUnitL1, Literal(row[EN_PREF], None, "en")))
+        if row[EN_CITY]:
+            add((a, m.term("streetNumber"), Literal(row[EN_CITY], None, "en")))
+        if row[EN_CITY] or row[EN_PREF]:
+            add((a, LOCN.fullAddress, Literal(", ".join(x for x in (row[EN_CITY], row[EN_PREF]) if x), None, "en")))
+        if row[POST]:
+            add((a, LOCN.postCode, Literal(row[POST])))
+        if row[ADDR_IMG]:
+            add((a, m.term("imageId"), Literal(row[ADDR_IMG])))
+    if row[PREF_CODE]:
+        pref = row[PREF_CODE]
+        add((s, m.term("prefecture"), _lg_iri(m, "prefecture", pref, "000")))
+        if row[CITY_CODE]:
+            add((s, m.term("municipality"), _lg_iri(m, "municipality", pref, row[CITY_CODE])))
+    if row[OUTSIDE] or row[EN_OUTSIDE] or row[OUTSIDE_IMG]:
+        f = _node(s, "foreign-address")
+        add((s, m.term("foreignAddress"), f))
+        add((f, RDF.type, LOCN.Address))
+        if row[OUTSIDE]:
+            add((f, LOCN.fullAddress, Literal(row[OUTSIDE], None, "ja")))
+        if row[EN_OUTSIDE]:
+            add((f, LOCN.fullAddress, Literal(row[EN_OUTSIDE], None, "en")))
+        if row[OUTSIDE_IMG]:
+            add((f, m.term("imageId"), Literal(row[OUTSIDE_IMG])))
+    if row[CLOSE_DATE]:
+        add((s, m.term("closeDate"), date(row[CLOSE_DATE])))
+    if row[CLOSE_CAUSE]:
+        add((s, m.term("closeCause"), m.code("close-cause", _segment(row[CLOSE_CAUSE]))))
+    if row[SUCCESSOR]:
+        add((s, m.term("successor"), m.corporation(_segment(row[SUCCESSOR]))))
+    if row[CHANGE_CAUSE]:
+        add((s, m.term("changeCause"), Literal(row[CHANGE_CAUSE], None, "ja")))
+    if row[HIHYOJI] == "1":
+        add((s, m.term("searchExcluded"), boolean(True)))
+    if row[SEQ]:
+        add((s, m.term("sequenceNumber"), Literal(row[SEQ], XSD.integer)))
+    return t
+
+
+def _lg_iri(m: Minter, kind: str, pref: str, city: str) -> IRI:
+    code5 = pref + city
+    if len(code5) == 5 and code5.isdigit() and code5.isascii():
+        return m.prefecture_from_code(pref) if kind == "prefecture" else m.municipality_from_codes(pref, city)
+    return IRI(f"{m.id}{kind}/{_segment(code5)}")  # malformed: SHACL rejects it with the reason
+
+
+def corporation_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
+    """The current state of a corporation (its row with latest=1)."""
+    number = row[NUMBER]
+    reg = _node(corp, "registration")
+    closed = bool(row[CLOSE_DATE] or row[CLOSE_CAUSE])
+    t: list[Triple] = [
+        (corp, RDF.type, ROV.RegisteredOrganization),
+        (corp, DCTERMS.identifier, Literal(number)),
+        (corp, ROV.registration, reg),
+        (reg, RDF.type, ADMS.Identifier),
+        (reg, SKOS.notation, Literal(number)),
+        (corp, ROV.orgStatus, m.code("corporation-status", "closed" if closed else "active")),
+    ]
+    if row[ASSIGNED]:
+        t.append((reg, DCTERMS.issued, date(row[ASSIGNED])))
+    if number.isdigit() and len(number) == 13:
+        t.append((corp, OWL.sameAs, IRI(GBIZINFO + number)))
+    t.extend(_state_triples(corp, row, m))
+    return t
+
+
+def record_key(row: Sequence[str]) -> str:
+    return hashlib.sha1("\x1f".join(row[i] for i in _STATE_COLUMNS).encode("utf-8")).hexdigest()[:16]
+
+
+def record_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
+    """A history state: keyed by its content, so republishing it does not duplicate it."""
+    rec = IRI(f"{corp}#record-{record_key(row)}")
+    t: list[Triple] = [
+        (rec, RDF.type, m.term("CorporationRecord")),
+        (rec, PROV.specializationOf, corp),
+    ]
+    t.extend(_state_triples(rec, row, m))
+    return t
