@@ -96,6 +96,9 @@ class HoujinLoader:
                     first = False
                     yield Record(source.name, line, row[NUMBER], row)
         except UnicodeDecodeError as exc:
+            if first:
+                raise InputError(f"{source.name}: not an NTA corporate-number CSV "
+                                 f"(line {reader.line_num + 1} is not UTF-8 or Shift_JIS text)") from None
             raise InputError(f"{source.name}: line {reader.line_num + 1}: bytes that are not {encoding} ({exc.reason})") from None
         if first:
             raise InputError(f"{source.name}: no corporate-number rows")

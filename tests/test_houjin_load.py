@@ -1,0 +1,325 @@
+"""The 法人番号 loader through the whole pipeline, on rows written for these tests."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pyoxigraph as ox
+import pytest
+
+from kg.iri import Minter
+from kg.pipeline import LoadError, StrictFailure, run_load
+from kg.query import run_query
+from kg.report import read_report
+from kg.store import Generations
+
+from conftest import BASE, nta_csv, nta_row, number, write_csv
+
+M = Minter(BASE)
+NDL = "1000011000005"
+NTA = "7000012050002"
+CHIBA_HINO = "1040001042029"
+MINAMI_KANTO_HINO = "5010401092060"
+
+
+def full_rows():
+    return [
+        nta_row(1, NDL, correct="1", update="2018-04-02", name="国立国会図書館", kind="101", city="千代田区",
+                street="永田町１丁目１０－１", city_code="101", post="1000014", en="National Diet Library",
+                en_pref="Tokyo", en_city="1-10-1,Nagatacho, Chiyoda ku", furigana="コクリツコッカイトショカン"),
+        nta_row(2, CHIBA_HINO, process="12", update="2019-05-10", change="2019-05-01", name="千葉日野自動車株式会社",
+                pref="千葉県", city="千葉市美浜区", street="新港１７７番地", pref_code="12", city_code="106",
+                post="2610002", furigana="チバヒノジドウシャ"),
+        nta_row(3, MINAMI_KANTO_HINO, name="南関東日野自動車株式会社", city="港区", street="新橋５丁目１８番１号",
+                city_code="103", post="1050004", furigana="ミナミカントウヒノジドウシャ"),
+        nta_row(4, "5111101000006", name="株式会社検索対象除外", hihyoji="1", city="千代田区", city_code="101"),
+        nta_row(5, NTA, correct="1", name="国税庁", kind="101", city="千代田区", street="霞が関３丁目１－１",
+                city_code="101", post="1000013", en="National Tax Agency", en_pref="Tokyo",
+                en_city="3-1-1 Kasumigaseki, Chiyoda-ku", furigana="コクゼイチョウ", name_img="1234567",
+                addr_img="7654321"),
+    ]
+
+
+def diff_rows():
+    merger = "令和３年７月１日東京都港区新橋五丁目１８番１号南関東日野自動車株式会社（5010401092060）に合併し解散"
+    return [
+        nta_row(1, CHIBA_HINO, process="12", change="2019-05-01", name="千葉日野自動車株式会社", pref="千葉県",
+                city="千葉市美浜区", street="新港１７７番地", pref_code="12", city_code="106", post="2610002",
+                latest="0", furigana="チバヒノジドウシャ"),
+        nta_row(2, CHIBA_HINO, process="21", change="2021-07-12", name="千葉日野自動車株式会社", pref="千葉県",
+                city="千葉市美浜区", street="新港１７７番地", pref_code="12", city_code="106", post="2610002",
+                close="2021-07-12", cause="11", successor=MINAMI_KANTO_HINO, change_cause=merger,
+                furigana="チバヒノジドウシャ"),
+        nta_row(3, MINAMI_KANTO_HINO, process="71", change="2021-07-01", name="南関東日野自動車株式会社",
+                city="港区", street="新橋５丁目１８番１号", city_code="103", post="1050004",
+                change_cause="令和３年７月１日千葉日野自動車株式会社（1040001042029）を合併"),
+        nta_row(4, "5111101000006", process="99", name="株式会社検索対象除外", hihyoji="1"),
+        nta_row(5, NTA, process="11", correct="0", change="2021-07-01", name="国税庁（新）", kind="101",
+                city="千代田区", street="霞が関３丁目１－１", city_code="101", post="1000013", furigana="コクゼイチョウ"),
+        nta_row(6, "1700150104099", name="ＩＳＲＡＡ　ＧＥＭＳ", kind="401", pref="千葉県", city="匝瑳市",
+                street="飯塚１１２５", pref_code="12", city_code="235", post="2892106",
+                outside="スリランカ民主社会主義共和国、マレガマ", en_outside="Malegama, Sri Lanka",
+                furigana="イスラアゲムス", change="2021-07-14", assigned="2021-07-14"),
+    ]
+
+
+def current(settings):
+    return Generations(settings.data_path).open_current()
+
+
+def values(store, subject, predicate):
+    q = f"SELECT ?o WHERE {{ <{subject}> <{predicate}> ?o }}"
+    out = []
+    for s in run_query(store, q, M):
+        o = s["o"]
+        out.append(o.value if not isinstance(o, ox.Literal) or not o.language else f"{o.value}@{o.language}")
+    return sorted(out)
+
+
+def one(store, subject, predicate):
+    found = values(store, subject, predicate)
+    assert len(found) == 1, (subject, predicate, found)
+    return found[0]
+
+
+@pytest.fixture
+def full(tmp_path):
+    return write_csv(tmp_path / "13_tokyo_all_20210630.csv", full_rows())
+
+
+@pytest.fixture
+def diff(tmp_path):
+    return write_csv(tmp_path / "diff_20210714.csv", diff_rows())
+
+
+def test_every_column_is_mapped(settings, full):
+    result = run_load(settings, "houjin", [full])
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (5, 5, 0)
+    store = current(settings)
+    c = M.corporation(NTA)
+    address = c + "#address"
+    assert one(store, c, "http://purl.org/dc/terms/identifier") == NTA
+    assert values(store, c, "http://www.w3.org/ns/regorg#legalName") == ["National Tax Agency@en", "国税庁@ja"]
+    assert "コクゼイチョウ@ja-hrkt" in values(store, c, "http://www.w3.org/2000/01/rdf-schema#label")
+    assert one(store, c, "http://www.w3.org/ns/regorg#orgType") == M.code("corporation-kind", "101")
+    assert one(store, c, M.term("process")) == M.code("process", "01")
+    assert one(store, c, M.term("correction")) == "true"
+    assert one(store, c, "http://purl.org/dc/terms/modified") == "2021-07-14"
+    assert one(store, c, M.term("changeDate")) == "2015-10-05"
+    assert one(store, c, M.term("imageId")) == "1234567"
+    assert one(store, c, M.term("sequenceNumber")) == "5"
+    assert one(store, c, M.term("municipality")) == M.municipality("131016")
+    assert one(store, c, M.term("prefecture")) == M.prefecture("130001")
+    assert one(store, c, "http://www.w3.org/2002/07/owl#sameAs") == "http://hojin-info.go.jp/data/" + NTA
+    assert one(store, c + "#registration", "http://purl.org/dc/terms/issued") == "2015-10-05"
+    assert one(store, address, "http://www.w3.org/ns/locn#postCode") == "1000013"
+    assert values(store, address, "http://www.w3.org/ns/locn#adminUnitL1") == ["Tokyo@en", "東京都@ja"]
+    assert one(store, address, "http://www.w3.org/ns/locn#adminUnitL2") == "千代田区@ja"
+    assert values(store, address, M.term("streetNumber")) == ["3-1-1 Kasumigaseki, Chiyoda-ku@en", "霞が関３丁目１－１@ja"]
+    assert "東京都千代田区霞が関３丁目１－１@ja" in values(store, address, "http://www.w3.org/ns/locn#fullAddress")
+    assert one(store, address, M.term("imageId")) == "7654321"
+    assert one(store, c, "http://www.w3.org/ns/regorg#orgStatus") == M.code("corporation-status", "active")
+    excluded = M.corporation("5111101000006")
+    assert one(store, excluded, M.term("searchExcluded")) == "true"
+    assert values(store, c, M.term("searchExcluded")) == []
+
+
+def test_diff_updates_closes_merges_deletes_and_keeps_history(settings, full, diff):
+    run_load(settings, "houjin", [full])
+    result = run_load(settings, "houjin", [diff])
+    assert result.stats.rejected == 0
+    store = current(settings)
+    chiba = M.corporation(CHIBA_HINO)
+    assert one(store, chiba, "http://www.w3.org/ns/regorg#orgStatus") == M.code("corporation-status", "closed")
+    assert one(store, chiba, M.term("closeDate")) == "2021-07-12"
+    assert one(store, chiba, M.term("closeCause")) == M.code("close-cause", "11")
+    assert one(store, chiba, M.term("successor")) == M.corporation(MINAMI_KANTO_HINO)
+    assert "合併し解散" in one(store, chiba, M.term("changeCause"))
+    assert one(store, chiba, M.term("process")) == M.code("process", "21")
+    # the latest=0 row is history, not the current state: one record node, linked to the corporation
+    records = list(run_query(store, f"SELECT ?r ?p WHERE {{ ?r prov:specializationOf <{chiba}> ; kg:process ?p }}", M))
+    assert [r["p"].value for r in records] == [M.code("process", "12")]
+    survivor = M.corporation(MINAMI_KANTO_HINO)
+    assert one(store, survivor, M.term("process")) == M.code("process", "71")
+    # name change replaces the name (no stale values left behind)
+    assert values(store, M.corporation(NTA), "http://www.w3.org/ns/regorg#legalName") == ["国税庁（新）@ja"]
+    assert values(store, M.corporation(NTA), M.term("imageId")) == []
+    # process 99 deletes the corporation and everything it owned
+    gone = M.corporation("5111101000006")
+    assert not run_query(store, f"ASK {{ {{ <{gone}> ?p ?o }} UNION {{ ?s ?p <{gone}> }} UNION {{ <{gone}#address> ?p ?o }} }}", M)
+    # a new foreign company with its foreign address
+    isr = M.corporation("1700150104099")
+    foreign = one(store, isr, M.term("foreignAddress"))
+    assert values(store, foreign, "http://www.w3.org/ns/locn#fullAddress") == ["Malegama, Sri Lanka@en", "スリランカ民主社会主義共和国、マレガマ@ja"]
+    # every corporation in the diff is there with its latest name, exactly once
+    names = list(run_query(store, "SELECT ?c (COUNT(?n) AS ?k) WHERE { ?c a rov:RegisteredOrganization ; rov:legalName ?n FILTER(lang(?n)='ja') } GROUP BY ?c", M))
+    assert len(names) == 5 and all(int(s["k"].value) == 1 for s in names)
+
+
+def test_loading_the_same_diff_twice_is_idempotent(settings, full, diff):
+    run_load(settings, "houjin", [full])
+    first = run_load(settings, "houjin", [diff]).triples
+    assert run_load(settings, "houjin", [diff]).triples == first
+
+
+def test_full_and_diff_in_one_load_apply_in_order(settings, full, diff):
+    result = run_load(settings, "houjin", [full, diff])
+    store = current(settings)
+    assert one(store, M.corporation(CHIBA_HINO), "http://www.w3.org/ns/regorg#orgStatus").endswith("/closed")
+    assert result.stats.read == 11
+
+
+def test_replace_drops_corporations_not_in_the_new_files(settings, full, tmp_path):
+    run_load(settings, "houjin", [full])
+    only = write_csv(tmp_path / "one.csv", [full_rows()[0]])
+    run_load(settings, "houjin", [only], replace=True)
+    store = current(settings)
+    found = {s["c"].value for s in run_query(store, "SELECT ?c WHERE { ?c a rov:RegisteredOrganization }", M)}
+    assert found == {M.corporation(NDL)}
+
+
+def test_cp932_and_zip_load_identically(settings, tmp_path, data_dir):
+    from kg.settings import load_settings
+
+    rows = full_rows() + [diff_rows()[-1]]
+    utf8 = write_csv(tmp_path / "u.csv", rows, "utf-8")
+    sjis = write_csv(tmp_path / "s.csv", rows, "cp932")
+    assert utf8.read_bytes() != sjis.read_bytes()
+    archive = tmp_path / "13_tokyo_all_20210630.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(sjis, "13_tokyo_all_20210630.csv")
+    dumps = []
+    for i, path in enumerate([utf8, sjis, archive]):
+        s = load_settings({}, data_dir=str(tmp_path / f"d{i}"), base_uri=BASE)
+        assert run_load(s, "houjin", [path]).stats.rejected == 0
+        store = Generations(s.data_path).open_current()
+        dumps.append(sorted(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(M.graph("houjin"))).decode().splitlines()))
+    assert dumps[0] == dumps[1] == dumps[2]
+    assert any("国税庁" in line for line in dumps[0])
+
+
+def test_web_api_csv_header_and_xml_response(settings, tmp_path):
+    api_csv = tmp_path / "api.csv"
+    api_csv.write_text("2018-04-02,1,1,1\n" + nta_csv([full_rows()[-1]]), encoding="utf-8")
+    xml = tmp_path / "api.xml"
+    xml.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?><corporations><lastUpdateDate>2018-04-02</lastUpdateDate>"
+        "<count>1</count><divideNumber>1</divideNumber><divideSize>1</divideSize><corporation>"
+        "<sequenceNumber>1</sequenceNumber><corporateNumber>1000011000005</corporateNumber><process>01</process>"
+        "<correct>1</correct><updateDate>2018-04-02</updateDate><changeDate>2015-10-05</changeDate>"
+        "<name>国立国会図書館</name><nameImageId/><kind>101</kind><prefectureName>東京都</prefectureName>"
+        "<cityName>千代田区</cityName><streetNumber>永田町１丁目１０－１</streetNumber><addressImageId/>"
+        "<prefectureCode>13</prefectureCode><cityCode>101</cityCode><postCode>1000014</postCode><addressOutside/>"
+        "<addressOutsideImageId/><closeDate/><closeCause/><successorCorporateNumber/><changeCause/>"
+        "<assignmentDate>2015-10-05</assignmentDate><latest>1</latest><enName>National Diet Library</enName>"
+        "<enPrefectureName>Tokyo</enPrefectureName><enCityName>1-10-1,Nagatacho, Chiyoda ku</enCityName>"
+        "<enAddressOutside/><furigana>コクリツコッカイトショカン</furigana><hihyoji>0</hihyoji></corporation></corporations>",
+        encoding="utf-8")
+    result = run_load(settings, "houjin", [api_csv, xml])
+    assert (result.stats.loaded, result.stats.rejected) == (2, 0)
+    store = current(settings)
+    assert "国立国会図書館@ja" in values(store, M.corporation(NDL), "http://www.w3.org/ns/regorg#legalName")
+
+
+def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
+    good = full_rows()
+    bad_digit = nta_row(6, "2000011000005", name="検査数字違い株式会社")
+    no_name = nta_row(7, number("000011000013"), name="", furigana="")
+    bad_kind = nta_row(8, number("000011000021"), kind="999")
+    bad_date = nta_row(9, number("000011000039"), change="2021-02-30")
+    bad_flag = nta_row(10, number("000011000047"), latest="2")
+    short = nta_row(11, number("000011000055"))[:12]
+    bad_city = nta_row(12, number("000011000063"), city_code="1X5")
+    bad_post = nta_row(13, number("000011000071"), post="113-0034")
+    rows = sorted(good + [bad_digit, no_name, bad_kind, bad_date, bad_flag, short, bad_city, bad_post], key=lambda r: r[1])
+    path = tmp_path / "mixed.csv"
+    path.write_text(nta_csv(rows), encoding="utf-8")
+    result = run_load(settings, "houjin", [path])
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (13, 5, 8)
+    report = read_report(result.report_path)
+    by_key = {}
+    for row in report:
+        by_key.setdefault(row["key"], set()).add(row["constraint"])
+        assert row["source"] == "mixed.csv" and int(row["line"]) > 0 and row["message"]
+    assert by_key["2000011000005"] == {"CheckDigit"}
+    assert by_key[no_name[1]] == {"MinCount"}
+    assert by_key[bad_kind[1]] == {"Class"}
+    assert by_key[bad_date[1]] == {"Datatype"}
+    assert by_key[bad_flag[1]] == {"flag"}
+    assert by_key[short[1]] == {"columns"}
+    assert "CheckDigit" in by_key[bad_city[1]] or "Pattern" in by_key[bad_city[1]]
+    assert by_key[bad_post[1]] == {"Pattern"}
+    line_of = {r["key"]: int(r["line"]) for r in report}
+    assert line_of["2000011000005"] == [r[1] for r in rows].index("2000011000005") + 1
+    store = current(settings)
+    assert not run_query(store, "ASK { <%s> ?p ?o }" % M.corporation("2000011000005"), M)
+    assert run_query(store, "ASK { <%s> ?p ?o }" % M.corporation(NTA), M)
+
+
+def test_strict_loads_nothing_when_anything_is_rejected(settings, full, tmp_path):
+    run_load(settings, "houjin", [full])
+    before = Generations(settings.data_path).current_name()
+    bad = write_csv(tmp_path / "bad.csv", [nta_row(1, "2000011000005")])
+    with pytest.raises(StrictFailure, match="1 record"):
+        run_load(settings, "houjin", [bad], strict=True)
+    assert Generations(settings.data_path).current_name() == before
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "not an NTA corporate-number CSV"),
+    (b"name,age\nalice,3\n", "not an NTA corporate-number CSV"),
+    (b"", "no corporate-number rows"),
+])
+def test_non_csv_files_are_refused_and_data_stays(settings, full, tmp_path, content, message):
+    run_load(settings, "houjin", [full])
+    before = Generations(settings.data_path).current_name()
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(content)
+    with pytest.raises(LoadError, match=message) as err:
+        run_load(settings, "houjin", [junk])
+    assert "junk.csv" in str(err.value) and "unchanged" in str(err.value)
+    assert Generations(settings.data_path).current_name() == before
+    assert run_query(current(settings), "ASK { <%s> ?p ?o }" % M.corporation(NTA), M)
+
+
+def test_truncated_zip_is_refused_and_data_stays(settings, full, tmp_path):
+    run_load(settings, "houjin", [full])
+    before = Generations(settings.data_path).current_name()
+    archive = tmp_path / "13_tokyo_all.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("13_tokyo_all.csv", nta_csv(full_rows() * 50))
+    data = archive.read_bytes()
+    archive.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LoadError, match="zip"):
+        run_load(settings, "houjin", [archive])
+    assert Generations(settings.data_path).current_name() == before
+    assert len(list(Generations(settings.data_path).gens.iterdir())) == 1
+
+
+def test_missing_file_and_unknown_source(settings, tmp_path):
+    with pytest.raises(LoadError, match="no such file"):
+        run_load(settings, "houjin", [tmp_path / "nope.csv"])
+    with pytest.raises(LoadError, match="unknown source"):
+        run_load(settings, "nonsense", [tmp_path])
+
+
+def test_provenance_is_recorded(settings, full):
+    result = run_load(settings, "houjin", [full])
+    store = current(settings)
+    q = """SELECT ?name ?size ?sha ?read ?loaded ?rejected ?licence ?attr ?triples WHERE {
+      GRAPH graph:meta {
+        ?act a prov:Activity ; prov:used ?src ; kg:recordsRead ?read ; kg:recordsLoaded ?loaded ;
+             kg:recordsRejected ?rejected ; prov:generated ?ds .
+        ?src dcterms:title ?name ; dcat:byteSize ?size ; spdx:checksum/spdx:checksumValue ?sha .
+        ?ds dcterms:license ?licence ; kg:attributionText ?attr ; void:triples ?triples } }"""
+    rows = list(run_query(store, q, M))
+    assert len(rows) == 1
+    r = rows[0]
+    import hashlib
+
+    assert r["name"].value == full.name
+    assert int(r["size"].value) == full.stat().st_size
+    assert r["sha"].value == hashlib.sha256(full.read_bytes()).hexdigest()
+    assert (int(r["read"].value), int(r["loaded"].value), int(r["rejected"].value)) == (5, 5, 0)
+    assert "国税庁" in r["attr"].value
+    assert int(r["triples"].value) == result.triples
