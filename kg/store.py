@@ -117,7 +117,10 @@ class Generations:
                 shutil.rmtree(self.gens / name, ignore_errors=True)
                 removed.append(name)
         for leftover in self.root.glob("tmp-*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
         return removed
 
     def _next_name(self) -> str:

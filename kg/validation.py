@@ -378,7 +378,8 @@ def pyshacl_violations(data: rdflib.Graph, shapes: rdflib.Graph, reference: rdfl
             data_graph.add(t)
     conforms, report, _ = pyshacl.validate(data_graph, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False)
     out = set()
-    for result in report.subjects(R_RDF.type, R_SH.ValidationResult):
+    # top-level results only: those nested under sh:detail explain an sh:node result
+    for result in report.objects(None, R_SH.result):
         focus = report.value(result, R_SH.focusNode)
         path = report.value(result, R_SH.resultPath)
         component = report.value(result, R_SH.sourceConstraintComponent)

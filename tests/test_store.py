@@ -1,0 +1,115 @@
+"""Atomic loads: a failed or killed load leaves the previous generation served and no debris."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyoxigraph as ox
+import pytest
+
+from kg.iri import Minter
+from kg.pipeline import run_load
+from kg.query import run_query
+from kg.store import Generations, StoreBusy
+
+from conftest import BASE, number, nta_row, write_csv
+
+M = Minter(BASE)
+
+
+def test_build_switches_only_on_success(tmp_path):
+    gens = Generations(tmp_path / "d")
+    assert gens.open_current() is None
+    with gens.build() as b:
+        b.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("1"), ox.NamedNode("http://x/g")))
+    first = gens.current_name()
+    with pytest.raises(RuntimeError):
+        with gens.build() as b:
+            b.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("2"), ox.NamedNode("http://x/g")))
+            raise RuntimeError("load failed")
+    assert gens.current_name() == first
+    assert len(gens.open_current()) == 1
+    assert [p.name for p in gens.gens.iterdir()] == [first]
+
+
+def test_replace_copies_other_graphs_and_drops_the_replaced_one(tmp_path):
+    gens = Generations(tmp_path / "d")
+    with gens.build() as b:
+        for g in ("a", "b"):
+            b.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal(g), ox.NamedNode(f"http://x/{g}")))
+    with gens.build(copy_all_except=["http://x/a"]) as b:
+        assert {g.value for g in b.store.named_graphs()} == {"http://x/b"}
+    assert {g.value for g in gens.open_current().named_graphs()} == {"http://x/b"}
+
+
+def test_readers_keep_their_generation_while_a_new_one_is_built(tmp_path):
+    gens = Generations(tmp_path / "d")
+    with gens.build() as b:
+        b.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("1"), ox.NamedNode("http://x/g")))
+    reader = gens.open_current()
+    with gens.build() as b:
+        b.store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("2"), ox.NamedNode("http://x/g")))
+        assert len(reader) == 1
+    assert len(reader) == 1  # the old handle still reads its (kept) generation
+    assert len(gens.open_current()) == 2
+
+
+def test_a_second_writer_is_refused_while_one_builds(tmp_path):
+    gens = Generations(tmp_path / "d")
+    with gens.build():
+        with pytest.raises(StoreBusy, match="another load"):
+            with Generations(tmp_path / "d").build():
+                pass
+
+
+KILL_SCRIPT = r"""
+import sys, time
+from kg.pipeline import run_load
+import kg.pipeline as p
+from kg.settings import load_settings
+# slow the load down so the parent can kill it half-way through writing the new generation
+original = p._write_batch
+def slow(*args, **kwargs):
+    original(*args, **kwargs)
+    print("BATCH", flush=True)
+    time.sleep(0.2)
+p._write_batch = slow
+run_load(load_settings({}, data_dir=sys.argv[1], base_uri=sys.argv[2], batch_size=50), "houjin", [sys.argv[3]])
+print("DONE", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_path):
+    first = write_csv(tmp_path / "first.csv", [nta_row(1, "7000012050002", name="国税庁", kind="101")])
+    run_load(settings, "houjin", [first])
+    before = Generations(settings.data_path).current_name()
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 2001)]
+    big = write_csv(tmp_path / "big.csv", rows)
+    child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.data_path), BASE, str(big)],
+                             stdout=subprocess.PIPE, text=True)
+    batches = 0
+    for line in child.stdout:
+        if line.startswith("BATCH"):
+            batches += 1
+            if batches == 5:
+                child.send_signal(signal.SIGKILL)
+                break
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    gens_dir = settings.data_path / "gens"
+    assert len(list(gens_dir.iterdir())) == 2  # the half-built generation is still on disk
+    # the next start serves the previous version and sweeps the debris
+    gens = Generations(settings.data_path)
+    assert gens.current_name() == before
+    assert [p.name for p in gens_dir.iterdir()] == [before]
+    assert not list(settings.data_path.glob("tmp-*"))
+    store = gens.open_current()
+    names = [s["n"].value for s in run_query(store, "SELECT ?n WHERE { ?c rov:legalName ?n }", M)]
+    assert names == ["国税庁"]
+    # and loading again works
+    assert run_load(settings, "houjin", [big]).stats.loaded == 2000
