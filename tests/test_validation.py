@@ -9,7 +9,7 @@ from kg.pipeline import validator_for
 from kg.rdf import IRI, Literal, XSD
 from kg.resources import graph_of, reference_graph, shape_files
 from kg.validation import compile_shapes, pyshacl_violations, triples_to_rdflib
-from loaders.houjin import corporation_triples, record_triples
+from kg.loaders.houjin import corporation_triples, record_triples
 
 from conftest import BASE, number, nta_row
 

@@ -1,0 +1,80 @@
+"""The `kg` command line: clear one-line errors, counts, query formats, stats, validate, demo."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import nta_row, write_csv
+
+
+def test_load_prints_counts_and_report_location(cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [nta_row(1, "2000011000005"), nta_row(2, "7000012050002", name="国税庁")])
+    result = cli("load", "houjin", str(path))
+    assert result.exit_code == 0, result.output
+    assert "read 2 records, loaded 1, rejected 1" in result.output
+    assert "rejection report:" in result.output and ".csv" in result.output
+
+
+def test_strict_load_fails_with_one_line(cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [nta_row(1, "2000011000005")])
+    result = cli("load", "houjin", "--strict", str(path))
+    assert result.exit_code == 1
+    assert result.output.startswith("kg: error: --strict: 1 record(s) rejected")
+    assert "Traceback" not in result.output
+
+
+def test_user_errors_are_one_line_without_traceback(cli, tmp_path):
+    for args, needle in [
+        (("load", "houjin", str(tmp_path / "missing.csv")), "no such file"),
+        (("load", "nonsense", str(tmp_path)), "unknown source 'nonsense'"),
+        (("query", "SELECT * WHERE { ?s ?p ?o }"), "nothing loaded yet"),
+    ]:
+        result = cli(*args)
+        assert result.exit_code != 0
+        assert needle in result.output
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_query_formats_and_malformed_query(cli, tmp_path):
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    q = 'SELECT ?name WHERE { ?c rov:legalName ?name }'
+    table = cli("query", q).output
+    assert "国税庁" in table and "(1 row)" in table
+    assert cli("query", "--format", "csv", q).output.strip().splitlines() == ["name", "国税庁"]
+    data = json.loads(cli("query", "--format", "json", q).output)
+    assert data["results"]["bindings"][0]["name"]["value"] == "国税庁"
+    assert cli("query", "ASK { ?c a rov:RegisteredOrganization }").output.strip() == "true"
+    bad = cli("query", "SELEKT nonsense")
+    assert bad.exit_code == 1 and bad.output.startswith("kg: error: malformed query")
+
+
+def test_stats_and_validate(cli, tmp_path):
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    out = cli("stats").output
+    assert "graph/houjin" in out and "rov:RegisteredOrganization" in out and "graph/codes" in out
+    result = cli("validate")
+    assert result.exit_code == 0, result.output
+    assert "houjin: 1 entities checked, 0 violations" in result.output
+
+
+def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
+    import pyoxigraph as ox
+
+    from kg.store import Generations
+
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    gens = Generations(data_dir)
+    with gens.build() as b:  # somebody edits the store behind the loader's back
+        b.store.update("DELETE WHERE { GRAPH ?g { ?c <http://www.w3.org/ns/regorg#legalName> ?n } }")
+    result = cli("validate", "houjin")
+    assert result.exit_code == 1
+    assert "MinCount" in result.output and "1 violations" in result.output
+
+
+def test_demo_loads_the_bundled_samples(cli):
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    assert "demo: loaded 16 corporation records" in result.output
+    out = cli("query", "SELECT ?s WHERE { ?s kg:successor ?t }").output
+    assert "1040001042029" in out

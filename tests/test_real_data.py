@@ -1,0 +1,100 @@
+"""Against the REAL published excerpts in ../shared/data/real (skipped when absent)."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections import defaultdict
+
+import pyoxigraph as ox
+import pytest
+
+from kg.iri import Minter
+from kg.pipeline import run_load
+from kg.query import run_query
+from kg.settings import load_settings
+from kg.store import Generations
+
+from conftest import BASE
+
+M = Minter(BASE)
+DIFF = "houjin/nta_diff_20210714_unicode.csv"
+
+pytestmark = pytest.mark.real
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    from conftest import REAL
+
+    if not (REAL / DIFF).exists():
+        pytest.skip("../shared/data/real is not present")
+    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real") / "d"), base_uri=BASE)
+    result = run_load(settings, "houjin", [REAL / DIFF])
+    return result, Generations(settings.data_path).open_current(), REAL / DIFF
+
+
+def expected_states(path):
+    rows = list(csv.reader(open(path, encoding="utf-8")))
+    by_number = defaultdict(list)
+    for row in rows:
+        by_number[row[1]].append(row)
+    return rows, {n: [r for r in rs if r[23] == "1"][-1] for n, rs in by_number.items()}, by_number
+
+
+def test_real_diff_loads_without_rejections(loaded):
+    result, store, path = loaded
+    rows, current, _ = expected_states(path)
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (2772, 2772, 0)
+    assert result.stats.entities == len(current) == 2396
+
+
+def test_every_corporation_has_its_latest_name_and_state(loaded):
+    _, store, path = loaded
+    _, current, by_number = expected_states(path)
+    names = {s["c"].value.rsplit("/", 1)[-1]: s["n"].value for s in run_query(
+        store, "SELECT ?c ?n WHERE { ?c a rov:RegisteredOrganization ; rov:legalName ?n FILTER(lang(?n)='ja') }", M)}
+    assert names == {n: r[6] for n, r in current.items()}
+    closed = {s["c"].value.rsplit("/", 1)[-1]: (s["d"].value, s["cause"].value.rsplit("/", 1)[-1]) for s in run_query(
+        store, "SELECT ?c ?d ?cause WHERE { ?c kg:closeDate ?d ; kg:closeCause ?cause ; rov:orgStatus ?st "
+               "FILTER(STRENDS(STR(?st), 'closed')) }", M)}
+    assert closed == {n: (r[18], r[19]) for n, r in current.items() if r[18]}
+    assert len(closed) > 100
+    successors = {s["c"].value.rsplit("/", 1)[-1]: s["t"].value.rsplit("/", 1)[-1] for s in run_query(
+        store, "SELECT ?c ?t WHERE { ?c a rov:RegisteredOrganization ; kg:successor ?t }", M)}
+    assert successors == {n: r[20] for n, r in current.items() if r[20]}
+    assert successors["1040001042029"] == "5010401092060"  # 千葉日野自動車 → 南関東日野自動車
+    history = sum(len(rs) - 1 for rs in by_number.values())
+    records = int(next(iter(run_query(store, "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a kg:CorporationRecord }", M)))["n"].value)
+    assert records <= history and records > 300
+
+
+def test_cp932_and_zip_editions_load_identically(loaded, tmp_path):
+    result, store, path = loaded
+    graph = ox.NamedNode(M.graph("houjin"))
+    # The Shift_JIS edition cannot hold characters outside JIS X 0208 (the NTA gives an image ID
+    # instead); such rows are left out of the CP932 copy and of the comparison.
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    unencodable = set()
+    for line in lines:
+        try:
+            line.encode("cp932")
+        except UnicodeEncodeError:
+            unencodable.add(line.split(",")[1])
+    assert 0 < len(unencodable) < 20
+
+    def comparable(text):
+        return sorted(l for l in text.splitlines() if not any(f"/corporation/{n}" in l for n in unencodable))
+
+    reference = comparable(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode())
+    sjis = tmp_path / "diff_20210714.csv"
+    sjis.write_bytes("".join(l for l in lines if l.split(",")[1] not in unencodable).encode("cp932"))
+    archive = tmp_path / "diff_20210714.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(path, "diff_20210714.csv")
+    for i, source in enumerate([sjis, archive]):
+        settings = load_settings({}, data_dir=str(tmp_path / f"d{i}"), base_uri=BASE)
+        r = run_load(settings, "houjin", [source])
+        assert r.stats.rejected == 0
+        other = Generations(settings.data_path).open_current()
+        assert comparable(other.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode()) == reference
