@@ -184,9 +184,12 @@ def _remove_descriptions(store: ox.Store, graph: str, batch: list[Entity]) -> No
         subjects = [focus]
         if entity.action == "delete":
             subjects += [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(PROV.specializationOf), focus, g)]
+        keep = entity.keep if entity.action == "upsert" else frozenset()
         for subject in subjects:
             own = subject.value + ("-" if "#" in subject.value else "#")
             for q in store.quads_for_pattern(subject, None, None, g):
+                if q.predicate.value in keep:
+                    continue
                 doomed.append(q)
                 if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(own):
                     doomed.extend(store.quads_for_pattern(q.object, None, None, g))

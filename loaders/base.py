@@ -72,7 +72,9 @@ class Entity:
     those of its fragment nodes ``focus#...``); ``append`` only adds ``extra``; ``delete`` removes
     the entity, its fragment nodes and the records that specialise it. ``extra`` are triples about
     other subjects that accumulate rather than replace (history records keyed by content).
-    ``records`` is how many source records the entity was made from.
+    ``records`` is how many source records the entity was made from. ``keep`` lists predicates of
+    ``focus`` that an upsert leaves alone because another file owns them (e.g. the geometry link
+    that a ``_pos`` file adds to a town), so files can be loaded in either order.
     """
 
     focus: IRI
@@ -83,6 +85,7 @@ class Entity:
     action: str = "upsert"
     extra: list[Triple] = field(default_factory=list)
     records: int = 1
+    keep: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Loader(Protocol):
     #: file name suffixes this loader reads (inside directories and zips)
     suffixes: tuple[str, ...]
 
-    def records(self, source: SourceFile) -> Iterator[Record | Problem]:
+    def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
         """Parse one file into records; raise :class:`InputError` if it is not this format."""
 
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
