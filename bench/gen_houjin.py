@@ -361,6 +361,9 @@ class Generator:
         reg_sum = _partial_sum(reg, 9)
         for org in sorted(by_org):
             ks = by_org[org]
+            if len(ks) > 100000:
+                raise ValueError(f"{len(ks):,} rows for registry {reg}/{org} exceed its 100,000 serials; "
+                                 f"--rows is too large for the built-in registry table (keep it under ~40M)")
             serials = sorted(rng.sample(range(100000), len(ks)))
             org_sum = reg_sum + _partial_sum(org, 7)
             for serial, kind in zip(serials, ks):
@@ -416,7 +419,7 @@ class Generator:
             floor = rng.randint(1, 12)
             jp += f"{bld}ビル{fw(floor)}階"
             en = f"{bld_en} Bldg. {floor}F, {en}"
-        elif extra < 0.18:
+        elif extra < 0.18 and style < 0.45:
             room = rng.randint(101, 1205)
             jp += f"－{fw(room)}"
             en = f"{en}-{room}"

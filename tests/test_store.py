@@ -91,7 +91,7 @@ def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 2001)]
     big = write_csv(tmp_path / "big.csv", rows)
     child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.data_path), BASE, str(big)],
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     batches = 0
     for line in child.stdout:
         if line.startswith("BATCH"):
