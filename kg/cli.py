@@ -45,13 +45,13 @@ def settings_cmd() -> None:
 
 
 @main.command()
-@click.argument("source", metavar="{houjin}")
+@click.argument("source", metavar="SOURCE")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--replace", is_flag=True, help="Rebuild the dataset from these files only (default: upsert into it).")
 @click.option("--strict", is_flag=True, help="Fail, loading nothing, if any record is rejected.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progress: bool | None) -> None:
-    """Load files, directories or zips of one SOURCE."""
+    """Load files, directories or zips of one SOURCE (houjin, ...)."""
     from kg.loaders import DATASET_NAMES
     from kg.pipeline import LoadError, run_load
     from kg.store import StoreBusy
@@ -127,7 +127,7 @@ def stats() -> None:
 
 
 @main.command()
-@click.argument("source", required=False, metavar="[houjin]")
+@click.argument("source", required=False, metavar="[SOURCE]")
 def validate(source: str | None) -> None:
     """Re-check the loaded data against the shapes; exit 1 if anything violates them."""
     from kg.iri import Minter

@@ -6,17 +6,20 @@ Every loader implements :class:`kg.loaders.base.Loader`; the shared pipeline
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from .base import Loader
+
+#: dataset name used on the command line → "module:class" of its loader (one line per loader)
+REGISTRY: dict[str, str] = {
+    "houjin": "houjin:HoujinLoader",
+}
+
+#: Dataset names the CLI accepts, in the order the README lists them.
+DATASET_NAMES = tuple(REGISTRY)
 
 
 def get_loader(dataset: str) -> Loader:
     """The loader of a dataset name used on the command line (``kg load houjin ...``)."""
-    if dataset == "houjin":
-        from .houjin import HoujinLoader
-
-        return HoujinLoader()
-    raise KeyError(dataset)
-
-
-#: Dataset names the CLI accepts, in the order the README lists them.
-DATASET_NAMES = ("houjin",)
+    module, cls = REGISTRY[dataset].split(":")
+    return getattr(import_module(f"{__name__}.{module}"), cls)()
