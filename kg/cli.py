@@ -148,22 +148,49 @@ def validate(source: str | None) -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Load the bundled sample data and show how to query it."""
+@click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
+@click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the store: SPARQL endpoint and pages, under waitress (a production WSGI server)."""
+    _serve(_settings().with_overrides(host=host, port=port))
+
+
+def _serve(settings) -> None:
+    import waitress
+
+    from kg.server import create_app
+
+    app = create_app(settings)
+    click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
+               f"(SPARQL: /sparql; {settings.workers} query workers; Ctrl+C stops)")
+    waitress.serve(app, host=settings.host, port=settings.port, threads=8, ident="kg",
+                   max_request_body_size=settings.max_body, clear_untrusted_proxy_headers=True)
+
+
+@main.command()
+@click.option("--serve/--no-serve", default=True, help="Serve the data once loaded (default) or only load it.")
+@click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
+@click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
+def demo(serve: bool, host: str | None, port: int | None) -> None:
+    """Load the bundled sample data (replacing what the data directory held) and serve it."""
     from kg.pipeline import LoadError, run_load
     from kg.resources import package_dir
 
     samples = package_dir("samples")
+    settings = _settings().with_overrides(host=host, port=port)
     try:
-        result = run_load(_settings(), "houjin", [samples / "houjin"], replace=True)
+        result = run_load(settings, "houjin", [samples / "houjin"], replace=True)
     except LoadError as exc:
         raise UserError(str(exc)) from None
     st = result.stats
-    click.echo(f"demo: loaded {st.loaded} corporation records ({result.triples:,} triples) into {_settings().data_path}")
-    click.echo("try:")
-    click.echo("  kg stats")
-    click.echo("  kg query 'SELECT ?c ?name WHERE { ?c a rov:RegisteredOrganization ; rov:legalName ?name "
-               "FILTER(lang(?name) = \"ja\") } LIMIT 10'")
+    click.echo(f"demo: loaded {st.loaded} corporation records ({result.triples:,} triples) into {settings.data_path}")
+    if serve:
+        _serve(settings)
+    else:
+        click.echo("try:")
+        click.echo("  kg serve            # then open http://127.0.0.1:8000/sparql")
+        click.echo("  kg query 'SELECT ?c ?name WHERE { ?c a rov:RegisteredOrganization ; rov:legalName ?name "
+                   "FILTER(lang(?name) = \"ja\") } LIMIT 10'")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,3 +27,17 @@ def _short(iri: str, m: Minter) -> str:
         if iri.startswith(ns) and "/" not in iri[len(ns):]:
             return f"{prefix}:{iri[len(ns):]}"
     return iri
+
+
+def graph_triples(store: ox.Store, m: Minter) -> list[tuple[str, int]]:
+    """Triples per named graph: recorded counts for datasets, live counts for the small graphs."""
+    recorded = {s["g"].value: int(s["n"].value) for s in store.query(
+        f"SELECT ?g ?n WHERE {{ GRAPH <{m.graph('meta')}> {{ ?g <http://rdfs.org/ns/void#triples> ?n }} }}")}
+    out = []
+    for g in sorted(store.named_graphs(), key=str):
+        if isinstance(g, ox.NamedNode):
+            count = recorded.get(g.value)
+            if count is None:
+                count = sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+            out.append((g.value, count))
+    return out

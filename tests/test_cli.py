@@ -73,7 +73,7 @@ def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
 
 
 def test_demo_loads_the_bundled_samples(cli):
-    result = cli("demo")
+    result = cli("demo", "--no-serve")
     assert result.exit_code == 0, result.output
     assert "demo: loaded 16 corporation records" in result.output
     out = cli("query", "SELECT ?s WHERE { ?s kg:successor ?t }").output

@@ -1,0 +1,99 @@
+"""What a query worker process does with one request (see :mod:`kg.server.executor`)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.conneg import best_match
+from kg.iri import Minter
+from kg.results import GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, serialize_boolean, serialize_select, serialize_triples
+from kg.server.executor import Answer
+from kg.store import Generations
+
+ASK_OFFER = ["application/sparql-results+json", "application/sparql-results+xml", "application/json", "application/xml"]
+
+
+class NotAcceptable(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, data_dir: str, base: str, max_rows: int):
+        self.gens = Generations(data_dir, create=False)
+        self.minter = Minter(base)
+        self.max_rows = max_rows
+        self._name: str | None = None
+        self._store: ox.Store | None = None
+        self._empty = ox.Store()
+
+    def store(self) -> ox.Store:
+        """The served generation, reopened when CURRENT names a new one."""
+        name = self.gens.current_name()
+        if name != self._name:
+            self._store = self.gens.open_current() if name else None
+            self._name = name
+        return self._store if self._store is not None else self._empty
+
+    def handle(self, request: dict) -> Answer:
+        kind = request["kind"]
+        if kind == "query":
+            return self.query(request)
+        if kind == "update":
+            return self.update(request)
+        if kind == "ping":
+            self.store()
+            return Answer(b"ok", "text/plain", headers={"X-KG-Generation": self._name or ""})
+        raise ValueError(f"unknown request kind {kind!r}")
+
+    def query(self, request: dict) -> Answer:
+        store = self.store()
+        kwargs: dict = {"prefixes": self.minter.prefixes(), "base_iri": request.get("base_iri")}
+        defaults, named = request.get("default_graphs") or [], request.get("named_graphs") or []
+        if defaults or named:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in defaults]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        result = store.query(request["query"], **kwargs)
+        wanted = request.get("format")
+        accept = SHORT_NAMES.get(wanted, wanted) if wanted else request.get("accept")
+        headers = {"X-KG-Generation": self._name or ""}
+        if isinstance(result, ox.QuerySolutions):
+            media = self._choose(accept, SELECT_OFFER)
+            variables = [v.value for v in result.variables]
+            rows = []
+            truncated = False
+            for solution in result:
+                if len(rows) >= self.max_rows:
+                    truncated = True
+                    break
+                rows.append([solution[v] for v in variables])
+            if truncated:
+                headers["X-KG-Truncated"] = f"results cut at {self.max_rows} rows (KG_MAX_ROWS)"
+            return Answer(serialize_select(variables, rows, SELECT_TYPES[media]), media, truncated, headers)
+        if isinstance(result, ox.QueryBoolean):
+            media = self._choose(accept, ASK_OFFER)
+            return Answer(serialize_boolean(bool(result), SELECT_TYPES[media]), media, False, headers)
+        media = self._choose(accept, GRAPH_OFFER)
+        triples = []
+        truncated = False
+        for triple in result:
+            if len(triples) >= self.max_rows:
+                truncated = True
+                break
+            triples.append(triple)
+        if truncated:
+            headers["X-KG-Truncated"] = f"results cut at {self.max_rows} triples (KG_MAX_ROWS)"
+        return Answer(serialize_triples(triples, media, self.minter.prefixes()), media, truncated, headers)
+
+    @staticmethod
+    def _choose(accept: str | None, offer: list[str]) -> str:
+        media = best_match(accept, offer)
+        if media is None:
+            raise NotAcceptable("none of the requested types can be produced for this query; available: " + ", ".join(offer))
+        return media
+
+    def update(self, request: dict) -> Answer:
+        with self.gens.build() as build:
+            build.store.update(request["update"], base_iri=request.get("base_iri"))
+        return Answer(b"", "text/plain")
