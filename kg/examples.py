@@ -57,7 +57,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("local-governments", "地方公共団体 / Local governments",
             "Corporations of kind 201 (地方公共団体); their numbers are 000020 + the 全国地方公共団体コード.",
             """SELECT ?c ?name ?lgCode WHERE {
-  ?c rov:orgType code:corporation-kind/201 ; rov:legalName ?name ; dcterms:identifier ?number .
+  ?c rov:orgType/skos:notation "201" ; rov:legalName ?name ; dcterms:identifier ?number .
   BIND(SUBSTR(?number, 8, 6) AS ?lgCode)
   FILTER(lang(?name) = "ja")
 } ORDER BY ?lgCode""", ("houjin",)),

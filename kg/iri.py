@@ -74,6 +74,19 @@ class Minter:
     def town(self, lg_code: str, machiaza_id: str) -> IRI:
         return IRI(f"{self.id}town/{lg_code}-{machiaza_id}")
 
+    def block(self, lg_code: str, machiaza_id: str, blk_id: str) -> IRI:
+        """住居表示 街区: ``id/block/{lg6}-{machiaza7}-{blk_id}``."""
+        return IRI(f"{self.id}block/{lg_code}-{machiaza_id}-{blk_id}")
+
+    def residence(self, lg_code: str, machiaza_id: str, blk_id: str, rsdt_id: str, rsdt2_id: str = "") -> IRI:
+        """住居表示 住居: ``id/residence/{lg6}-{machiaza7}-{blk_id}-{rsdt_id}[-{rsdt2_id}]``."""
+        tail = f"-{rsdt2_id}" if rsdt2_id else ""
+        return IRI(f"{self.id}residence/{lg_code}-{machiaza_id}-{blk_id}-{rsdt_id}{tail}")
+
+    def parcel(self, lg_code: str, machiaza_id: str, prc_id: str) -> IRI:
+        """地番: ``id/parcel/{lg6}-{machiaza7}-{prc_id 15}``."""
+        return IRI(f"{self.id}parcel/{lg_code}-{machiaza_id}-{prc_id}")
+
     def law(self, law_id: str) -> IRI:
         return IRI(f"{self.id}law/{law_id}")
 

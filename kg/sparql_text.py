@@ -52,3 +52,30 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
             last = pos
     out.append(update[last:])
     return "".join(out)
+
+
+_SELECT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
+
+
+def appearance_order(query: str, variables: list[str]) -> list[str]:
+    """For ``SELECT *``, the variables in order of first appearance (as the W3C tests expect).
+
+    >>> appearance_order("SELECT * WHERE { ?s ?p ?o }", ["o", "p", "s"])
+    ['s', 'p', 'o']
+    """
+    if not _SELECT_STAR.search(query):
+        return variables
+    seen: list[str] = []
+    for m in _VARIABLE.finditer(_strip_literals(query)):
+        if m.group(1) in variables and m.group(1) not in seen:
+            seen.append(m.group(1))
+    return seen + [v for v in variables if v not in seen]
+
+
+def _strip_literals(query: str) -> str:
+    """The query with comments, strings and IRIs blanked out (so '?' inside them is not a variable)."""
+    out = []
+    for m in _TOKEN.finditer(query):
+        out.append(" " if m.lastgroup in ("comment", "string", "iri") else m.group())
+    return "".join(out)

@@ -8,6 +8,7 @@ from kg.conneg import best_match
 from kg.iri import Minter
 from kg.results import GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, serialize_boolean, serialize_select, serialize_triples
 from kg.server.executor import Answer
+from kg.sparql_text import appearance_order
 from kg.store import Generations
 
 ASK_OFFER = ["application/sparql-results+json", "application/sparql-results+xml", "application/json", "application/xml"]
@@ -60,7 +61,7 @@ class Worker:
         headers = {"X-KG-Generation": self._name or ""}
         if isinstance(result, ox.QuerySolutions):
             media = self._choose(accept, SELECT_OFFER)
-            variables = [v.value for v in result.variables]
+            variables = appearance_order(request["query"], [v.value for v in result.variables])
             rows = []
             truncated = False
             for solution in result:
