@@ -135,10 +135,12 @@ def validate(source: str | None) -> None:
     from kg.revalidate import revalidate
 
     store = _open_store()
-    names = [source] if source else list(DATASET_NAMES)
+    m = Minter(_settings().base)
+    loaded = {g.value for g in store.named_graphs()}
+    names = [source] if source else [n for n in DATASET_NAMES if m.graph(n) in loaded]
     total = 0
     for name in names:
-        checked, violations = revalidate(store, name, Minter(_settings().base))
+        checked, violations = revalidate(store, name, m)
         for v in violations[:50]:
             click.echo(f"{name}: {v.focus} {v.path or ''} {v.component}: {v.message}")
         click.echo(f"{name}: {checked:,} entities checked, {len(violations):,} violations")

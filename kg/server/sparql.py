@@ -184,5 +184,5 @@ def _ui() -> Response:
     from kg.query import prefix_block
 
     minter = current_app.config["KG_MINTER"]
-    return Response(render_template("sparql.html", examples=EXAMPLES, prefixes=prefix_block(minter),
+    return Response(render_template("sparql.html", examples=EXAMPLES, prefixes=prefix_block(minter), base=minter.base,
                                     initial=request.args.get("q") or ""), 200, mimetype="text/html")

@@ -10,8 +10,11 @@
 
   function queryText() { return editor.value; }
 
+  const base = editor.getAttribute("data-base") || "";
+
   function localHref(iri) {
-    // IRIs under this site's base link to their local page, whatever the base
+    // IRIs under the graph's base link to their local page, whatever the base
+    if (base && iri.indexOf(base) === 0) return "/" + iri.slice(base.length);
     try {
       const u = new URL(iri);
       if (u.origin === window.location.origin) return u.pathname + u.hash;
