@@ -89,8 +89,7 @@ def load_triples(stats: LoadStats, info: DatasetInfo, m: Minter) -> list[Triple]
 def dataset_triples(info: DatasetInfo, m: Minter, *, store: ox.Store, last_load: str, modified: dt.datetime) -> list[Triple]:
     """The current description of a dataset graph, with counts computed now."""
     graph = m.graph(info.name)
-    g = ox.NamedNode(graph)
-    triples = sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+    triples = count_triples(store, graph)
     t: list[Triple] = [
         (graph, RDF.type, DCAT.Dataset),
         (graph, RDF.type, VOID.Dataset),
@@ -114,6 +113,12 @@ def dataset_triples(info: DatasetInfo, m: Minter, *, store: ox.Store, last_load:
         t += [(graph, VOID.classPartition, part), (part, VOID["class"], IRI(solution["c"].value)),
               (part, VOID.entities, integer(solution["n"].value))]
     return t
+
+
+def count_triples(store: ox.Store, graph: str) -> int:
+    """Triples in a graph, counted inside the engine (iterating quads in Python costs ~4 µs each)."""
+    result = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(next(iter(result))["n"].value)
 
 
 def dataset_summary_quads(store: ox.Store, graph: str, meta: str) -> list[ox.Quad]:

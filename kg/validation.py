@@ -11,6 +11,7 @@ The differential tests run both on the same valid and invalid entities and deman
 from __future__ import annotations
 
 import re
+from datetime import date as _date
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -75,28 +76,36 @@ def _lexical(term: Term) -> str:
     return term.value if isinstance(term, Literal) else str(term)
 
 
+_LANG_STRING = str(RDF.langString)
+_XSD_STRING = str(XSD.string)
+_RDF_TYPE = str(RDF.type)
+
+
 def _datatype(term: Term) -> str | None:
-    if not isinstance(term, Literal):
+    if term.__class__ is not Literal:
         return None
     if term.lang:
-        return str(RDF.langString)
-    return term.datatype or str(XSD.string)
+        return _LANG_STRING
+    return term.datatype or _XSD_STRING
 
+
+_DATE = re.compile(r"-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?").fullmatch
+_DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?").fullmatch
+_INTEGER = re.compile(r"[+-]?\d+").fullmatch
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)").fullmatch
 
 _LEXICAL_CHECKS: dict[str, Callable[[str], bool]] = {
-    str(XSD.date): lambda v: bool(re.fullmatch(r"-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?", v)) and _valid_date(v),
-    str(XSD.dateTime): lambda v: bool(re.fullmatch(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", v)),
-    str(XSD.integer): lambda v: bool(re.fullmatch(r"[+-]?\d+", v)),
-    str(XSD.decimal): lambda v: bool(re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", v)),
+    str(XSD.date): lambda v: _DATE(v) is not None and _valid_date(v),
+    str(XSD.dateTime): lambda v: _DATETIME(v) is not None,
+    str(XSD.integer): lambda v: _INTEGER(v) is not None,
+    str(XSD.decimal): lambda v: _DECIMAL(v) is not None,
     str(XSD.boolean): lambda v: v in ("true", "false", "1", "0"),
 }
 
 
 def _valid_date(value: str) -> bool:
-    import datetime
-
     try:
-        datetime.date.fromisoformat(value[:10])
+        _date.fromisoformat(value[:10])
     except ValueError:
         return False
     return True
@@ -149,8 +158,8 @@ class Validator:
             if node is None:
                 node = nodes[s] = _Node(s)
             node.values.setdefault(p, []).append(o)
-            if p == RDF.type:
-                node.types.add(str(o))
+            if p == _RDF_TYPE:
+                node.types.add(o)
         violations: list[Violation] = []
         for node in nodes.values():
             for cls in node.types:

@@ -13,6 +13,8 @@ import csv
 import hashlib
 import re
 import xml.etree.ElementTree as ET
+from functools import lru_cache
+from types import SimpleNamespace
 from itertools import groupby
 from typing import Iterator, Sequence
 
@@ -32,6 +34,27 @@ COLUMNS = (
 (SEQ, NUMBER, PROCESS, CORRECT, UPDATE, CHANGE, NAME, NAME_IMG, KIND, PREF, CITY, STREET, ADDR_IMG,
  PREF_CODE, CITY_CODE, POST, OUTSIDE, OUTSIDE_IMG, CLOSE_DATE, CLOSE_CAUSE, SUCCESSOR, CHANGE_CAUSE,
  ASSIGNED, LATEST, EN_NAME, EN_PREF, EN_CITY, EN_OUTSIDE, FURIGANA, HIHYOJI) = range(30)
+
+A = RDF.type
+LABEL = RDFS.label
+LEGAL_NAME = ROV.legalName
+ORG_TYPE = ROV.orgType
+ORG_STATUS = ROV.orgStatus
+REGISTRATION = ROV.registration
+REGISTERED_ORGANIZATION = ROV.RegisteredOrganization
+MODIFIED = DCTERMS.modified
+IDENTIFIER = DCTERMS.identifier
+ISSUED = DCTERMS.issued
+ADDRESS = LOCN.address
+ADDRESS_CLASS = LOCN.Address
+FULL_ADDRESS = LOCN.fullAddress
+ADMIN_L1 = LOCN.adminUnitL1
+ADMIN_L2 = LOCN.adminUnitL2
+POST_CODE = LOCN.postCode
+IDENTIFIER_CLASS = ADMS.Identifier
+NOTATION = SKOS.notation
+SAME_AS = OWL.sameAs
+SPECIALIZATION_OF = PROV.specializationOf
 
 # columns that do not define a published state (they change when the same state is republished)
 _STATE_COLUMNS = tuple(i for i in range(30) if i not in (SEQ, UPDATE, LATEST))
@@ -178,81 +201,92 @@ def _node(subject: str, name: str) -> IRI:
     return IRI(subject + ("-" if "#" in subject else "#") + name)
 
 
+@lru_cache(maxsize=8)
+def _vocab(base: str) -> SimpleNamespace:
+    """Our terms under one base, minted once (mapping runs per row: no string building there)."""
+    m = Minter(base)
+    return SimpleNamespace(**{name: m.term(name) for name in TERMS})
+
+
+TERMS = ('CorporationRecord', 'changeCause', 'changeDate', 'closeCause', 'closeDate', 'correction', 'foreignAddress', 'imageId', 'municipality', 'prefecture', 'process', 'searchExcluded', 'sequenceNumber', 'streetNumber', 'successor')
+
+
 def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """The columns that describe a published state, for a corporation or one of its records."""
+    v = _vocab(m.base)
     t: list[Triple] = []
     add = t.append
     name = row[NAME]
     if name:
-        add((s, ROV.legalName, Literal(name, None, "ja")))
-        add((s, RDFS.label, Literal(name, None, "ja")))
+        add((s, LEGAL_NAME, Literal(name, None, "ja")))
+        add((s, LABEL, Literal(name, None, "ja")))
     if row[EN_NAME]:
-        add((s, ROV.legalName, Literal(row[EN_NAME], None, "en")))
-        add((s, RDFS.label, Literal(row[EN_NAME], None, "en")))
+        add((s, LEGAL_NAME, Literal(row[EN_NAME], None, "en")))
+        add((s, LABEL, Literal(row[EN_NAME], None, "en")))
     if row[FURIGANA]:
-        add((s, RDFS.label, Literal(row[FURIGANA], None, "ja-Hrkt")))
+        add((s, LABEL, Literal(row[FURIGANA], None, "ja-Hrkt")))
     if row[NAME_IMG]:
-        add((s, m.term("imageId"), Literal(row[NAME_IMG])))
+        add((s, v.imageId, Literal(row[NAME_IMG])))
     if row[KIND]:
-        add((s, ROV.orgType, m.code("corporation-kind", _segment(row[KIND]))))
+        add((s, ORG_TYPE, m.code("corporation-kind", _segment(row[KIND]))))
     if row[PROCESS]:
-        add((s, m.term("process"), m.code("process", _segment(row[PROCESS]))))
+        add((s, v.process, m.code("process", _segment(row[PROCESS]))))
     if row[CORRECT] == "1":
-        add((s, m.term("correction"), boolean(True)))
+        add((s, v.correction, boolean(True)))
     if row[UPDATE]:
-        add((s, DCTERMS.modified, date(row[UPDATE])))
+        add((s, MODIFIED, date(row[UPDATE])))
     if row[CHANGE]:
-        add((s, m.term("changeDate"), date(row[CHANGE])))
+        add((s, v.changeDate, date(row[CHANGE])))
     if any(row[i] for i in (PREF, CITY, STREET, POST, ADDR_IMG, EN_PREF, EN_CITY)):
         a = _node(s, "address")
-        add((s, LOCN.address, a))
-        add((a, RDF.type, LOCN.Address))
+        add((s, ADDRESS, a))
+        add((a, A, ADDRESS_CLASS))
         full = row[PREF] + row[CITY] + row[STREET]
         if full:
-            add((a, LOCN.fullAddress, Literal(full, None, "ja")))
+            add((a, FULL_ADDRESS, Literal(full, None, "ja")))
         if row[PREF]:
-            add((a, LOCN.adminUnitL1, Literal(row[PREF], None, "ja")))
+            add((a, ADMIN_L1, Literal(row[PREF], None, "ja")))
         if row[CITY]:
-            add((a, LOCN.adminUnitL2, Literal(row[CITY], None, "ja")))
+            add((a, ADMIN_L2, Literal(row[CITY], None, "ja")))
         if row[STREET]:
-            add((a, m.term("streetNumber"), Literal(row[STREET], None, "ja")))
+            add((a, v.streetNumber, Literal(row[STREET], None, "ja")))
         if row[EN_PREF]:
-            add((a, LOCN.adminUnitL1, Literal(row[EN_PREF], None, "en")))
+            add((a, ADMIN_L1, Literal(row[EN_PREF], None, "en")))
         if row[EN_CITY]:
-            add((a, m.term("streetNumber"), Literal(row[EN_CITY], None, "en")))
+            add((a, v.streetNumber, Literal(row[EN_CITY], None, "en")))
         if row[EN_CITY] or row[EN_PREF]:
-            add((a, LOCN.fullAddress, Literal(", ".join(x for x in (row[EN_CITY], row[EN_PREF]) if x), None, "en")))
+            add((a, FULL_ADDRESS, Literal(", ".join(x for x in (row[EN_CITY], row[EN_PREF]) if x), None, "en")))
         if row[POST]:
-            add((a, LOCN.postCode, Literal(row[POST])))
+            add((a, POST_CODE, Literal(row[POST])))
         if row[ADDR_IMG]:
-            add((a, m.term("imageId"), Literal(row[ADDR_IMG])))
+            add((a, v.imageId, Literal(row[ADDR_IMG])))
     if row[PREF_CODE]:
         pref = row[PREF_CODE]
-        add((s, m.term("prefecture"), _lg_iri(m, "prefecture", pref, "000")))
+        add((s, v.prefecture, _lg_iri(m, "prefecture", pref, "000")))
         if row[CITY_CODE]:
-            add((s, m.term("municipality"), _lg_iri(m, "municipality", pref, row[CITY_CODE])))
+            add((s, v.municipality, _lg_iri(m, "municipality", pref, row[CITY_CODE])))
     if row[OUTSIDE] or row[EN_OUTSIDE] or row[OUTSIDE_IMG]:
         f = _node(s, "foreign-address")
-        add((s, m.term("foreignAddress"), f))
-        add((f, RDF.type, LOCN.Address))
+        add((s, v.foreignAddress, f))
+        add((f, A, ADDRESS_CLASS))
         if row[OUTSIDE]:
-            add((f, LOCN.fullAddress, Literal(row[OUTSIDE], None, "ja")))
+            add((f, FULL_ADDRESS, Literal(row[OUTSIDE], None, "ja")))
         if row[EN_OUTSIDE]:
-            add((f, LOCN.fullAddress, Literal(row[EN_OUTSIDE], None, "en")))
+            add((f, FULL_ADDRESS, Literal(row[EN_OUTSIDE], None, "en")))
         if row[OUTSIDE_IMG]:
-            add((f, m.term("imageId"), Literal(row[OUTSIDE_IMG])))
+            add((f, v.imageId, Literal(row[OUTSIDE_IMG])))
     if row[CLOSE_DATE]:
-        add((s, m.term("closeDate"), date(row[CLOSE_DATE])))
+        add((s, v.closeDate, date(row[CLOSE_DATE])))
     if row[CLOSE_CAUSE]:
-        add((s, m.term("closeCause"), m.code("close-cause", _segment(row[CLOSE_CAUSE]))))
+        add((s, v.closeCause, m.code("close-cause", _segment(row[CLOSE_CAUSE]))))
     if row[SUCCESSOR]:
-        add((s, m.term("successor"), m.corporation(_segment(row[SUCCESSOR]))))
+        add((s, v.successor, m.corporation(_segment(row[SUCCESSOR]))))
     if row[CHANGE_CAUSE]:
-        add((s, m.term("changeCause"), Literal(row[CHANGE_CAUSE], None, "ja")))
+        add((s, v.changeCause, Literal(row[CHANGE_CAUSE], None, "ja")))
     if row[HIHYOJI] == "1":
-        add((s, m.term("searchExcluded"), boolean(True)))
+        add((s, v.searchExcluded, boolean(True)))
     if row[SEQ]:
-        add((s, m.term("sequenceNumber"), Literal(row[SEQ], XSD.integer)))
+        add((s, v.sequenceNumber, Literal(row[SEQ], XSD.integer)))
     return t
 
 
@@ -269,17 +303,17 @@ def corporation_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple
     reg = _node(corp, "registration")
     closed = bool(row[CLOSE_DATE] or row[CLOSE_CAUSE])
     t: list[Triple] = [
-        (corp, RDF.type, ROV.RegisteredOrganization),
-        (corp, DCTERMS.identifier, Literal(number)),
-        (corp, ROV.registration, reg),
-        (reg, RDF.type, ADMS.Identifier),
-        (reg, SKOS.notation, Literal(number)),
-        (corp, ROV.orgStatus, m.code("corporation-status", "closed" if closed else "active")),
+        (corp, A, REGISTERED_ORGANIZATION),
+        (corp, IDENTIFIER, Literal(number)),
+        (corp, REGISTRATION, reg),
+        (reg, A, IDENTIFIER_CLASS),
+        (reg, NOTATION, Literal(number)),
+        (corp, ORG_STATUS, m.code("corporation-status", "closed" if closed else "active")),
     ]
     if row[ASSIGNED]:
-        t.append((reg, DCTERMS.issued, date(row[ASSIGNED])))
+        t.append((reg, ISSUED, date(row[ASSIGNED])))
     if number.isdigit() and len(number) == 13:
-        t.append((corp, OWL.sameAs, IRI(GBIZINFO + number)))
+        t.append((corp, SAME_AS, IRI(GBIZINFO + number)))
     t.extend(_state_triples(corp, row, m))
     return t
 
@@ -290,10 +324,11 @@ def record_key(row: Sequence[str]) -> str:
 
 def record_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """A history state: keyed by its content, so republishing it does not duplicate it."""
+    v = _vocab(m.base)
     rec = IRI(f"{corp}#record-{record_key(row)}")
     t: list[Triple] = [
-        (rec, RDF.type, m.term("CorporationRecord")),
-        (rec, PROV.specializationOf, corp),
+        (rec, A, v.CorporationRecord),
+        (rec, SPECIALIZATION_OF, corp),
     ]
     t.extend(_state_triples(rec, row, m))
     return t
