@@ -20,9 +20,11 @@ class Report:
             constraint: str, message: str, value: str | None = "") -> None:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", newline="", encoding="utf-8")
+            exists = self.path.exists() and self.path.stat().st_size > 0
+            self._fh = open(self.path, "a" if exists else "w", newline="", encoding="utf-8")
             self._writer = csv.writer(self._fh)
-            self._writer.writerow(FIELDS)
+            if not exists:
+                self._writer.writerow(FIELDS)
         self._writer.writerow((source, line, key, focus, path or "", constraint, message, value or ""))
         self.count += 1
 
@@ -32,7 +34,8 @@ class Report:
 
     @property
     def written(self) -> bool:
-        return self._fh is not None
+        """True once any process appended to the report (a load's child writes to it too)."""
+        return self.path.exists()
 
 
 def read_report(path: Path) -> list[dict[str, str]]:

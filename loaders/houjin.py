@@ -22,7 +22,7 @@ from kg.iri import GBIZINFO, Minter
 from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date, integer
 
 from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
-from .text import open_text
+from .text import open_text, undecodable
 
 COLUMNS = (
     "sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name",
@@ -77,6 +77,8 @@ class HoujinLoader:
     dataset = "houjin"
     info = INFO
     suffixes = (".csv", ".xml")
+    #: entities are independent of the store, so a load into an empty dataset may stream
+    streamable = True
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read=None) -> Iterator[Record | Problem]:
@@ -90,6 +92,7 @@ class HoujinLoader:
         text, encoding = open_text(raw, on_read)
         reader = csv.reader(text, strict=True)
         first = True
+        bad_seen = undecodable[0]
         try:
             with text:
                 while True:
@@ -103,6 +106,8 @@ class HoujinLoader:
                         yield Problem(source.name, reader.line_num, "", f"malformed CSV: {exc}")
                         continue
                     line = reader.line_num
+                    if undecodable[0] != bad_seen and any("\ufffd" in cell for cell in row):
+                        raise UnicodeDecodeError(encoding, b"", 0, 1, "bytes that do not decode")
                     if not row or row == [""]:
                         continue
                     if first and len(row) == 4 and _API_HEADER.match(row[0]):
@@ -121,8 +126,8 @@ class HoujinLoader:
         except UnicodeDecodeError as exc:
             if first:
                 raise InputError(f"{source.name}: not an NTA corporate-number CSV "
-                                 f"(line {reader.line_num + 1} is not UTF-8 or Shift_JIS text)") from None
-            raise InputError(f"{source.name}: line {reader.line_num + 1}: bytes that are not {encoding} ({exc.reason})") from None
+                                 f"(line {reader.line_num} is not UTF-8 or Shift_JIS text)") from None
+            raise InputError(f"{source.name}: line {reader.line_num}: bytes that are not {encoding}") from None
         if first:
             raise InputError(f"{source.name}: no corporate-number rows")
 

@@ -8,6 +8,18 @@ from typing import IO, Callable
 
 SAMPLE = 1 << 16
 
+#: bytes that did not decode, counted by the "kg-mark" error handler (they become U+FFFD), so a
+#: reader can find the exact line: strict decoding fails a whole chunk ahead of the CSV reader.
+undecodable = [0]
+
+
+def _mark(exc: UnicodeDecodeError):
+    undecodable[0] += 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error("kg-mark", _mark)
+
 
 def detect_encoding(head: bytes) -> str:
     """'utf-8-sig', 'utf-8' or 'cp932', from the first bytes of a file.
@@ -62,4 +74,4 @@ def open_text(raw: IO[bytes], on_read: Callable[[int], None] | None = None) -> t
     buffered = io.BufferedReader(CountingReader(raw, on_read), buffer_size=1 << 20)
     head = buffered.peek(SAMPLE)[:SAMPLE]
     encoding = detect_encoding(head)
-    return io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline=""), encoding
+    return io.TextIOWrapper(buffered, encoding=encoding, errors="kg-mark", newline=""), encoding

@@ -323,3 +323,17 @@ def test_provenance_is_recorded(settings, full):
     assert (int(r["read"].value), int(r["loaded"].value), int(r["rejected"].value)) == (5, 5, 0)
     assert "国税庁" in r["attr"].value
     assert int(r["triples"].value) == result.triples
+
+
+def test_failure_half_way_through_a_streamed_load_leaves_nothing(settings, tmp_path):
+    """Into an empty dataset the load streams (a child maps while bulk_load runs); an error late
+    in the file must still abort the whole generation."""
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 3001)]
+    path = tmp_path / "late-error.csv"
+    data = nta_csv(rows).encode("utf-8")
+    path.write_bytes(data + b'9999,"\xff\xfe broken"\n')
+    with pytest.raises(LoadError, match="line 3001"):
+        run_load(settings, "houjin", [path])
+    gens = Generations(settings.data_path)
+    assert gens.current_name() is None
+    assert list(gens.gens.iterdir()) == []
