@@ -93,6 +93,28 @@ class Minter:
     def law_revision(self, revision_id: str) -> IRI:
         return IRI(f"{self.id}law-revision/{revision_id}")
 
+    def law_part(self, law_id: str, *path: str) -> IRI:
+        """A subdivision of a law's current text: ``law_part(id, "chapter", "1", "section", "2")``.
+
+        Segments are the XML ``Num`` values (branch numbers such as ``38_3_2`` kept); anything
+        outside ``[A-Za-z0-9_:.-]`` is percent-encoded.
+        """
+        from urllib.parse import quote
+
+        return IRI(f"{self.id}law/{law_id}" + "".join("/" + quote(s, safe="_:-.%") for s in path))
+
+    def law_suppl(self, law_id: str, key: str) -> IRI:
+        """附則: ``…/suppl/{key}``, ``key`` from its AmendLawNum (``original`` for the law's own)."""
+        return self.law_part(law_id, "suppl", key)
+
+    def law_article(self, law_id: str, num: str, suppl: str | None = None) -> IRI:
+        """``…/article/{Num}`` in the main provision, ``…/suppl/{key}/article/{Num}`` in a 附則."""
+        return self.law_part(law_id, *(("suppl", suppl) if suppl else ()), "article", num)
+
+    def law_paragraph(self, law_id: str, article: str, num: str, suppl: str | None = None) -> IRI:
+        """``…/article/{Num}/paragraph/{Num}`` (and the same under ``…/suppl/{key}``)."""
+        return self.law_part(law_id, *(("suppl", suppl) if suppl else ()), "article", article, "paragraph", num)
+
     def program(self, jgrants_id: str) -> IRI:
         return IRI(f"{self.id}program/jgrants-{jgrants_id}")
 

@@ -162,9 +162,10 @@ class Validator:
                 node.types.add(o)
         violations: list[Violation] = []
         for node in nodes.values():
-            for cls in node.types:
-                for shape_iri in self.targets.get(cls, ()):
-                    violations.extend(self._check_node(self.shapes[shape_iri], node.iri, nodes))
+            # a node typed with a class and its subclass (def:Municipality, def:Ward) meets a shape once
+            shapes = dict.fromkeys(s for cls in node.types for s in self.targets.get(cls, ()))
+            for shape_iri in shapes:
+                violations.extend(self._check_node(self.shapes[shape_iri], node.iri, nodes))
         return violations
 
     def _check_node(self, shape: _NodeShape, focus: str, nodes: dict[str, _Node]) -> list[Violation]:

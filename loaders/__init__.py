@@ -13,6 +13,8 @@ from .base import Loader
 #: dataset name used on the command line → "module:class" of its loader (one line per loader)
 REGISTRY: dict[str, str] = {
     "houjin": "houjin:HoujinLoader",
+    "abr": "abr:AbrLoader",
+    "laws": "laws:LawsLoader",
 }
 
 #: Dataset names the CLI accepts, in the order the README lists them.

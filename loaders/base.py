@@ -30,8 +30,7 @@ class SourceFile:
         if self.member is None:
             return open(self.path, "rb")
         try:
-            archive = zipfile.ZipFile(self.path)
-            return archive.open(self.member)
+            return _archive(self.path).open(self.member)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise InputError(f"{self.path}: not a readable zip ({exc})") from None
 
@@ -39,8 +38,27 @@ class SourceFile:
     def size(self) -> int:
         if self.member is None:
             return self.path.stat().st_size
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.getinfo(self.member).file_size
+        return _archive(self.path).getinfo(self.member).file_size
+
+
+_ARCHIVES: dict[tuple, zipfile.ZipFile] = {}
+
+
+def _archive(path: Path) -> zipfile.ZipFile:
+    """An open zip, shared by its members: the e-Gov bulk zip has ~10k members, and reading the
+    central directory once per member made a load quadratic. Keyed by process (a forked child
+    opens its own handle) and by size and mtime (a rewritten file is opened afresh)."""
+    st = os.stat(path)
+    key = (str(path), os.getpid(), st.st_size, st.st_mtime_ns)
+    archive = _ARCHIVES.get(key)
+    if archive is None:
+        archive = zipfile.ZipFile(path)
+        if len(_ARCHIVES) >= 4:
+            for old in _ARCHIVES.values():
+                old.close()
+            _ARCHIVES.clear()
+        _ARCHIVES[key] = archive
+    return archive
 
 
 @dataclass
@@ -75,6 +93,25 @@ class Entity:
     ``records`` is how many source records the entity was made from. ``keep`` lists predicates of
     ``focus`` that an upsert leaves alone because another file owns them (e.g. the geometry link
     that a ``_pos`` file adds to a town), so files can be loaded in either order.
+
+    Three optional fields serve sources where one record describes several things that change
+    at different times (a law: its current metadata, its current text, each of its revisions):
+
+    ``parts`` are further entities made from the same record. They are validated together with
+    this one (one verdict: all load or none does, and rejections count this entity's ``records``)
+    and then written like any entity, each with its own focus, action, keep, owns and version.
+
+    ``owns`` lists IRI prefixes of nodes that belong to ``focus`` although they are not
+    ``focus#...`` fragments (e.g. ``…/law/X/`` for the articles and paragraphs of law X): an
+    upsert also removes, recursively, the descriptions of the owned nodes that the removed triples
+    link to, so a shorter new text leaves no stale article behind.
+
+    ``version`` is ``(predicate, value)``: the upsert applies only if no value of ``predicate``
+    already stored on ``focus`` (nor another entity of the same batch with the same focus and
+    predicate) is greater, comparing the lexical forms as strings. An older version is not applied
+    (its ``extra`` still is), so files can be loaded in any order and the newest one wins. A loader
+    must not emit two versions of one focus in different batches of one source (the store only sees
+    a source once it is loaded).
     """
 
     focus: IRI
@@ -86,6 +123,9 @@ class Entity:
     extra: list[Triple] = field(default_factory=list)
     records: int = 1
     keep: frozenset[str] = frozenset()
+    parts: list["Entity"] = field(default_factory=list)
+    owns: tuple[str, ...] = ()
+    version: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

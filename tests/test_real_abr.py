@@ -1,0 +1,151 @@
+"""The ABR loader against the REAL published files in ../shared/data/real/abr and abr_legacy_ja (skipped when absent)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.iri import Minter
+from kg.pipeline import run_load
+from kg.query import run_query
+from kg.settings import load_settings
+from kg.store import Generations
+
+from conftest import BASE
+
+M = Minter(BASE)
+CRS = "http://www.opengis.net/def/crs/EPSG/0/"
+
+pytestmark = pytest.mark.real
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def abr_files(real: Path) -> list[Path]:
+    return sorted((real / "abr").glob("mt_*.csv")) + sorted((real / "abr_legacy_ja").glob("*.csv"))
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    from conftest import REAL
+
+    if not (REAL / "abr" / "mt_town_pref30.csv").exists():
+        pytest.skip("../shared/data/real is not present")
+    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-abr") / "d"), base_uri=BASE)
+    files = abr_files(REAL)
+    result = run_load(settings, "abr", files)
+    return result, Generations(settings.data_path).open_current(), REAL
+
+
+def count(store, where: str) -> int:
+    return int(next(iter(run_query(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}", M)))["n"].value)
+
+
+def test_every_real_file_loads_without_rejections(loaded):
+    result, store, real = loaded
+    expected = sum(len(rows(f)) for f in abr_files(real))
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (expected, expected, 0)
+    assert result.report_path is None
+    assert len(result.stats.sources) == 18
+
+
+def test_prefectures_and_municipalities_match_the_files(loaded):
+    _, store, real = loaded
+    cities = rows(real / "abr" / "mt_city_all.csv")
+    assert count(store, "?x a kg:Prefecture") == len(rows(real / "abr" / "mt_pref_all.csv")) == 47
+    assert count(store, "?x a kg:Municipality") == len(cities) == 1918
+    assert count(store, "?x a kg:Ward") == sum(1 for r in cities if r["ward"]) == 171
+    # every municipality is part of its prefecture or its 政令市; every one has its point in the CRS of its row
+    assert count(store, "?x a kg:Municipality ; dcterms:isPartOf ?p . ?p a ?c FILTER(?c IN (kg:Prefecture, kg:Municipality))") == 1918
+    assert count(store, "?x a kg:Municipality ; geo:hasGeometry/geo:asWKT ?w") == 1918
+    labels = {s["x"].value.rsplit("/", 1)[-1]: s["l"].value for s in run_query(
+        store, "SELECT ?x ?l WHERE { ?x a kg:Municipality ; rdfs:label ?l FILTER(lang(?l) = 'ja') }", M)}
+    assert labels == {r["lg_code"]: r["city"] + r["ward"] for r in cities}
+    assert labels["011011"] == "札幌市中央区" and labels["182079"] == "鯖江市"
+    parent = run_query(store, "SELECT ?p WHERE { muni:271284 dcterms:isPartOf ?p }", M)
+    assert [s["p"].value for s in parent] == [M.municipality("271004")]   # 大阪市中央区 → 大阪市
+
+
+def test_every_wakayama_town_has_its_point_in_its_own_crs(loaded):
+    _, store, real = loaded
+    towns = rows(real / "abr" / "mt_town_pref30.csv")
+    points = rows(real / "abr" / "mt_town_pos_pref30.csv")
+    keys = {(r["lg_code"], r["machiaza_id"]) for r in towns}
+    assert len(keys) == len(towns) - 19 == 3525          # 19 towns have a row for each 住居表示 flag
+    found = {tuple(s["t"].value.rsplit("/", 1)[-1].split("-")) for s in run_query(
+        store, "SELECT ?t WHERE { ?t a kg:Town ; kg:prefecture pref:300004 }", M)}
+    assert found == keys
+    both = count(store, f"?x a kg:Town ; kg:residentialAddressIndication <{M.code('rsdt-addr-flag', '0')}>, <{M.code('rsdt-addr-flag', '1')}> ; "
+                 "kg:prefecture pref:300004")
+    assert both == 19
+    expected = {(r["lg_code"], r["machiaza_id"]): f"<{CRS}{r['rep_srid'].split(':')[1]}> POINT({r['rep_lon']} {r['rep_lat']})"
+                for r in points}
+    wkt = {tuple(s["t"].value.rsplit("/", 1)[-1].split("-")): s["w"].value for s in run_query(
+        store, "SELECT ?t ?w WHERE { ?t geo:hasGeometry/geo:asWKT ?w FILTER(STRSTARTS(STR(?t), STR(kgid:)) "
+               "&& CONTAINS(STR(?t), '/town/30')) }", M)}
+    assert wkt == expected                                   # every point, with the CRS its row names
+    with_points = keys & set(expected)
+    assert count(store, "?x a kg:Town ; kg:prefecture pref:300004 ; geo:hasGeometry ?g") == len(with_points) == 1919
+    crs = Counter(w.split(">")[0].rsplit("/", 1)[-1] for w in wkt.values())
+    assert crs == Counter(r["rep_srid"].split(":")[1] for r in {(p["lg_code"], p["machiaza_id"]): p for p in points}.values())
+    assert set(crs) == {"6668", "4612"}
+
+
+def test_municipality_to_its_towns_coordinates(loaded):
+    _, store, real = loaded
+    q = """SELECT ?town ?name ?wkt WHERE {
+        ?m rdfs:label "和歌山市"@ja .
+        ?town dcterms:isPartOf ?m ; rdfs:label ?name ; geo:hasGeometry/geo:asWKT ?wkt FILTER(lang(?name) = "ja") }"""
+    result = {s["name"].value: s["wkt"].value for s in run_query(store, q, M)}
+    towns = {r["machiaza_id"] for r in rows(real / "abr" / "mt_town_pref30.csv") if r["lg_code"] == "302015"}
+    points = {r["machiaza_id"] for r in rows(real / "abr" / "mt_town_pos_pref30.csv") if r["lg_code"] == "302015"}
+    assert len(result) == len(towns & points) == 660
+    assert result["葵町"] == f"<{CRS}4612> POINT(135.163085 34.21348)"
+
+
+def test_residences_blocks_and_parcels_of_the_subsets(loaded):
+    _, store, real = loaded
+    rsdt = rows(real / "abr" / "mt_rsdtdsp_rsdt_pref13__subset_131059_0001001_0001003.csv") + \
+        rows(real / "abr" / "mt_rsdtdsp_rsdt_pref30__subset_302015_0001000_0023001.csv")
+    assert count(store, "?x a kg:Residence") == len(rsdt) == 1291
+    assert count(store, "?x a kg:Residence ; geo:hasGeometry/geo:asWKT ?w") == 1291
+    blocks = {(r["lg_code"], r["machiaza_id"], r["blk_id"]) for r in rsdt}
+    assert count(store, "?x a kg:Block ; kg:blockNumber ?n ; dcterms:isPartOf/a kg:Town") == len(blocks)
+    parcels = rows(real / "abr" / "mt_parcel_city465054__subset_0000122.csv")
+    assert count(store, f"?x a kg:Parcel ; geo:hasGeometry/geo:asWKT ?w ; dcterms:isPartOf <{M.town('465054', '0000122')}>") \
+        == len(parcels) == 2285
+    label = run_query(store, "SELECT ?l WHERE { ?r kg:residenceId '001' ; kg:blockId '001' ; "
+                             f"dcterms:isPartOf/dcterms:isPartOf <{M.town('131059', '0001001')}> ; rdfs:label ?l }}", M)
+    assert [s["l"].value for s in label] == ["白山１丁目1番1号"]
+
+
+def test_trimmed_legacy_town_file_takes_lg_code_from_its_name(loaded):
+    _, store, real = loaded
+    legacy = rows(real / "abr_legacy_ja" / "town_182079_sabae__lg_pref_city_columns_removed.csv")
+    assert count(store, "?x a kg:Town ; dcterms:isPartOf muni:182079") == len(legacy) == 3253
+    assert count(store, f"?x a kg:Town ; dcterms:isPartOf muni:182079 ; kg:confirmationStatus <{M.code('status-flag', '0')}>") == 3253
+
+
+def test_base_after_pos_gives_the_same_towns(loaded, tmp_path):
+    """The module load read mt_town_pos_pref30 before mt_town_pref30 (name order); here the other way."""
+    _, store, real = loaded
+    settings = load_settings({}, data_dir=str(tmp_path / "d"), base_uri=BASE)
+    run_load(settings, "abr", [real / "abr" / "mt_town_pref30.csv", real / "abr" / "mt_town_pos_pref30.csv"])
+    other = Generations(settings.data_path).open_current()
+    graph = ox.NamedNode(M.graph("abr"))
+
+    def towns(s):
+        prefix = f"<{M.id}town/30"
+        return sorted(l for l in s.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode().splitlines()
+                      if l.startswith(prefix))
+
+    mine = towns(other)
+    assert len(mine) > 50_000
+    assert mine == towns(store)
