@@ -82,6 +82,26 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
                f"({st.entities:,} entities; graph now {result.triples:,} triples; {seconds:.1f} s; {result.generation})")
     if result.report_path:
         click.echo(f"rejection report: {result.report_path}")
+    if result.links is not None:
+        click.echo(result.links.summary())
+
+
+@main.command()
+def link() -> None:
+    """Rebuild graph/links from what is loaded and print the match rate by level."""
+    from kg.iri import Minter
+    from kg.linking import update_links
+    from kg.store import Generations, StoreBusy
+
+    gens = Generations(_settings().data_path)
+    if gens.current_name() is None:
+        raise UserError(f"nothing loaded yet in {_settings().data_path}")
+    try:
+        with gens.build() as build:
+            stats = update_links(build.store, Minter(_settings().base), full=True)
+    except StoreBusy as exc:
+        raise UserError(str(exc)) from None
+    click.echo(stats.summary())
 
 
 def _open_store():
@@ -181,11 +201,14 @@ def demo(serve: bool, host: str | None, port: int | None) -> None:
     samples = package_dir("samples")
     settings = _settings().with_overrides(host=host, port=port)
     try:
-        result = run_load(settings, "houjin", [samples / "houjin"], replace=True)
+        results = {name: run_load(settings, name, [samples / name], replace=True)
+                   for name in ("houjin", "abr") if (samples / name).is_dir()}
     except LoadError as exc:
         raise UserError(str(exc)) from None
-    st = result.stats
-    click.echo(f"demo: loaded {st.loaded} corporation records ({result.triples:,} triples) into {settings.data_path}")
+    for name, result in results.items():
+        click.echo(f"demo: {name}: loaded {result.stats.loaded} records ({result.triples:,} triples)")
+    click.echo(results["houjin"].links.summary() if "abr" not in results else results["abr"].links.summary())
+    click.echo(f"demo: data in {settings.data_path}")
     if serve:
         _serve(settings)
     else:

@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Sequence
 import pyoxigraph as ox
 
 from kg.iri import Minter
+from kg.linking import LinkStats, update_links
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
 from kg.provenance import LoadStats, SourceRecord, count_triples, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
@@ -42,6 +43,7 @@ class LoadResult:
     report_path: Path | None
     triples: int
     generation: str
+    links: "LinkStats | None" = None
 
 
 def validator_for(dataset: str, base: str) -> Validator:
@@ -51,6 +53,7 @@ def validator_for(dataset: str, base: str) -> Validator:
 Progress = Callable[[int], None]
 #: scratch N-Triples smaller than this (~2,000 triples) go in with Store.load, not bulk_load
 SMALL_SOURCE = 256 * 1024
+SMALL_FLUSH = 32 << 20
 
 
 def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, replace: bool = False,
@@ -79,11 +82,18 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     report = Report(settings.data_path / "reports" / f"{load_id}-{dataset}.csv")
     total = sum(s.size for s in sources)
     on_read = progress(total) if progress else None
+    linked = dataset in LINKED
+    links_stats = None
+    excluded = [graph, minter.graph("links")] if linked else [graph]
     try:
-        with gens.build(copy_all_except=[graph] if replace else None) as build:
+        with gens.build(copy_all_except=excluded if replace else None) as build:
             store = build.store
             _refresh_reference_graphs(store, minter)
             g = ox.NamedNode(graph)
+            was_empty = next(iter(store.quads_for_pattern(None, None, None, g)), None) is None
+            if linked and not was_empty and not replace:
+                stats.touched = []
+            unflushed = 0
             for source in sources:
                 # each file is bulk-loaded before the next is read, so a diff file in the same
                 # load sees (and updates) what an earlier full file added
@@ -102,10 +112,16 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                         report.close()
                         raise StrictFailure(f"--strict: {stats.rejected} record(s) rejected; nothing was loaded "
                                             f"(report: {report.path})")
-                    if scratch.stat().st_size < SMALL_SOURCE:
+                    size = scratch.stat().st_size
+                    if size < SMALL_SOURCE:
                         # bulk_load costs tens of ms per call whatever the size: a zip of 10k small
-                        # law files is loaded far faster by transactional loads of each
+                        # law files is loaded far faster by transactional loads of each; flushing
+                        # now and then keeps the store's write buffers (and so RSS) from growing
                         store.load(path=str(scratch), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+                        unflushed += size
+                        if unflushed > SMALL_FLUSH:
+                            store.flush()
+                            unflushed = 0
                     else:
                         store.bulk_load(path=str(scratch), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
                 finally:
@@ -113,6 +129,8 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             report.close()
             stats.ended = now()
             stats.report = report.path.name if report.written else None
+            if linked:
+                links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty)
             _write_metadata(store, minter, loader.info, stats)
             triples = count_triples(store, graph)
             generation = build.path.name
@@ -121,7 +139,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
         raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None
     finally:
         report.close()
-    return LoadResult(stats, report.path if report.written else None, triples, generation)
+    return LoadResult(stats, report.path if report.written else None, triples, generation, links_stats)
 
 
 def _check_base(gens: Generations, minter: Minter) -> None:
@@ -176,6 +194,18 @@ def _load_source(loader, source: SourceFile, m: Minter, validator: Validator, st
             batch = []
     if batch:
         _write_batch(batch, store, graph, out, stats, upsert)
+
+
+#: datasets whose loads change the links graph
+LINKED = ("houjin", "abr")
+
+
+def _relink(store: ox.Store, m: Minter, dataset: str, stats: LoadStats, *, full: bool) -> LinkStats:
+    """Keep graph/links in step with the load, in the same generation (so they switch together)."""
+    if full or dataset == "abr" or stats.touched is None:
+        # towns may change anywhere, or every corporation is new: recompute all links
+        return update_links(store, m, full=True)
+    return update_links(store, m, corporations=stats.touched)
 
 
 def _stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: ox.Store, graph: str,
@@ -284,6 +314,8 @@ def _write_batch(batch: list[Entity], store: ox.Store, graph: str, out, stats: L
     for entity in batch:
         stats.loaded += entity.records
         stats.entities += 1
+        if stats.touched is not None:
+            stats.touched.append(entity.focus)
         for s, p, o in entity.triples:
             lines.append(nquad(s, p, o))
         for s, p, o in entity.extra:

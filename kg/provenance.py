@@ -37,6 +37,8 @@ class LoadStats:
     loaded: int = 0
     rejected: int = 0
     entities: int = 0
+    #: focus IRIs written, collected when an upsert must relink just those (else None)
+    touched: list[str] | None = None
     report: str | None = None
 
 

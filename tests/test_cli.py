@@ -75,6 +75,7 @@ def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
 def test_demo_loads_the_bundled_samples(cli):
     result = cli("demo", "--no-serve")
     assert result.exit_code == 0, result.output
-    assert "demo: loaded 16 corporation records" in result.output
+    assert "demo: houjin: loaded 16 records" in result.output and "demo: abr: loaded" in result.output
+    assert "links: 11 corporations matched by level: town 4" in result.output
     out = cli("query", "SELECT ?s WHERE { ?s kg:successor ?t }").output
     assert "1040001042029" in out

@@ -1,0 +1,258 @@
+"""Links between registries (データがつながる), kept in graph/links.
+
+* corporation → town: the NTA street address (丁目番地等) normalised — full/half width, 漢数字 and
+  arabic 丁目, ケ/ヶ/が/ガ/ヵ, の/ノ/之, 大字/字 prefixes, spaces — and matched against the ABR towns
+  of the corporation's municipality, longest name first. The level reached is data:
+  ``kg:addressMatchLevel`` → town (大字 + 丁目 or 小字), oaza (大字・町 only) or municipality.
+* local government corporation (kind 201, number ``…000020`` + 全国地方公共団体コード) ↔ its
+  municipality or prefecture (``kg:localGovernmentArea`` / ``kg:localGovernment``).
+
+Links are recomputed for what a load touched (the corporations it wrote, or every corporation
+of the municipalities whose towns it wrote), so a daily diff does not relink millions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from kg.iri import Minter
+from kg.rdf import DCTERMS, IRI, LOCN, RDF, ROV, nquad
+
+LEVELS = ("town", "oaza", "municipality")
+
+_KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_KANJI_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=丁目|番|号|地割|線|条)")
+_VARIANTS = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "ノ": "の", "之": "の",
+                           "‐": "-", "－": "-", "―": "-", "−": "-", "–": "-", "—": "-"})
+_PREFIX = re.compile(r"^(大字|字)")
+_SPACE = re.compile(r"\s+")
+
+
+def kanji_to_int(text: str) -> int:
+    """漢数字 → int: 二十三 → 23, 百五 → 105, 二〇 → 20.
+
+    >>> kanji_to_int("二十三"), kanji_to_int("百五"), kanji_to_int("十"), kanji_to_int("二〇")
+    (23, 105, 10, 20)
+    """
+    if all(c in _KANJI_DIGITS for c in text):
+        return int("".join(str(_KANJI_DIGITS[c]) for c in text))
+    total, current = 0, 0
+    for c in text:
+        if c in _KANJI_DIGITS:
+            current = current * 10 + _KANJI_DIGITS[c] if current else _KANJI_DIGITS[c]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[c]
+            total += (current or 1) * unit
+            current = 0
+    return total + current
+
+
+def normalize(text: str) -> str:
+    """One spelling for the ways Japanese addresses are written.
+
+    >>> normalize("大字 霞ヶ関 三丁目１－１")
+    '霞ケ関3丁目1-1'
+    >>> normalize("霞が関３丁目") == normalize("霞ケ関三丁目")
+    True
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _SPACE.sub("", text).translate(_VARIANTS)
+    text = _KANJI_NUMBER.sub(lambda m: str(kanji_to_int(m.group())), text)
+    return _PREFIX.sub("", text)
+
+
+@dataclass
+class _Municipality:
+    keys: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # key → (level, town)
+    parents: set[str] = field(default_factory=set)  # 大字 keys that have 丁目 or 小字 towns
+    longest: int = 0
+
+    def add(self, key: str, level: str, town: str | None) -> None:
+        if not key:
+            return
+        old = self.keys.get(key)
+        if old is None or (old[0] == "oaza" and level == "town") or (old[1] is None and town):
+            self.keys[key] = (level, town)
+        self.longest = max(self.longest, len(key))
+
+
+class TownIndex:
+    """ABR towns by municipality, under normalised names (大字, 大字+丁目, 大字+小字)."""
+
+    def __init__(self) -> None:
+        self.by_municipality: dict[str, _Municipality] = defaultdict(_Municipality)
+
+    @classmethod
+    def from_store(cls, store: ox.Store, m: Minter, municipalities: set[str] | None = None) -> "TownIndex":
+        index = cls()
+        q = f"""SELECT ?town ?muni ?oaza ?chome ?koaza WHERE {{ GRAPH <{m.graph('abr')}> {{
+            ?town a <{m.term('Town')}> ; <{DCTERMS.isPartOf}> ?muni .
+            OPTIONAL {{ ?town <{m.term('oazaCho')}> ?oaza FILTER(lang(?oaza) = "ja") }}
+            OPTIONAL {{ ?town <{m.term('chomeNumber')}> ?chome }}
+            OPTIONAL {{ ?town <{m.term('koaza')}> ?koaza FILTER(lang(?koaza) = "ja") }} }} }}"""
+        for s in store.query(q):
+            muni = s["muni"].value
+            if municipalities is not None and muni not in municipalities:
+                continue
+            index.add(muni, s["town"].value, s["oaza"].value if s["oaza"] else "",
+                      s["chome"].value if s["chome"] else "", s["koaza"].value if s["koaza"] else "")
+        return index
+
+    def add(self, municipality: str, town: str, oaza: str, chome_number: str, koaza: str) -> None:
+        entry = self.by_municipality[municipality]
+        base = normalize(oaza)
+        if chome_number:
+            entry.add(f"{base}{int(chome_number)}丁目", "town", town)
+            entry.add(base, "oaza", None)
+            entry.parents.add(base)
+        elif koaza:
+            entry.add(base + normalize(koaza), "town", town)
+            entry.add(base, "oaza", None)
+            entry.parents.add(base)
+        else:
+            entry.add(base, "oaza", town)
+
+    def match(self, municipality: str, street: str) -> tuple[str, str | None]:
+        """(level, town IRI or None) for a street address in a municipality."""
+        entry = self.by_municipality.get(municipality)
+        if entry is None or not street:
+            return "municipality", None
+        text = normalize(street)
+        for length in range(min(len(text), entry.longest), 0, -1):
+            found = entry.keys.get(text[:length])
+            if found is None:
+                continue
+            level, town = found
+            key = text[:length]
+            if level == "oaza" and key not in entry.parents:
+                return "town", town  # a 大字・町 with no 丁目 or 小字 under it is itself the town
+            if level == "oaza":
+                # "湯島2-6-2": a number right after the 大字 may be its 丁目
+                chome = re.match(r"(\d+)(?:丁目|-|の|番)", text[length:])
+                if chome:
+                    better = entry.keys.get(f"{text[:length]}{int(chome.group(1))}丁目")
+                    if better is not None:
+                        return better
+            return level, town
+        return "municipality", None
+
+
+@dataclass
+class LinkStats:
+    corporations: int = 0
+    levels: Counter = field(default_factory=Counter)
+    local_governments: int = 0
+
+    def rates(self) -> dict[str, float]:
+        return {level: (self.levels[level] / self.corporations if self.corporations else 0.0) for level in LEVELS}
+
+    def summary(self) -> str:
+        if not self.corporations:
+            return f"links: no corporations to link; {self.local_governments} local governments linked"
+        parts = ", ".join(f"{level} {self.levels[level]:,} ({rate:.1%})" for level, rate in self.rates().items())
+        return (f"links: {self.corporations:,} corporations matched by level: {parts}; "
+                f"{self.local_governments:,} local governments linked to their areas")
+
+
+def _corporations(store: ox.Store, m: Minter, selection: Iterable[str] | None):
+    """(corporation, municipality, street) of the current corporations (all, or a selection)."""
+    houjin = ox.NamedNode(m.graph("houjin"))
+    muni_p, addr_p, street_p = (ox.NamedNode(m.term("municipality")), ox.NamedNode(LOCN.address),
+                                ox.NamedNode(m.term("streetNumber")))
+    if selection is None:
+        q = f"""SELECT ?c ?muni ?street WHERE {{ GRAPH <{houjin.value}> {{
+            ?c a <{ROV.RegisteredOrganization}> ; <{muni_p.value}> ?muni .
+            OPTIONAL {{ ?c <{LOCN.address}>/<{street_p.value}> ?street FILTER(lang(?street) = "ja") }} }} }}"""
+        for s in store.query(q):
+            yield s["c"].value, s["muni"].value, s["street"].value if s["street"] else ""
+        return
+    for corp in selection:
+        c = ox.NamedNode(corp)
+        munis = [q.object.value for q in store.quads_for_pattern(c, muni_p, None, houjin)]
+        if not munis:
+            continue
+        street = ""
+        for a in store.quads_for_pattern(c, addr_p, None, houjin):
+            for q in store.quads_for_pattern(a.object, street_p, None, houjin):
+                if isinstance(q.object, ox.Literal) and q.object.language == "ja":
+                    street = q.object.value
+        yield corp, munis[0], street
+
+
+def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | None = None,
+                 municipalities: set[str] | None = None, full: bool = False) -> LinkStats:
+    """Recompute links: all of them (``full``), or those of some corporations / municipalities."""
+    full = full or (corporations is None and municipalities is None)
+    links = ox.NamedNode(m.graph("links"))
+    town_p, level_p = m.term("town"), m.term("addressMatchLevel")
+    empty = next(iter(store.quads_for_pattern(None, None, None, links)), None) is None
+    if full and not empty:
+        store.remove_graph(links)
+        empty = True
+    selection: Iterable[str] | None
+    if full:
+        selection = None
+    elif municipalities is not None:
+        muni_p = ox.NamedNode(m.term("municipality"))
+        houjin = ox.NamedNode(m.graph("houjin"))
+        selected = set(corporations or ())
+        for muni in municipalities:
+            for q in store.quads_for_pattern(None, muni_p, ox.NamedNode(muni), houjin):
+                if isinstance(q.subject, ox.NamedNode) and "#" not in q.subject.value:
+                    selected.add(q.subject.value)
+        selection = selected
+    else:
+        selection = corporations
+    index = TownIndex.from_store(store, m)
+    stats = LinkStats()
+    lines: list[str] = []
+    doomed: list[ox.Quad] = []
+    if not empty and selection is not None:
+        # every selected corporation loses its old links, including those deleted by this load
+        selection = list(selection)
+        for corp in selection:
+            for p in (town_p, level_p):
+                doomed.extend(store.quads_for_pattern(ox.NamedNode(corp), ox.NamedNode(p), None, links))
+    for corp, muni, street in _corporations(store, m, selection):
+        level, town = index.match(muni, street)
+        stats.corporations += 1
+        stats.levels[level] += 1
+        lines.append(nquad(corp, level_p, m.code("address-match-level", level), links.value))
+        if town:
+            lines.append(nquad(corp, town_p, IRI(town), links.value))
+    if doomed:
+        store.update("DELETE DATA { " + " .\n".join(f"GRAPH <{links.value}> {{ {q.triple} }}" for q in doomed) + " }")
+    if lines:
+        store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS) if len(lines) < 100_000 else \
+            store.bulk_load(input="".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    stats.local_governments = _link_local_governments(store, m)
+    return stats
+
+
+def _link_local_governments(store: ox.Store, m: Minter) -> int:
+    """Kind-201 corporations numbered 000020 + lg_code ↔ the municipality or prefecture of that code."""
+    links = m.graph("links")
+    area_p, gov_p = m.term("localGovernmentArea"), m.term("localGovernment")
+    store.update(f"DELETE WHERE {{ GRAPH <{links}> {{ ?c <{area_p}> ?a }} }} ;"
+                 f"DELETE WHERE {{ GRAPH <{links}> {{ ?a <{gov_p}> ?c }} }}")
+    q = f"""SELECT ?c ?n WHERE {{ GRAPH <{m.graph('houjin')}> {{
+        ?c a <{ROV.RegisteredOrganization}> ; <{ROV.orgType}> <{m.code('corporation-kind', '201')}> ;
+           <{DCTERMS.identifier}> ?n FILTER(SUBSTR(?n, 2, 6) = "000020") }} }}"""
+    abr = ox.NamedNode(m.graph("abr"))
+    lines = []
+    for s in store.query(q):
+        lg = s["n"].value[7:]
+        for area in (m.municipality(lg), m.prefecture(lg)):
+            if next(iter(store.quads_for_pattern(ox.NamedNode(area), ox.NamedNode(RDF.type), None, abr)), None):
+                lines.append(nquad(s["c"].value, area_p, area, links))
+                lines.append(nquad(area, gov_p, IRI(s["c"].value), links))
+                break
+    if lines:
+        store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS)
+    return len(lines) // 2

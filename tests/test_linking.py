@@ -1,0 +1,154 @@
+"""Corporation → town and local government ↔ area links, on fixtures with known answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.iri import Minter
+from kg.linking import TownIndex, normalize
+from kg.pipeline import run_load
+from kg.query import run_query
+from kg.store import Generations
+
+import abr_rows as A
+from conftest import BASE, number, nta_row, write_csv
+
+M = Minter(BASE)
+
+
+@pytest.mark.parametrize("a,b", [
+    ("霞が関３丁目１－１", "霞ケ関三丁目1-1"), ("霞ヶ関", "霞ケ関"), ("湯島２丁目", "湯島二丁目"),
+    ("大字秋月１２３", "秋月123"), ("字川平９３４番地", "川平934番地"), ("市脇 一丁目", "市脇1丁目"),
+    ("ＡＢＣビル２Ｆ", "ABCビル2F"), ("三ノ輪", "三の輪"), ("十二丁目", "12丁目"),
+])
+def test_normalisation_folds_spelling_variants(a, b):
+    assert normalize(a) == normalize(b)
+
+
+def index():
+    idx = TownIndex()
+    for lg, town, oaza, chome, koaza in [
+        ("M1", "T-yushima", "湯島", "", ""), ("M1", "T-yushima-2", "湯島", "2", ""),
+        ("M1", "T-yushima-3", "湯島", "3", ""), ("M1", "T-kasumi-3", "霞が関", "3", ""),
+        ("M1", "T-kojima", "", "", "小島"), ("M1", "T-akizuki", "秋月", "", ""),
+        ("M1", "T-ichiwaki-1", "市脇", "1", ""), ("M2", "T-other", "湯島", "2", ""),
+    ]:
+        idx.add(lg, town, oaza, chome, koaza)
+    return idx
+
+
+@pytest.mark.parametrize("street,level,town", [
+    ("湯島２丁目６番２号", "town", "T-yushima-2"),
+    ("湯島二丁目6-2", "town", "T-yushima-2"),
+    ("湯島2-6-2", "town", "T-yushima-2"),          # 丁目 written as a number before the hyphen
+    ("湯島３丁目１", "town", "T-yushima-3"),
+    ("湯島９丁目１", "oaza", "T-yushima"),          # no such 丁目: the 大字 is as far as it goes
+    ("霞ヶ関三丁目１－１", "town", "T-kasumi-3"),   # ヶ/が and 漢数字
+    ("霞ケ関３丁目", "town", "T-kasumi-3"),
+    ("大字秋月１２３番地", "town", "T-akizuki"),    # 大字 prefix; a 大字 without 丁目 is the town
+    ("字小島５", "town", "T-kojima"),               # 小字
+    ("市脇一丁目４番", "town", "T-ichiwaki-1"),
+    ("本郷１丁目", "municipality", None),
+    ("", "municipality", None),
+])
+def test_match_levels(street, level, town):
+    assert index().match("M1", street) == (level, town)
+
+
+def test_match_is_within_the_municipality():
+    assert index().match("M2", "湯島３丁目") == ("oaza", None)
+    assert index().match("M9", "湯島２丁目") == ("municipality", None)
+
+
+@pytest.fixture
+def linked(settings, tmp_path):
+    abr_dir = tmp_path / "abr"
+    abr_dir.mkdir()
+    A.write(abr_dir / "mt_pref_all.csv", A.PREF, A.PREF_ROWS)
+    A.write(abr_dir / "mt_city_all.csv", A.CITY, A.CITY_ROWS)
+    A.write(abr_dir / "mt_town_all.csv", A.TOWN, A.TOWN_ROWS + [
+        A.town("131059", "0006002", "2", A.BUNKYO, "湯島", "ユシマ", "Yushima", chome="２丁目", chome_kana="２チョウメ",
+               chome_number="2", pref=A.TOKYO),
+        A.town("131059", "0006000", "1", A.BUNKYO, "湯島", "ユシマ", "Yushima", pref=A.TOKYO)])
+    A.write(abr_dir / "mt_town_pos_all.csv", A.TOWN_POS, A.TOWN_POS_ROWS)
+    corps = write_csv(tmp_path / "corps.csv", [
+        nta_row(1, number("000011000013"), name="湯島商事株式会社", street="湯島二丁目６番２号"),
+        nta_row(2, number("000011000021"), name="白山工業株式会社", street="白山１－２－３"),
+        nta_row(3, number("000011000039"), name="葵町株式会社", pref="和歌山県", city="和歌山市", street="葵町１２番地",
+                pref_code="30", city_code="201"),
+        nta_row(4, number("000011000047"), name="本郷株式会社", street="本郷１丁目"),
+        nta_row(5, "6000020131059", name="文京区", kind="201", street="春日１丁目１６－２１"),
+        nta_row(6, "4000020300004", name="和歌山県", kind="201", pref="和歌山県", city="和歌山市",
+                street="小松原通１丁目１番地", pref_code="30", city_code="201"),
+    ])
+    run_load(settings, "houjin", [corps])
+    result = run_load(settings, "abr", sorted(abr_dir.iterdir()))
+    return result, Generations(settings.data_path)
+
+
+def links_of(store):
+    q = "SELECT ?n ?level ?town WHERE { ?c dcterms:identifier ?n ; kg:addressMatchLevel/skos:notation ?level . OPTIONAL { ?c kg:town ?town } }"
+    return {s["n"].value: (s["level"].value, s["town"].value if s["town"] else None) for s in run_query(store, q, M)}
+
+
+def test_loads_link_corporations_to_towns_with_levels(linked):
+    result, gens = linked
+    assert result.links.corporations == 6
+    assert result.links.levels == {"town": 3, "municipality": 3}
+    found = links_of(gens.open_current())
+    assert found[number("000011000013")] == ("town", M.town("131059", "0006002"))
+    assert found[number("000011000021")] == ("town", M.town("131059", "0001001"))
+    assert found[number("000011000039")] == ("town", M.town("302015", "0001000"))
+    assert found[number("000011000047")] == ("municipality", None)
+    assert result.links.local_governments == 2
+
+
+def test_sparql_from_corporation_to_town_coordinates_and_back(linked):
+    _, gens = linked
+    store = gens.open_current()
+    q = f"""SELECT ?wkt WHERE {{ corp:{number('000011000039')} kg:town/geo:hasGeometry/geo:asWKT ?wkt }}"""
+    wkts = [s["wkt"].value for s in run_query(store, q, M)]
+    assert wkts == ["<http://www.opengis.net/def/crs/EPSG/0/4612> POINT(135.163085 34.21348)"]
+    q = """SELECT ?name WHERE { ?c kg:municipality muni:131059 ; rov:legalName ?name FILTER(lang(?name) = "ja") } ORDER BY ?name"""
+    names = [s["name"].value for s in run_query(store, q, M)]
+    assert names == ["文京区", "本郷株式会社", "湯島商事株式会社", "白山工業株式会社"]
+    q = "SELECT ?gov WHERE { muni:131059 kg:localGovernment ?gov }"
+    assert [s["gov"].value for s in run_query(store, q, M)] == [M.corporation("6000020131059")]
+
+
+def test_a_diff_relinks_only_what_it_touched(linked, settings, tmp_path):
+    _, gens = linked
+    moved = write_csv(tmp_path / "diff.csv", [
+        nta_row(1, number("000011000047"), process="12", name="本郷株式会社", street="湯島２－１－１"),
+    ])
+    result = run_load(settings, "houjin", [moved])
+    assert result.links.corporations == 1
+    found = links_of(gens.open_current())
+    assert found[number("000011000047")] == ("town", M.town("131059", "0006002"))
+    assert found[number("000011000013")] == ("town", M.town("131059", "0006002"))
+    store = gens.open_current()
+    count = run_query(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH graph:links {{ corp:{number('000011000047')} ?p ?o }} }}", M)
+    assert int(next(iter(count))["n"].value) == 2  # the old municipality-level link is gone
+
+
+def test_kg_link_prints_rates(linked, cli):
+    result = cli("link")
+    assert result.exit_code == 0
+    assert "town 3 (50.0%)" in result.output and "municipality 3 (50.0%)" in result.output
+
+
+def test_real_corporations_against_real_wakayama_towns(real_dir, settings):
+    towns = real_dir / "abr"
+    run_load(settings, "houjin", [real_dir / "houjin" / "nta_diff_20210714_unicode.csv"])
+    result = run_load(settings, "abr", [towns / "mt_pref_all.csv", towns / "mt_city_all.csv", towns / "mt_town_pref30.csv"])
+    stats = result.links
+    assert stats.corporations == 2396
+    store = Generations(settings.data_path).open_current()
+    q = """SELECT ?level (COUNT(?c) AS ?n) WHERE { ?c kg:prefecture pref:300004 ; kg:addressMatchLevel/skos:notation ?level }
+           GROUP BY ?level"""
+    wakayama = {s["level"].value: int(s["n"].value) for s in run_query(store, q, M)}
+    total = sum(wakayama.values())
+    assert total > 5
+    # most 和歌山県 corporations reach a town; the rest of Japan has no towns loaded
+    assert wakayama.get("town", 0) / total > 0.5, wakayama
+    assert stats.levels["municipality"] >= 2396 - total
