@@ -30,7 +30,7 @@ _KANJI_DIGITS = {"〇": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "�
 _KANJI_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=丁目|番|号|地割|線|条)")
 _VARIANTS = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "ノ": "の", "之": "の",
                            "‐": "-", "－": "-", "―": "-", "−": "-", "–": "-", "—": "-"})
-_PREFIX = re.compile(r"^(大字|字)")
+_PREFIX = re.compile(r"^(?:大字|字)+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -118,6 +118,15 @@ class TownIndex:
         else:
             entry.add(base, "oaza", town)
 
+    @staticmethod
+    def _lookup(entry: _Municipality, text: str, shortest: int) -> tuple[str, str | None] | None:
+        """The town level key longer than ``shortest`` that ``text`` starts with, if any."""
+        for length in range(min(len(text), entry.longest), shortest, -1):
+            found = entry.keys.get(text[:length])
+            if found is not None and found[0] == "town":
+                return found
+        return None
+
     def match(self, municipality: str, street: str) -> tuple[str, str | None]:
         """(level, town IRI or None) for a street address in a municipality."""
         entry = self.by_municipality.get(municipality)
@@ -132,6 +141,11 @@ class TownIndex:
             key = text[:length]
             if level == "oaza" and key not in entry.parents:
                 return "town", town  # a 大字・町 with no 丁目 or 小字 under it is itself the town
+            if level == "oaza" and text[length:length + 1] == "字":
+                # "勝浦字汐汲場4番地": the 小字 comes after a 字 marker
+                deeper = self._lookup(entry, text[:length] + text[length + 1:], length)
+                if deeper is not None:
+                    return deeper
             if level == "oaza":
                 # "湯島2-6-2": a number right after the 大字 may be its 丁目
                 chome = re.match(r"(\d+)(?:丁目|-|の|番)", text[length:])
