@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import nta_row, write_csv
+from conftest import number, nta_row, write_csv
 
 
 def test_load_prints_counts_and_report_location(cli, tmp_path):
@@ -79,3 +79,31 @@ def test_demo_loads_the_bundled_samples(cli):
     assert "links: 11 corporations matched by level: town 4" in result.output
     out = cli("query", "SELECT ?s WHERE { ?s kg:successor ?t }").output
     assert "1040001042029" in out
+
+
+def test_progress_bar_on_request(cli, tmp_path):
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 200)]
+    path = write_csv(tmp_path / "a.csv", rows)
+    result = cli("load", "houjin", "--progress", str(path))
+    assert result.exit_code == 0
+    assert "loading houjin" in result.stderr  # (click draws the bar itself only on a terminal)
+    quiet = cli("load", "houjin", "--no-progress", str(path))
+    assert "loading houjin" not in quiet.stderr
+
+
+def test_progress_callback_sees_every_byte(settings, tmp_path):
+    from kg.pipeline import run_load
+
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 3000)]
+    path = write_csv(tmp_path / "a.csv", rows)
+    for _ in range(2):  # into an empty dataset (streamed) and then as an update
+        seen: list[int] = []
+        totals: list[int] = []
+
+        def progress(total):
+            totals.append(total)
+            return seen.append
+
+        run_load(settings, "houjin", [path], progress=progress)
+        assert totals == [path.stat().st_size]
+        assert sum(seen) == path.stat().st_size
