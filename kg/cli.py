@@ -87,6 +87,18 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
 
 
 @main.command()
+@click.option("--out", type=click.Path(), help="Directory for the dumps (default: KG_DATA_DIR/dumps).")
+def dump(out: str | None) -> None:
+    """Write gzip N-Quads of every graph (houjin, abr, laws, links, codes, ontology, meta)."""
+    from kg.dump import dump_graphs
+
+    store = _open_store()
+    target = Path(out) if out else _settings().data_path / "dumps"
+    for graph, path, count in dump_graphs(store, target):
+        click.echo(f"{path}  {count:,} quads  ({graph})")
+
+
+@main.command()
 def link() -> None:
     """Rebuild graph/links from what is loaded and print the match rate by level."""
     from kg.iri import Minter

@@ -107,3 +107,19 @@ def test_progress_callback_sees_every_byte(settings, tmp_path):
         run_load(settings, "houjin", [path], progress=progress)
         assert totals == [path.stat().st_size]
         assert sum(seen) == path.stat().st_size
+
+
+def test_dump_writes_gzip_nquads_per_graph(cli, tmp_path):
+    import gzip
+
+    import pyoxigraph as ox
+
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    result = cli("dump", "--out", str(tmp_path / "dumps"))
+    assert result.exit_code == 0, result.output
+    houjin = tmp_path / "dumps" / "houjin.nq.gz"
+    quads = list(ox.parse(gzip.decompress(houjin.read_bytes()), format=ox.RdfFormat.N_QUADS))
+    assert quads and all(q.graph_name.value.endswith("/graph/houjin") for q in quads)
+    assert any(isinstance(q.object, ox.Literal) and q.object.value == "国税庁" for q in quads)
+    assert {p.name for p in (tmp_path / "dumps").iterdir()} >= {"houjin.nq.gz", "meta.nq.gz", "codes.nq.gz", "ontology.nq.gz"}
+    assert f"{len(quads):,} quads" in result.output
