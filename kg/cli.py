@@ -99,6 +99,37 @@ def dump(out: str | None) -> None:
 
 
 @main.command()
+@click.argument("source", type=click.Choice(["jgrants"]), metavar="SOURCE")
+@click.option("--keyword", "keywords", multiple=True, required=True,
+              help="Search keyword, 2-255 characters; repeat it to run several searches, merged by program id.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Directory for the JSON files.")
+@click.option("--sort", default="created_date", show_default=True,
+              type=click.Choice(["created_date", "acceptance_start_datetime", "acceptance_end_datetime"]))
+@click.option("--order", default="DESC", show_default=True, type=click.Choice(["ASC", "DESC"]))
+@click.option("--acceptance", default="1", show_default=True, type=click.Choice(["0", "1"]),
+              help="1: only programs accepting applications now; 0: all.")
+@click.option("--detail", default="v1", show_default=True, type=click.Choice(["v1", "v2", "none"]),
+              help="Which detail response to fetch per program (v2 adds the application rounds).")
+@click.option("--delay", default=1.0, show_default=True, type=float, help="Seconds between two requests.")
+@click.option("--api-url", help="Base URL of the API (KG_JGRANTS_API).")
+def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order: str, acceptance: str,
+          detail: str, delay: float, api_url: str | None) -> None:
+    """Save live API responses of SOURCE (jgrants) as files for `kg load programs`."""
+    from kg.fetch import FetchError, fetch_jgrants
+
+    try:
+        result = fetch_jgrants(out_dir, keywords, api=api_url or _settings().jgrants_api, sort=sort, order=order,
+                               acceptance=int(acceptance), detail=detail, delay=delay,
+                               log=lambda line: click.echo(line, err=True))
+    except FetchError as exc:
+        raise UserError(str(exc)) from None
+    for warning in result.warnings:
+        click.echo(f"kg: warning: {warning}", err=True)
+    click.echo(f"jgrants: {result.listed} programs listed, {result.details} details fetched; "
+               f"{len(result.files)} files in {out_dir} (load them with `kg load programs {out_dir}`)")
+
+
+@main.command()
 def link() -> None:
     """Rebuild graph/links from what is loaded and print the match rate by level."""
     from kg.iri import Minter
@@ -214,7 +245,7 @@ def demo(serve: bool, host: str | None, port: int | None) -> None:
     settings = _settings().with_overrides(host=host, port=port)
     try:
         results = {name: run_load(settings, name, [samples / name], replace=True)
-                   for name in ("houjin", "abr") if (samples / name).is_dir()}
+                   for name in ("houjin", "abr", "laws", "programs") if (samples / name).is_dir()}
     except LoadError as exc:
         raise UserError(str(exc)) from None
     for name, result in results.items():

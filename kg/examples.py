@@ -68,6 +68,47 @@ EXAMPLES: tuple[Example, ...] = (
   FILTER(lang(?english) = "en" && lang(?japanese) = "ja")
   OPTIONAL { ?c rdfs:label ?kana FILTER(lang(?kana) = "ja-hrkt") }
 }""", ("houjin",)),
+    Example("towns-with-points", "町字と代表点 / Towns and their points",
+            "The 町字 of 文京区 with their representative points (GeoSPARQL WKT, in the CRS the ABR row names).",
+            """SELECT ?town ?name ?wkt WHERE {
+  ?town a kg:Town ; dcterms:isPartOf muni:131059 ; rdfs:label ?name .
+  OPTIONAL { ?town geo:hasGeometry/geo:asWKT ?wkt }
+  FILTER(lang(?name) = "ja")
+} ORDER BY ?name""", ("abr",)),
+    Example("corporations-in-towns", "町字ごとの法人 / Corporations by town",
+            "Corporations whose registered address matched an ABR town, with the town and its coordinates.",
+            """SELECT ?corporation ?name ?town ?townName ?wkt WHERE {
+  ?corporation kg:town ?town ; rov:legalName ?name .
+  ?town rdfs:label ?townName .
+  OPTIONAL { ?town geo:hasGeometry/geo:asWKT ?wkt }
+  FILTER(lang(?name) = "ja" && lang(?townName) = "ja")
+}""", ("houjin", "abr")),
+    Example("address-match-rate", "住所照合の水準 / How far addresses matched",
+            "Corporations counted by how far their street address matched the Address Base Registry.",
+            """SELECT ?level (COUNT(?c) AS ?corporations) WHERE {
+  ?c kg:addressMatchLevel/skos:prefLabel ?level FILTER(lang(?level) = "ja")
+} GROUP BY ?level ORDER BY DESC(?corporations)""", ("houjin", "abr")),
+    Example("local-government-areas", "地方公共団体と区域 / Local governments and their areas",
+            "Local government corporations linked to the municipality or prefecture they govern, with its point.",
+            """SELECT ?government ?name ?area ?areaName ?wkt WHERE {
+  ?government kg:localGovernmentArea ?area ; rov:legalName ?name .
+  ?area rdfs:label ?areaName .
+  OPTIONAL { ?area geo:hasGeometry/geo:asWKT ?wkt }
+  FILTER(lang(?name) = "ja" && lang(?areaName) = "ja")
+}""", ("houjin", "abr")),
+    Example("article-text", "条文を読む / Read an article",
+            "The text of each paragraph of 国旗及び国歌に関する法律 (law ID 411AC0000000127), in order.",
+            """SELECT ?paragraph ?text WHERE {
+  ?law dcterms:identifier "411AC0000000127" .
+  ?paragraph eli:is_part_of+ ?law ; kg:text ?text .
+} ORDER BY ?paragraph""", ("laws",)),
+    Example("laws-and-revisions", "法令と改正履歴 / Laws and their revisions",
+            "Each law with its 法令番号, promulgation date and the revision whose text is loaded.",
+            """SELECT ?law ?title ?number ?promulgated ?revision WHERE {
+  ?law a eli:LegalResource ; dcterms:title ?title ; eli:number ?number .
+  OPTIONAL { ?law eli:date_document ?promulgated }
+  OPTIONAL { ?law kg:textRevision ?revision }
+} ORDER BY ?promulgated""", ("laws",)),
     Example("load-provenance", "読込の出典 / Where the data came from",
             "Each load: its files with SHA-256, records read/loaded/rejected, and the attribution the licence requires.",
             """SELECT ?dataset ?file ?sha256 ?read ?loaded ?rejected ?attribution WHERE {
@@ -78,4 +119,50 @@ EXAMPLES: tuple[Example, ...] = (
     ?dataset kg:attributionText ?attribution .
   }
 }""", ("houjin",)),
+    Example("open-programs-wakayama", "和歌山県で募集中の支援制度 / Open programs for 和歌山県",
+            "Programs accepting applications now (start ≤ NOW() ≤ end, or no end) whose target areas include "
+            "和歌山県 (the prefecture itself, 近畿地方 or 全国), with their competent authority and legal basis.",
+            """SELECT DISTINCT ?program ?title ?end ?authorityName ?corporateNumber ?lawTitle ?lawNumber WHERE {
+  ?program a cpsv:PublicService ; dcterms:title ?title ;
+           dcterms:spatial/dcterms:hasPart? pref:300004 .
+  OPTIONAL { ?program kg:acceptanceStart ?start }
+  OPTIONAL { ?program kg:acceptanceEnd ?end }
+  FILTER((BOUND(?start) || BOUND(?end)) && (!BOUND(?start) || ?start <= NOW()) && (!BOUND(?end) || ?end >= NOW()))
+  OPTIONAL { ?program cv:hasCompetentAuthority ?authority .
+             ?authority rov:legalName ?authorityName ; dcterms:identifier ?corporateNumber .
+             FILTER(lang(?authorityName) = "ja") }
+  OPTIONAL { ?program cv:hasLegalResource ?law . ?law dcterms:title ?lawTitle .
+             OPTIONAL { ?law eli:number ?lawNumber } }
+} ORDER BY ?end ?program ?lawTitle""", ("programs", "houjin", "laws")),
+    Example("closed-programs", "募集が終了した支援制度 / Closed programs",
+            "Programs whose acceptance period has ended by now (kg:acceptanceEnd < NOW()), beside the status "
+            "computed when they were loaded (kg:acceptanceStatus, a snapshot).",
+            """SELECT ?program ?title ?end ?statusAtLoad ?loadedAt WHERE {
+  ?program a cpsv:PublicService ; dcterms:title ?title ; kg:acceptanceEnd ?end ;
+           kg:acceptanceStatus/skos:prefLabel ?statusAtLoad ; kg:acceptanceStatusDate ?loadedAt .
+  FILTER(?end < NOW() && lang(?statusAtLoad) = "ja")
+} ORDER BY DESC(?end)""", ("programs",)),
+    Example("programs-per-industry", "業種ごとの支援制度数 / Programs per industry",
+            "How many programs name each JSIC section (日本標準産業分類 大分類) as a target industry (cv:sector).",
+            """SELECT ?section ?industry (COUNT(?program) AS ?programs) WHERE {
+  ?program a cpsv:PublicService ; cv:sector ?concept .
+  ?concept skos:notation ?section ; skos:prefLabel ?industry .
+  FILTER(lang(?industry) = "ja")
+} GROUP BY ?section ?industry ORDER BY DESC(?programs) ?section""", ("programs",)),
+    Example("program-authorities", "支援制度の実施機関 / Who runs each program",
+            "Programs linked to the corporation of their competent authority (国の機関 or 地方公共団体, matched by name), "
+            "with its corporate number and address.",
+            """SELECT ?title ?institution ?corporation ?kind ?address WHERE {
+  ?program a cpsv:PublicService ; dcterms:title ?title ; kg:institutionName ?institution ;
+           cv:hasCompetentAuthority ?corporation .
+  ?corporation rov:orgType/skos:prefLabel ?kind ; locn:address/locn:fullAddress ?address .
+  FILTER(lang(?kind) = "ja" && lang(?address) = "ja")
+} ORDER BY ?institution""", ("programs", "houjin")),
+    Example("program-legal-basis", "支援制度の根拠法令 / Legal basis of programs",
+            "Laws whose title or law number (法令番号) appears in a program's text, with the text that was found.",
+            """SELECT ?title ?law ?lawTitle ?matchedText WHERE {
+  ?program a cpsv:PublicService ; dcterms:title ?title ; kg:legalBasis ?match .
+  ?match kg:matchedLaw ?law ; kg:matchedText ?matchedText .
+  OPTIONAL { ?law dcterms:title ?lawTitle }
+} ORDER BY ?title ?law ?matchedText""", ("programs", "laws")),
 )

@@ -7,6 +7,10 @@
 * local government corporation (kind 201, number ``…000020`` + 全国地方公共団体コード) ↔ its
   municipality or prefecture (``kg:localGovernmentArea`` / ``kg:localGovernment``).
 
+* support program → competent authority (``cv:hasCompetentAuthority``) and legal basis
+  (``cv:hasLegalResource`` + a ``kg:LegalBasisMatch`` node with the text found): see
+  :func:`link_programs`.
+
 Links are recomputed for what a load touched (the corporations it wrote, or every corporation
 of the municipalities whose towns it wrote), so a daily diff does not relink millions.
 """
@@ -22,7 +26,7 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from kg.iri import Minter
-from kg.rdf import DCTERMS, IRI, LOCN, RDF, ROV, nquad
+from kg.rdf import CPSV, CV, DCTERMS, ELI, IRI, LOCN, RDF, ROV, Literal, nquad
 
 LEVELS = ("town", "oaza", "municipality")
 
@@ -162,16 +166,22 @@ class LinkStats:
     corporations: int = 0
     levels: Counter = field(default_factory=Counter)
     local_governments: int = 0
+    #: set when a full relink also recomputed the program links
+    programs: "ProgramLinkStats | None" = None
 
     def rates(self) -> dict[str, float]:
         return {level: (self.levels[level] / self.corporations if self.corporations else 0.0) for level in LEVELS}
 
     def summary(self) -> str:
         if not self.corporations:
-            return f"links: no corporations to link; {self.local_governments} local governments linked"
-        parts = ", ".join(f"{level} {self.levels[level]:,} ({rate:.1%})" for level, rate in self.rates().items())
-        return (f"links: {self.corporations:,} corporations matched by level: {parts}; "
-                f"{self.local_governments:,} local governments linked to their areas")
+            text = f"links: no corporations to link; {self.local_governments} local governments linked"
+        else:
+            parts = ", ".join(f"{level} {self.levels[level]:,} ({rate:.1%})" for level, rate in self.rates().items())
+            text = (f"links: {self.corporations:,} corporations matched by level: {parts}; "
+                    f"{self.local_governments:,} local governments linked to their areas")
+        if self.programs is not None and self.programs.programs:
+            text += "; " + self.programs.describe()
+        return text
 
 
 def _corporations(store: ox.Store, m: Minter, selection: Iterable[str] | None):
@@ -246,6 +256,8 @@ def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | No
         store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS) if len(lines) < 100_000 else \
             store.bulk_load(input="".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
     stats.local_governments = _link_local_governments(store, m)
+    if full:  # the graph was rebuilt from nothing: program links too
+        stats.programs = link_programs(store, m)
     return stats
 
 
@@ -270,3 +282,203 @@ def _link_local_governments(store: ox.Store, m: Minter) -> int:
     if lines:
         store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS)
     return len(lines) // 2
+
+
+# ---- support programs → competent authority, legal basis ---------------------------------------------
+
+_LAW_NUMERAL = re.compile(r"[〇一二三四五六七八九十百千]+(?=年|号)")
+_AFTER_LAW = ("施行令", "施行規則", "施行細則")
+
+
+def law_text_key(text: str) -> str:
+    """One spelling for finding law titles and law numbers in text.
+
+    NFKC, no spaces, 元年 as 1年, 漢数字 before 年/号 as digits (e-Gov writes 平成十一年法律第百二十七号,
+    programs often 平成11年法律第127号).
+
+    >>> law_text_key("平成十一年法律第百二十七号") == law_text_key("平成11年 法律第127号")
+    True
+    """
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", text or "")).replace("元年", "1年")
+    return _LAW_NUMERAL.sub(lambda m: str(kanji_to_int(m.group())), text)
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+class LawMatcher:
+    """Finds laws in a text by their titles and law numbers (法令番号).
+
+    A title or number shared by several laws (e.g. the many 「…の一部を改正する法律」) is ambiguous
+    and left out; a match inside a longer match is dropped (行政手続法 in 行政手続法施行令 when that
+    law is loaded), and so is one followed by 施行令/施行規則/施行細則 (another law); a title of
+    fewer than three characters (民法) must not follow another kanji (住民法 is not 民法).
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict[str, str]] = {}   # key → {law IRI: text as stored}
+        self.lengths: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, law: str, text: str) -> None:
+        key = law_text_key(text)
+        if len(key) < 2:
+            return
+        laws = self.keys.setdefault(key, {})
+        laws.setdefault(law, text)
+        if len(key) not in self.lengths[key[-1]]:
+            self.lengths[key[-1]].append(len(key))
+
+    def find(self, text: str) -> dict[str, set[str]]:
+        """Law IRI → the stored titles/numbers of it that appear in ``text``."""
+        norm = law_text_key(text)
+        found: list[tuple[int, int, str]] = []
+        for end, ch in enumerate(norm, 1):
+            for length in self.lengths.get(ch, ()):
+                start = end - length
+                if start >= 0 and norm[start:end] in self.keys:
+                    found.append((start, end, norm[start:end]))
+        out: dict[str, set[str]] = defaultdict(set)
+        for start, end, key in found:
+            if any(s <= start and end <= e and e - s > end - start for s, e, _ in found):
+                continue
+            if norm.startswith(_AFTER_LAW, end):
+                continue
+            if len(key) < 3 and start > 0 and _is_kanji(norm[start - 1]):
+                continue
+            laws = self.keys[key]
+            if len(laws) == 1:
+                for law, stored in laws.items():
+                    out[law].add(stored)
+        return dict(out)
+
+    @classmethod
+    def from_store(cls, store: ox.Store, m: Minter) -> "LawMatcher":
+        """Current titles (dcterms:title), titles of every revision (eli:title) and law numbers
+        (eli:number) of the laws (eli:LegalResource; not their subdivisions, which also have
+        titles and numbers)."""
+        matcher = cls()
+        q = f"""SELECT ?law ?text WHERE {{ GRAPH <{m.graph('laws')}> {{
+            ?law a <{ELI.LegalResource}> .
+            {{ ?law <{DCTERMS.title}> ?text }} UNION {{ ?law <{ELI.number}> ?text }}
+            UNION {{ ?rev <{ELI.realizes}> ?law ; <{ELI.title}> ?text }} }} }}"""
+        for s in store.query(q):
+            matcher.add(s["law"].value, s["text"].value)
+        return matcher
+
+
+@dataclass
+class ProgramLinkStats:
+    programs: int = 0
+    authorities: int = 0      # programs linked to their competent authority
+    unmatched: int = 0        # named an institution that matches no kind-101/201 corporation
+    ambiguous: int = 0        # named one that matches several (and the target areas do not decide)
+    with_legal_basis: int = 0
+    legal_bases: int = 0      # program → law links
+
+    def describe(self) -> str:
+        return (f"{self.programs:,} programs: competent authority found for {self.authorities:,} "
+                f"({self.unmatched:,} names matched no corporation, {self.ambiguous:,} several), "
+                f"legal basis for {self.with_legal_basis:,} ({self.legal_bases:,} laws)")
+
+    def summary(self) -> str:
+        return "links: " + self.describe()
+
+
+def _program_link_quads(store: ox.Store, m: Minter) -> list[ox.Quad]:
+    """The program links now in graph/links (subjects under id/program/ only)."""
+    links = ox.NamedNode(m.graph("links"))
+    prefix = m.id + "program/"
+    out: list[ox.Quad] = []
+    for p in (CV.hasCompetentAuthority, CV.hasLegalResource, m.term("legalBasis")):
+        for q in store.quads_for_pattern(None, ox.NamedNode(p), None, links):
+            if not q.subject.value.startswith(prefix):
+                continue
+            out.append(q)
+            if p == m.term("legalBasis"):
+                out.extend(store.quads_for_pattern(q.object, None, None, links))
+    return out
+
+
+def _authorities(store: ox.Store, m: Minter) -> dict[str, list[tuple[str, str | None, bool]]]:
+    """normalize(name) → [(corporation, its prefecture, active)] of kinds 101 (国の機関) and 201 (地方公共団体)."""
+    q = f"""SELECT ?c ?name ?pref ?status WHERE {{ GRAPH <{m.graph('houjin')}> {{
+        VALUES ?kind {{ <{m.code('corporation-kind', '101')}> <{m.code('corporation-kind', '201')}> }}
+        ?c a <{ROV.RegisteredOrganization}> ; <{ROV.orgType}> ?kind ; <{ROV.legalName}> ?name .
+        FILTER(lang(?name) = "ja")
+        OPTIONAL {{ ?c <{m.term('prefecture')}> ?pref }} OPTIONAL {{ ?c <{ROV.orgStatus}> ?status }} }} }}"""
+    closed = m.code("corporation-status", "closed")
+    index: dict[str, list[tuple[str, str | None, bool]]] = defaultdict(list)
+    for s in store.query(q):
+        entry = (s["c"].value, s["pref"].value if s["pref"] else None, not (s["status"] and s["status"].value == closed))
+        if entry not in index[normalize(s["name"].value)]:
+            index[normalize(s["name"].value)].append(entry)
+    return index
+
+
+def link_programs(store: ox.Store, m: Minter) -> ProgramLinkStats:
+    """Recompute every program link in graph/links (programs are few: thousands, not millions).
+
+    * competent authority: the corporation of kind 101 or 201 whose Japanese name equals the
+      program's ``kg:institutionName`` after :func:`normalize`; closed ones only if no active one
+      matches; several matches are decided by the program's target prefectures, else left out.
+    * legal basis: the laws whose title or law number appears in the program's title, catch phrase
+      or description (:class:`LawMatcher`): ``cv:hasLegalResource`` to the law, and a node
+      ``{program}#legal-basis-{law_id}`` (``kg:LegalBasisMatch``) with ``kg:matchedLaw`` and
+      ``kg:matchedText`` (the title or number found), linked by ``kg:legalBasis``.
+
+    Only triples about programs are replaced; the corporation links are left alone.
+    """
+    links = m.graph("links")
+    for q in dict.fromkeys(_program_link_quads(store, m)):
+        store.remove(q)
+    stats = ProgramLinkStats()
+    programs_g = m.graph("programs")
+    rows = list(store.query(f"""SELECT ?p ?title ?catch ?desc ?inst WHERE {{ GRAPH <{programs_g}> {{
+        ?p a <{CPSV.PublicService}> .
+        OPTIONAL {{ ?p <{DCTERMS.title}> ?title }} OPTIONAL {{ ?p <{m.term('catchPhrase')}> ?catch }}
+        OPTIONAL {{ ?p <{DCTERMS.description}> ?desc }} OPTIONAL {{ ?p <{m.term('institutionName')}> ?inst }} }} }}"""))
+    if not rows:
+        return stats
+    areas: dict[str, set[str]] = defaultdict(set)
+    for s in store.query(f"""SELECT ?p ?a ?part WHERE {{ GRAPH <{programs_g}> {{ ?p <{DCTERMS.spatial}> ?a }}
+            OPTIONAL {{ GRAPH <{m.graph('codes')}> {{ ?a <{DCTERMS.hasPart}> ?part }} }} }}"""):
+        areas[s["p"].value].add(s["part"].value if s["part"] else s["a"].value)
+    authorities = _authorities(store, m)
+    laws = LawMatcher.from_store(store, m)
+    basis_p, law_p, text_p, match_class = (m.term("legalBasis"), m.term("matchedLaw"), m.term("matchedText"),
+                                           m.term("LegalBasisMatch"))
+    lines: list[str] = []
+    seen: set[str] = set()
+    for s in rows:
+        program = s["p"].value
+        if program in seen:  # the shapes allow one title etc., but do not trust a re-validated store blindly
+            continue
+        seen.add(program)
+        stats.programs += 1
+        if s["inst"]:
+            candidates = authorities.get(normalize(s["inst"].value), [])
+            if any(active for _, _, active in candidates):
+                candidates = [c for c in candidates if c[2]]
+            if len(candidates) > 1:
+                candidates = [c for c in candidates if c[1] in areas[program]] or candidates
+            if len(candidates) == 1:
+                stats.authorities += 1
+                lines.append(nquad(program, CV.hasCompetentAuthority, IRI(candidates[0][0]), links))
+            elif candidates:
+                stats.ambiguous += 1
+            else:
+                stats.unmatched += 1
+        text = "\n".join(s[v].value for v in ("title", "catch", "desc") if s[v])
+        found = laws.find(text)
+        if found:
+            stats.with_legal_basis += 1
+        for law, texts in sorted(found.items()):
+            stats.legal_bases += 1
+            node = IRI(f"{program}#legal-basis-{law.rsplit('/', 1)[-1]}")
+            lines += [nquad(program, CV.hasLegalResource, IRI(law), links), nquad(program, basis_p, node, links),
+                      nquad(node, RDF.type, match_class, links), nquad(node, law_p, IRI(law), links)]
+            lines += [nquad(node, text_p, Literal(t, None, "ja"), links) for t in sorted(texts)]
+    if lines:
+        store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS)
+    return stats

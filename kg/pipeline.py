@@ -17,7 +17,8 @@ from typing import Callable, Iterator, Sequence
 import pyoxigraph as ox
 
 from kg.iri import Minter
-from kg.linking import LinkStats, update_links
+from kg.linking import LinkStats, ProgramLinkStats, link_programs, update_links
+from kg.search import SearchIndex, index_dataset
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
 from kg.provenance import LoadStats, SourceRecord, count_triples, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
@@ -84,14 +85,16 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     on_read = progress(total) if progress else None
     linked = dataset in LINKED
     links_stats = None
-    excluded = [graph, minter.graph("links")] if linked else [graph]
+    incremental = dataset == "houjin"
+    # program links are few: a --replace of programs keeps graph/links and _relink recomputes them
+    excluded = [graph, minter.graph("links")] if linked and dataset != "programs" else [graph]
     try:
         with gens.build(copy_all_except=excluded if replace else None) as build:
             store = build.store
             _refresh_reference_graphs(store, minter)
             g = ox.NamedNode(graph)
             was_empty = next(iter(store.quads_for_pattern(None, None, None, g)), None) is None
-            if linked and not was_empty and not replace:
+            if (linked or incremental) and not was_empty and not replace:
                 stats.touched = []
             unflushed = 0
             for source in sources:
@@ -131,6 +134,11 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             stats.report = report.path.name if report.written else None
             if linked:
                 links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty)
+            index = SearchIndex.for_generation(build.path)
+            try:
+                index_dataset(store, minter, index, dataset, touched=stats.touched)
+            finally:
+                index.close()
             _write_metadata(store, minter, loader.info, stats)
             triples = count_triples(store, graph)
             generation = build.path.name
@@ -197,11 +205,13 @@ def _load_source(loader, source: SourceFile, m: Minter, validator: Validator, st
 
 
 #: datasets whose loads change the links graph
-LINKED = ("houjin", "abr")
+LINKED = ("houjin", "abr", "programs")
 
 
-def _relink(store: ox.Store, m: Minter, dataset: str, stats: LoadStats, *, full: bool) -> LinkStats:
+def _relink(store: ox.Store, m: Minter, dataset: str, stats: LoadStats, *, full: bool) -> "LinkStats | ProgramLinkStats":
     """Keep graph/links in step with the load, in the same generation (so they switch together)."""
+    if dataset == "programs":  # only the program links (authority, legal basis) change
+        return link_programs(store, m)
     if full or dataset == "abr" or stats.touched is None:
         # towns may change anywhere, or every corporation is new: recompute all links
         return update_links(store, m, full=True)

@@ -19,7 +19,7 @@ def package_dir(name: str) -> Path:
 
 
 def ontology_files() -> list[Path]:
-    return [package_dir("ontologies") / "kg.ttl"]
+    return [package_dir("ontologies") / "kg.ttl", package_dir("ontologies") / "labels.ttl"]
 
 
 def code_list_files() -> list[Path]:

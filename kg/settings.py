@@ -43,6 +43,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8000, "TCP port `kg serve` listens on.", int),
     Setting("workers", 2, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound).", int),
     Setting("batch_size", 5000, "Entities validated and written per batch during a load.", int),
+    Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -151,6 +151,10 @@ class Generations:
                 store = ox.Store(str(path))
                 if current is not None:
                     _copy_graphs(ox.Store.read_only(str(current)), store, set(copy_all_except or ()), self.root)
+            if current is not None:
+                # sidecar files (the search index) start as the previous generation's
+                for sidecar in current.glob("*.sqlite"):
+                    shutil.copyfile(sidecar, path / sidecar.name)
             build = Build(store, path, self.root)
             try:
                 yield build

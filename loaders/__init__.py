@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "houjin": "houjin:HoujinLoader",
     "abr": "abr:AbrLoader",
     "laws": "laws:LawsLoader",
+    "programs": "jgrants:JgrantsLoader",
 }
 
 #: Dataset names the CLI accepts, in the order the README lists them.

@@ -20,7 +20,7 @@ import hashlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterable, Iterator, NamedTuple
+from typing import IO, Iterable, Iterator, NamedTuple
 
 CHUNK = 1 << 16
 #: the prolog may hold an XML declaration, comments and processing instructions; no more than this

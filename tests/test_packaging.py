@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,6 @@ def test_non_editable_install_runs_the_demo(tmp_path):
     assert site.stdout.splitlines()[1] == "None"  # no top-level `loaders` module is installed
     demo = subprocess.run([str(venv / "bin" / "kg"), "demo", "--no-serve"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
-    assert "demo: houjin: loaded 16 records" in demo.stdout
+    assert re.search(r"demo: houjin: loaded \d+ records", demo.stdout), demo.stdout
     stats = subprocess.run([str(venv / "bin" / "kg"), "stats"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert "graph/ontology" in stats.stdout and "graph/codes" in stats.stdout

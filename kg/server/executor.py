@@ -37,6 +37,10 @@ class NotAcceptable(Exception):
     """No offered media type fits the Accept header (HTTP 406)."""
 
 
+class EntityNotFound(Exception):
+    """Nothing is known about the IRI (HTTP 404)."""
+
+
 @dataclass
 class Answer:
     body: bytes
@@ -125,6 +129,8 @@ class Executor:
             raise QueryRejected(message)
         if kind == "NotAcceptable":
             raise NotAcceptable(message)
+        if kind == "EntityNotFound":
+            raise EntityNotFound(message)
         if kind == "StoreBusy":
             raise ServiceBusy(message)
         raise RuntimeError(f"{kind}: {message}")

@@ -18,6 +18,10 @@ class NotAcceptable(Exception):
     pass
 
 
+class EntityNotFound(Exception):
+    pass
+
+
 class Worker:
     def __init__(self, data_dir: str, base: str, max_rows: int):
         self.gens = Generations(data_dir, create=False)
@@ -41,6 +45,8 @@ class Worker:
             return self.query(request)
         if kind == "update":
             return self.update(request)
+        if kind == "describe":
+            return self.describe(request)
         if kind == "ping":
             self.store()
             return Answer(b"ok", "text/plain", headers={"X-KG-Generation": self._name or ""})
@@ -93,6 +99,23 @@ class Worker:
         if media is None:
             raise NotAcceptable("none of the requested types can be produced for this query; available: " + ", ".join(offer))
         return media
+
+    def describe(self, request: dict) -> Answer:
+        import json
+
+        from kg.describe import attributions, describe, description_json, description_triples
+
+        store = self.store()
+        d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0))
+        headers = {"X-KG-Generation": self._name or ""}
+        if not d.found:
+            raise EntityNotFound(f"no data about {request['iri']}")
+        if request["media"] == "json":
+            graphs = {q.graph_name.value for q in d.triples if isinstance(q.graph_name, ox.NamedNode)}
+            body = json.dumps(description_json(d, attributions(store, self.minter, graphs)), ensure_ascii=False)
+            return Answer(body.encode("utf-8"), "application/json", headers=headers)
+        return Answer(serialize_triples(description_triples(d), request["media"], self.minter.prefixes()),
+                      request["media"], headers=headers)
 
     def update(self, request: dict) -> Answer:
         with self.gens.build() as build:

@@ -1,0 +1,200 @@
+"""Name search: an SQLite FTS5 trigram index beside each store generation.
+
+Oxigraph has no text index, and SPARQL CONTAINS over a million names costs seconds. The trigram
+tokenizer matches inside unsegmented Japanese (「国税」 finds 国税庁); queries shorter than three
+characters fall back to a LIKE scan over the same folded text. Names are folded before indexing
+and before searching: NFKC (full/half width), katakana → hiragana, lower case, no spaces.
+The index lives inside the generation directory, so it switches with the data it describes.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from kg.iri import Minter
+from kg.rdf import CPSV, ELI, ROV
+
+FILENAME = "kg-search.sqlite"
+_SPACE = re.compile(r"\s+")
+
+KINDS = {  # kind → (class, dataset, Japanese label)
+    "corporation": (str(ROV.RegisteredOrganization), "houjin", "法人"),
+    "prefecture": (None, "abr", "都道府県"),
+    "municipality": (None, "abr", "市区町村"),
+    "town": (None, "abr", "町字"),
+    "law": (str(ELI.LegalResource), "laws", "法令"),
+    "program": (str(CPSV.PublicService), "programs", "支援制度"),
+}
+
+
+def fold(text: str) -> str:
+    """One form for the ways a name is typed.
+
+    >>> fold("ｺｸｾﾞｲﾁｮｳ") == fold("こくぜいちょう") == fold("コクゼイチョウ")
+    True
+    >>> fold("ＮＴＴ データ")
+    'nttでーた'
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+    return _SPACE.sub("", text)
+
+
+def _class_iris(m: Minter) -> dict[str, str]:
+    out = {k: v[0] for k, v in KINDS.items() if v[0]}
+    out.update(prefecture=m.term("Prefecture"), municipality=m.term("Municipality"), town=m.term("Town"))
+    return out
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    label: str
+    names: str
+
+
+class SearchIndex:
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(path)
+            self.db.executescript("""
+                CREATE TABLE IF NOT EXISTS entities(id INTEGER PRIMARY KEY, iri TEXT UNIQUE, kind TEXT, dataset TEXT,
+                                                    label TEXT, names TEXT, folded TEXT);
+                CREATE INDEX IF NOT EXISTS entities_dataset ON entities(dataset);
+                CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(folded, tokenize='trigram');
+            """)
+
+    @classmethod
+    def for_generation(cls, gen_dir: Path) -> "SearchIndex":
+        """The writable index of a generation being built (the store copied the previous one's)."""
+        return cls(gen_dir / FILENAME)
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    # ---- writing ---------------------------------------------------------------------------
+    def remove(self, iris: Iterable[str] | None = None, *, dataset: str | None = None) -> None:
+        if dataset is not None:
+            self.db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM entities WHERE dataset = ?)", (dataset,))
+            self.db.execute("DELETE FROM entities WHERE dataset = ?", (dataset,))
+            return
+        for iri in iris or ():
+            row = self.db.execute("SELECT id FROM entities WHERE iri = ?", (iri,)).fetchone()
+            if row:
+                self.db.execute("DELETE FROM fts WHERE rowid = ?", row)
+                self.db.execute("DELETE FROM entities WHERE id = ?", row)
+
+    def add(self, iri: str, kind: str, label: str, names: list[str]) -> None:
+        text = " | ".join(dict.fromkeys(n for n in names if n))
+        folded = fold(text)
+        cur = self.db.execute("INSERT OR REPLACE INTO entities(iri, kind, dataset, label, names, folded) VALUES (?,?,?,?,?,?)",
+                              (iri, kind, KINDS[kind][1], label, text, folded))
+        self.db.execute("INSERT INTO fts(rowid, folded) VALUES (?, ?)", (cur.lastrowid, folded))
+
+    # ---- reading ---------------------------------------------------------------------------
+    def search(self, query: str, *, kind: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[Hit], int]:
+        """Hits and how many there are (counted up to 1,000)."""
+        q = fold(query)
+        if not q:
+            return [], 0
+        kind_sql, args = ("AND e.kind = ?", [kind]) if kind else ("", [])
+        if len(q) >= 3:
+            phrase = '"' + q.replace('"', '""') + '"'
+            base = f"FROM fts JOIN entities e ON e.id = fts.rowid WHERE fts MATCH ? {kind_sql}"
+            rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names {base} ORDER BY length(e.folded), e.iri "
+                                   f"LIMIT ? OFFSET ?", [phrase, *args, limit, offset]).fetchall()
+            total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT 1000)", [phrase, *args]).fetchone()[0]
+        else:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            base = f"FROM entities e WHERE e.folded LIKE ? ESCAPE '\\' {kind_sql}"
+            rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names {base} ORDER BY length(e.folded), e.iri "
+                                   f"LIMIT ? OFFSET ?", [pattern, *args, limit, offset]).fetchall()
+            total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT 1000)", [pattern, *args]).fetchone()[0]
+        return [Hit(*r) for r in rows], total
+
+
+def _names_of(store: ox.Store, iri: ox.NamedNode, graph: ox.NamedNode, props: list[ox.NamedNode]) -> tuple[str, list[str]]:
+    label, names = "", []
+    for p in props:
+        for q in store.quads_for_pattern(iri, p, None, graph):
+            if isinstance(q.object, ox.Literal):
+                names.append(q.object.value)
+                if not label and q.object.language in ("ja", "", None):
+                    label = q.object.value
+    return label or (names[0] if names else iri.value), names
+
+
+def index_dataset(store: ox.Store, m: Minter, index: SearchIndex, dataset: str, *,
+                  touched: list[str] | None = None) -> int:
+    """(Re)index a dataset's searchable entities: all of them, or those a load touched."""
+    classes = _class_iris(m)
+    graph = ox.NamedNode(m.graph(dataset))
+    props = [ox.NamedNode(p) for p in ("http://www.w3.org/2000/01/rdf-schema#label", str(ROV.legalName),
+                                        str(ELI.title), "http://purl.org/dc/terms/title",
+                                        "http://www.w3.org/2004/02/skos/core#altLabel", str(ELI.number))]
+    excluded = ox.NamedNode(m.term("searchExcluded"))
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    kinds = [k for k, v in KINDS.items() if v[1] == dataset]
+    if touched is None:
+        index.remove(dataset=dataset)
+        return sum(_index_all(store, index, graph, kind, classes[kind], props, excluded) for kind in kinds)
+    else:
+        index.remove(touched)
+        subjects = ((ox.NamedNode(iri), kind) for iri in touched for kind in kinds
+                    if next(iter(store.quads_for_pattern(ox.NamedNode(iri), rdf_type, ox.NamedNode(classes[kind]), graph)), None))
+    count = 0
+    for subject, kind in subjects:
+        if not isinstance(subject, ox.NamedNode) or "#" in subject.value:
+            continue
+        if next(iter(store.quads_for_pattern(subject, excluded, None, graph)), None) is not None:
+            continue  # hihyoji=1: the NTA asks that it not be found by name
+        label, names = _names_of(store, subject, graph, props)
+        index.add(subject.value, kind, label, names)
+        count += 1
+    return count
+
+
+def _index_all(store: ox.Store, index: SearchIndex, graph: ox.NamedNode, kind: str, cls: str,
+               props: list[ox.NamedNode], excluded: ox.NamedNode) -> int:
+    """Every entity of a class in one query (a lookup per entity costs minutes at millions)."""
+    wanted = ", ".join(f"<{p.value}>" for p in props)
+    # the type pattern first and a FILTER (not VALUES) on the property: the engine then walks
+    # subjects in order and the rows of one subject arrive together
+    q = f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph.value}> {{ ?s a <{cls}> . ?s ?p ?o FILTER(?p IN ({wanted}))
+            FILTER NOT EXISTS {{ ?s <{excluded.value}> true }} }} }}"""
+    count = 0
+    current, label, names = None, "", []
+    rank_of = {p.value: i for i, p in enumerate(props)}
+    best = 99
+
+    def flush() -> None:
+        nonlocal count
+        if current is not None and "#" not in current:
+            index.add(current, kind, label or (names[0] if names else current), names)
+            count += 1
+
+    for solution in store.query(q):
+        s, o = solution["s"], solution["o"]
+        if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.Literal):
+            continue
+        if s.value != current:
+            flush()
+            current, label, names, best = s.value, "", [], 99
+        names.append(o.value)
+        rank = rank_of.get(solution["p"].value, 50) + (0 if o.language in ("ja", "", None) else 20)
+        if rank < best:
+            label, best = o.value, rank
+    flush()
+    return count

@@ -1,0 +1,148 @@
+"""Dereferencing: /id/ → 303 → /doc/ in HTML and every RDF format; 404, 400, 304; escaping; paging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import rdflib
+
+from kg.pipeline import run_load
+from kg.resources import package_dir
+from kg.server import create_app
+from kg.server.executor import Executor
+from kg.settings import load_settings
+
+from conftest import BASE, number, nta_row, write_csv
+
+FORMATS = [("text/turtle", "turtle", ".ttl"), ("application/n-triples", "nt", ".nt"),
+           ("application/ld+json", "json-ld", ".jsonld"), ("application/rdf+xml", "xml", ".rdf")]
+ENTITIES = {
+    "corporation": "corporation/7000012050002",
+    "closed corporation": "corporation/1040001042029",
+    "municipality": "municipality/131059",
+    "prefecture": "prefecture/130001",
+    "town": "town/131059-0006002",
+    "code concept": "code/corporation-kind/301",
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pages")
+    settings = load_settings({}, data_dir=str(tmp / "data"), base_uri=BASE)
+    samples = package_dir("samples")
+    run_load(settings, "houjin", [samples / "houjin"], replace=True)
+    many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京{i}", street=f"湯島２丁目{i}番") for i in range(1, 46)]
+    many.append(nta_row(46, number("000000000046"), name="<script>alert('x')</script>株式会社", street="湯島２丁目"))
+    run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
+    run_load(settings, "abr", [samples / "abr"], replace=True)
+    executor = Executor(settings, size=2)
+    yield create_app(settings, executor=executor)
+    executor.close()
+
+
+@pytest.mark.parametrize("kind", sorted(ENTITIES))
+def test_id_redirects_with_303(app, kind):
+    r = app.test_client().get("/id/" + ENTITIES[kind])
+    assert r.status_code == 303
+    assert r.headers["Location"].endswith("/doc/" + ENTITIES[kind])
+
+
+@pytest.mark.parametrize("kind", sorted(ENTITIES))
+@pytest.mark.parametrize("media,fmt,suffix", FORMATS)
+def test_every_entity_in_every_rdf_format(app, kind, media, fmt, suffix):
+    c = app.test_client()
+    iri = rdflib.URIRef(BASE + "id/" + ENTITIES[kind])
+    by_accept = c.get("/doc/" + ENTITIES[kind], headers={"Accept": media})
+    by_suffix = c.get("/doc/" + ENTITIES[kind] + suffix)
+    for r in (by_accept, by_suffix):
+        assert r.status_code == 200 and r.mimetype == media
+        g = rdflib.Graph().parse(data=r.get_data(), format=fmt)
+        assert (iri, None, None) in g or (None, None, iri) in g
+    assert by_accept.headers["Vary"] == "Accept"
+
+
+@pytest.mark.parametrize("kind", sorted(ENTITIES))
+def test_every_entity_has_an_html_page(app, kind):
+    r = app.test_client().get("/doc/" + ENTITIES[kind], headers={"Accept": "text/html,*/*;q=0.8"})
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert '<script type="application/ld+json">' in page
+    assert "SPARQL で開く" in page
+    for _, _, suffix in FORMATS:
+        assert f'{ENTITIES[kind]}{suffix}"' in page
+
+
+def test_corporation_page_content(app):
+    page = app.test_client().get("/doc/corporation/7000012050002.html").get_data(as_text=True)
+    assert "<h1>国税庁</h1>" in page and "コクゼイチョウ" in page and "National Tax Agency" in page
+    assert "商号又は名称" in page and 'title="legal name — http://www.w3.org/ns/regorg#legalName"' in page
+    assert "2015年10月5日" in page                         # dates formatted
+    assert 'href="/id/municipality/131016"' in page          # IRIs under the base by local path
+    assert "国の機関" in page                               # linked values by label
+    assert "出典：国税庁法人番号公表サイト" in page           # attribution of the source dataset
+    jsonld = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    assert any("http://www.w3.org/ns/regorg#legalName" in node for node in json.loads(jsonld))
+
+
+def test_successor_and_points_are_navigable(app):
+    c = app.test_client()
+    page = c.get("/doc/corporation/1040001042029.html").get_data(as_text=True)
+    assert 'href="/id/corporation/5010401092060"' in page and "南関東日野自動車株式会社" in page
+    town = c.get("/doc/town/131059-0001001.html").get_data(as_text=True)
+    assert "https://maps.gsi.go.jp/#16/" in town
+
+
+def test_incoming_links_are_counted_and_paged(app):
+    c = app.test_client()
+    page = c.get("/doc/town/131059-0006002.html").get_data(as_text=True)
+    assert "47 件" in page                       # every corporation of 湯島２丁目 (46 + the demo one), counted
+    assert page.count('<li><a href="/id/corporation/') == 20
+    assert "次へ / next" in page
+    nxt = page.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = c.get("/doc/town/131059-0006002.html" + nxt.split("#")[0]).get_data(as_text=True)
+    assert '<ol start="21">' in second and "前へ / previous" in second
+
+
+def test_values_from_the_data_are_escaped(app):
+    page = app.test_client().get("/doc/corporation/" + number("000000000046") + ".html").get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(" in page
+
+
+@pytest.mark.parametrize("path,status,needle", [
+    ("/id/corporation/2040001042029", 400, "expected 1"),          # bad check digit
+    ("/id/corporation/12345", 400, "13 ASCII digits"),
+    ("/doc/municipality/131050", 400, "expected 9"),
+    ("/id/town/131059-12", 400, "7-digit"),
+    ("/doc/corporation/1000011000013", 404, "見つかりません"),      # valid but unknown
+    ("/def/NoSuchTerm", 404, "見つかりません"),
+])
+def test_malformed_and_unknown(app, path, status, needle):
+    r = app.test_client().get(path, headers={"Accept": "text/html"})
+    assert r.status_code == status
+    assert needle in r.get_data(as_text=True)
+
+
+def test_conditional_requests(app):
+    c = app.test_client()
+    first = c.get("/doc/corporation/7000012050002.ttl")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert c.get("/doc/corporation/7000012050002.ttl", headers={"If-None-Match": etag}).status_code == 304
+    assert c.get("/doc/corporation/7000012050002.ttl", headers={"If-Modified-Since": modified}).status_code == 304
+    assert c.get("/doc/corporation/7000012050002.ttl", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_ontology_terms_dereference(app):
+    c = app.test_client()
+    r = c.get("/def/successor", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    g = rdflib.Graph().parse(data=r.get_data(), format="turtle")
+    labels = {str(o) for o in g.objects(rdflib.URIRef(BASE + "def/successor"), rdflib.RDFS.label)}
+    assert {"承継先法人", "successor corporation"} <= labels
+
+
+def test_not_acceptable(app):
+    r = app.test_client().get("/doc/corporation/7000012050002", headers={"Accept": "image/png"})
+    assert r.status_code == 406

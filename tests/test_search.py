@@ -1,0 +1,111 @@
+"""Name search: substring matches in Japanese, folding, type filter, paging, consistency with loads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg.pipeline import run_load
+from kg.resources import package_dir
+from kg.search import FILENAME, SearchIndex
+from kg.server import create_app
+from kg.server.executor import Executor
+from kg.settings import load_settings
+from kg.store import Generations
+
+from conftest import BASE, number, nta_row, write_csv
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("search")
+    settings = load_settings({}, data_dir=str(tmp / "data"), base_uri=BASE)
+    samples = package_dir("samples")
+    for name in ("houjin", "abr", "laws"):
+        if (samples / name).is_dir():
+            run_load(settings, name, [samples / name], replace=True)
+    many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社サンプル商事{i}", furigana=f"サンプルショウジ{i}")
+            for i in range(1, 31)]
+    run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
+    executor = Executor(settings, size=1)
+    app = create_app(settings, executor=executor)
+    app.config["TEST_SETTINGS"] = settings
+    yield app
+    executor.close()
+
+
+def search(app, **params):
+    r = app.test_client().get("/search.json", query_string=params)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def test_japanese_substring_finds_the_corporation(app):
+    found = search(app, q="国税")
+    assert [r["label"] for r in found["results"]][:1] == ["国税庁"]
+    assert found["results"][0]["href"] == "/id/corporation/7000012050002"
+
+
+@pytest.mark.parametrize("query", ["ｺｸｾﾞｲ", "こくぜい", "コクゼイ", "National Tax", "national tax"])
+def test_kana_width_and_case_fold(app, query):
+    assert "国税庁" in [r["label"] for r in search(app, q=query)["results"]]
+
+
+def test_short_queries_fall_back_to_a_scan(app):
+    labels = [r["label"] for r in search(app, q="税")["results"]]
+    assert "国税庁" in labels
+    assert "文京区" in [r["label"] for r in search(app, q="文京")["results"]]
+
+
+def test_excluded_corporations_are_not_found(app):
+    assert search(app, q="検索対象除外")["results"] == []
+
+
+def test_type_filter_and_places(app):
+    towns = search(app, q="湯島", type="town")["results"]
+    assert towns and all(r["type"] == "town" for r in towns)
+    corps = search(app, q="湯島", type="corporation")["results"]
+    assert all(r["type"] == "corporation" for r in corps)
+    assert app.test_client().get("/search.json?q=x&type=nonsense").status_code == 400
+
+
+def test_laws_are_searchable_by_title(app):
+    found = search(app, q="国旗", type="law")["results"]
+    if not (package_dir("samples") / "laws").is_dir():
+        pytest.skip("no demo laws")
+    assert found and "国旗" in found[0]["label"]
+
+
+def test_paging(app):
+    first, second = search(app, q="サンプル商事"), search(app, q="サンプル商事", page=2)
+    assert first["total"] == 30 and len(first["results"]) == 20 and len(second["results"]) == 10
+    assert not {r["iri"] for r in first["results"]} & {r["iri"] for r in second["results"]}
+
+
+def test_html_page_and_escaping(app):
+    r = app.test_client().get("/search", query_string={"q": "<script>国税"}, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert "<script>国税" not in page and "&lt;script&gt;国税" in page
+
+
+def test_index_follows_diffs(app, tmp_path):
+    settings = app.config["TEST_SETTINGS"]
+    rename = write_csv(tmp_path / "diff.csv", [
+        nta_row(1, "7000012050002", process="11", name="国税庁（改称）", kind="101", city="千代田区", city_code="101"),
+        nta_row(2, "1130001011420", process="99", name="任天堂株式会社"),
+    ])
+    run_load(settings, "houjin", [rename])
+    assert [r["label"] for r in search(app, q="改称")["results"]] == ["国税庁（改称）"]
+    assert search(app, q="任天堂")["results"] == []
+    gens = Generations(settings.data_path)
+    assert (gens.current_path() / FILENAME).exists()
+    assert len(list(gens.gens.glob("*/" + FILENAME))) <= 2
+
+
+def test_home_page_lists_datasets_with_counts_and_search_box(app):
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert 'action="/search"' in page
+    assert "法人番号（国税庁 法人番号公表サイト）" in page and "トリプル数" in page
+    assert "出典：国税庁法人番号公表サイト" in page
