@@ -110,16 +110,22 @@ def dump(out: str | None) -> None:
               help="1: only programs accepting applications now; 0: all.")
 @click.option("--detail", default="v1", show_default=True, type=click.Choice(["v1", "v2", "none"]),
               help="Which detail response to fetch per program (v2 adds the application rounds).")
+@click.option("--filter", "filters", multiple=True, metavar="NAME=VALUE",
+              help="Optional API filter: use_purpose, industry, target_number_of_employees or target_area_search "
+                   "(several values joined with ' / ').")
 @click.option("--delay", default=1.0, show_default=True, type=float, help="Seconds between two requests.")
 @click.option("--api-url", help="Base URL of the API (KG_JGRANTS_API).")
 def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order: str, acceptance: str,
-          detail: str, delay: float, api_url: str | None) -> None:
+          detail: str, filters: tuple[str, ...], delay: float, api_url: str | None) -> None:
     """Save live API responses of SOURCE (jgrants) as files for `kg load programs`."""
     from kg.fetch import FetchError, fetch_jgrants
 
+    if any("=" not in f for f in filters):
+        raise UserError("--filter takes NAME=VALUE, e.g. --filter target_area_search=和歌山県")
     try:
         result = fetch_jgrants(out_dir, keywords, api=api_url or _settings().jgrants_api, sort=sort, order=order,
                                acceptance=int(acceptance), detail=detail, delay=delay,
+                               filters=dict(f.split("=", 1) for f in filters),
                                log=lambda line: click.echo(line, err=True))
     except FetchError as exc:
         raise UserError(str(exc)) from None

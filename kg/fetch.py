@@ -54,8 +54,8 @@ class FetchResult:
 class _Client:
     """GET JSON with a polite pause between requests and one-line errors."""
 
-    def __init__(self, delay: float, timeout: float, log: Callable[[str], None] | None):
-        self.delay, self.timeout, self.log = delay, timeout, log
+    def __init__(self, delay: float, timeout: float):
+        self.delay, self.timeout = delay, timeout
         self.last: float | None = None
 
     def get(self, url: str) -> tuple[bytes, object]:
@@ -153,7 +153,7 @@ def fetch_jgrants(out_dir: str | os.PathLike[str], keywords: Sequence[str], *, a
     except OSError as exc:
         raise FetchError(f"{out}: cannot create the output directory ({exc.strerror})") from None
     base = api.rstrip("/")
-    client = _Client(delay, timeout, log)
+    client = _Client(delay, timeout)
     result = FetchResult()
     ids: dict[str, None] = {}
     for i, word in enumerate(words, 1):

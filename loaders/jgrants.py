@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 from kg.checkdigits import local_government_code
 from kg.iri import JGRANTS, Minter
-from kg.rdf import CPSV, CV, DCTERMS, IRI, RDF, RDFS, SKOS, XSD, Literal, Triple, boolean
+from kg.rdf import CPSV, CV, DCTERMS, IRI, RDF, RDFS, XSD, Literal, Triple, boolean
 
 from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
 from .text import CountingReader
@@ -286,7 +286,7 @@ def split_values(value) -> list[str]:
 @lru_cache(maxsize=8)
 def code_tables(base: str) -> dict[str, dict[str, IRI]]:
     """Label → concept IRI for each code list of ontologies/codes/programs.ttl, plus prefectures."""
-    from rdflib import RDF as R_RDF, SKOS as R_SKOS, URIRef
+    from rdflib import SKOS as R_SKOS, URIRef
 
     from kg.resources import graph_of, package_dir
 
@@ -475,7 +475,7 @@ def program_entity(record: Record, m: Minter, at: dt.datetime) -> Entity | Probl
         if not isinstance(files, list):
             f.problems.append(f"{field_name}: expected an array of files")
             continue
-        for i, file in enumerate(files):
+        for file in files:
             name = file.get("name") if isinstance(file, dict) else None
             if isinstance(name, str) and name.strip():
                 add((prog, getattr(k, term), Literal(name.strip())))
