@@ -210,8 +210,14 @@ def _corporations(store: ox.Store, m: Minter, selection: Iterable[str] | None):
 
 
 def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | None = None,
-                 municipalities: set[str] | None = None, full: bool = False) -> LinkStats:
-    """Recompute links: all of them (``full``), or those of some corporations / municipalities."""
+                 municipalities: set[str] | None = None, full: bool = False, rows=None) -> LinkStats:
+    """Recompute links: all of them (``full``), or those of some corporations / municipalities.
+
+    ``rows`` (kg.summary.Summary of what a houjin load wrote) supply municipality and street
+    without reading them back from the store; with ``full`` they must cover every corporation.
+    """
+    if rows is not None and corporations is None:
+        corporations = [r.focus for r in rows]
     full = full or (corporations is None and municipalities is None)
     links = ox.NamedNode(m.graph("links"))
     town_p, level_p = m.term("town"), m.term("addressMatchLevel")
@@ -243,7 +249,13 @@ def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | No
         for corp in selection:
             for p in (town_p, level_p):
                 doomed.extend(store.quads_for_pattern(ox.NamedNode(corp), ox.NamedNode(p), None, links))
-    for corp, muni, street in _corporations(store, m, selection):
+    if rows is not None:
+        registered = str(ROV.RegisteredOrganization)
+        source = ((r.focus, r.municipality, r.street) for r in rows
+                  if r.action == "upsert" and r.cls == registered and r.municipality)
+    else:
+        source = _corporations(store, m, selection)
+    for corp, muni, street in source:
         level, town = index.match(muni, street)
         stats.corporations += 1
         stats.levels[level] += 1

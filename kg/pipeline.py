@@ -19,10 +19,11 @@ import pyoxigraph as ox
 from kg.iri import Minter
 from kg.linking import LinkStats, ProgramLinkStats, link_programs, update_links
 from kg.search import SearchIndex, index_dataset
+from kg.summary import SummaryWriter, read_summaries
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
 from kg.provenance import LoadStats, SourceRecord, count_triples, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
-from kg.rdf import PROV, nquad
+from kg.rdf import PROV, BNode, Literal, nquad
 from kg.report import Report
 from kg.resources import code_list_files, graph_of, ontology_files, reference_graph, shape_files
 from kg.settings import Settings
@@ -94,6 +95,8 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             _refresh_reference_graphs(store, minter)
             g = ox.NamedNode(graph)
             was_empty = next(iter(store.quads_for_pattern(None, None, None, g)), None) is None
+            if dataset in SUMMARISED:
+                stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
             if (linked or incremental) and not was_empty and not replace:
                 stats.touched = []
             unflushed = 0
@@ -132,11 +135,18 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             report.close()
             stats.ended = now()
             stats.report = report.path.name if report.written else None
+            rows = None
+            if stats.summaries is not None:
+                stats.summaries.close()
+                rows = read_summaries(stats.summaries.path)
+                stats.summaries.path.unlink(missing_ok=True)
+                stats.summaries = None
             if linked:
-                links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty)
+                links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty, rows=rows)
             index = SearchIndex.for_generation(build.path)
             try:
-                index_dataset(store, minter, index, dataset, touched=stats.touched)
+                index_dataset(store, minter, index, dataset, touched=stats.touched, rows=rows,
+                              full=replace or was_empty)
             finally:
                 index.close()
             _write_metadata(store, minter, loader.info, stats)
@@ -208,14 +218,23 @@ def _load_source(loader, source: SourceFile, m: Minter, validator: Validator, st
 LINKED = ("houjin", "abr", "programs")
 
 
-def _relink(store: ox.Store, m: Minter, dataset: str, stats: LoadStats, *, full: bool) -> "LinkStats | ProgramLinkStats":
+def _relink(store: ox.Store, m: Minter, dataset: str, stats: LoadStats, *, full: bool,
+            rows=None) -> "LinkStats | ProgramLinkStats":
     """Keep graph/links in step with the load, in the same generation (so they switch together)."""
     if dataset == "programs":  # only the program links (authority, legal basis) change
         return link_programs(store, m)
+    if dataset == "houjin" and rows is not None:
+        # what the load wrote says where each corporation is; with `full` (an empty or replaced
+        # dataset) that is every corporation there is
+        return update_links(store, m, full=full, rows=rows)
     if full or dataset == "abr" or stats.touched is None:
         # towns may change anywhere, or every corporation is new: recompute all links
         return update_links(store, m, full=True)
     return update_links(store, m, corporations=stats.touched)
+
+
+#: datasets whose loads record what they wrote (kg.summary) for relinking and indexing
+SUMMARISED = ("houjin",)
 
 
 def _stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: ox.Store, graph: str,
@@ -230,8 +249,11 @@ def _stream_source(loader, source: SourceFile, m: Minter, validator: Validator, 
     ctx = mp.get_context("fork")
     read_fd, write_fd = os.pipe()
     receiver, sender = ctx.Pipe(duplex=False)
+    summary_path = stats.summaries.path if stats.summaries is not None else None
+    if stats.summaries is not None:
+        stats.summaries.fh.flush()
     child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, write_fd, report.path, sender,
-                                               batch_size), daemon=True)
+                                               batch_size, summary_path), daemon=True)
     child.start()
     os.close(write_fd)
     sender.close()
@@ -287,10 +309,12 @@ class _ProgressReader:
 
 
 def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,
-             report_path: Path, conn, batch_size: int) -> None:
+             report_path: Path, conn, batch_size: int, summary_path: Path | None = None) -> None:
     """The child half of :func:`_stream_source` (never touches the store)."""
     report = Report(report_path)
     stats = LoadStats("child", "", "", now())
+    if summary_path is not None:
+        stats.summaries = SummaryWriter(summary_path, m)
     pending = [0]
 
     def progress(n: int) -> None:
@@ -304,6 +328,8 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
             _load_source(loader, source, m, validator, None, graph, out, report, stats,
                          batch_size=batch_size, upsert=False, on_read=progress)
         report.close()
+        if stats.summaries is not None:
+            stats.summaries.close()
         if pending[0]:
             conn.send(("progress", pending[0]))
         conn.send(("ok", {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
@@ -321,15 +347,23 @@ def _write_batch(batch: list[Entity], store: ox.Store, graph: str, out, stats: L
     if upsert:
         _remove_descriptions(store, graph, batch)
     lines = []
+    summaries = stats.summaries
     for entity in batch:
         stats.loaded += entity.records
         stats.entities += 1
         if stats.touched is not None:
             stats.touched.append(entity.focus)
-        for s, p, o in entity.triples:
-            lines.append(nquad(s, p, o))
-        for s, p, o in entity.extra:
-            lines.append(nquad(s, p, o))
+        if summaries is not None and entity.action != "append":
+            summaries.write(entity.focus, entity.action, entity.triples)
+        for triples in (entity.triples, entity.extra):
+            for s, p, o in triples:
+                # inlined kg.rdf.nquad: this line runs 25 times per corporation
+                if o.__class__ is Literal:
+                    lines.append(f"<{s}> <{p}> {o.nt()} .\n")
+                elif o.__class__ is BNode:
+                    lines.append(f"<{s}> <{p}> _:{o} .\n")
+                else:
+                    lines.append(f"<{s}> <{p}> <{o}> .\n")
     out.write("".join(lines))
 
 

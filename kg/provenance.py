@@ -39,6 +39,8 @@ class LoadStats:
     entities: int = 0
     #: focus IRIs written, collected when an upsert must relink just those (else None)
     touched: list[str] | None = None
+    #: writer of what each written entity says (kg.summary), for relinking and indexing
+    summaries: object | None = None
     report: str | None = None
 
 

@@ -75,6 +75,7 @@ STANDARD_PREFIXES: dict[str, str] = {
     "spdx": str(SPDX), "ic": str(IC),
 }
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
@@ -88,12 +89,15 @@ class Literal(NamedTuple):
         return cls(value, datatype, None)
 
     def nt(self) -> str:
-        text = '"' + self.value.translate(_ESCAPES) + '"'
+        value = self.value
+        if '"' in value or "\\" in value or "\n" in value or "\r" in value or "\t" in value:
+            value = value.translate(_ESCAPES)
         if self.lang:
-            return f"{text}@{self.lang}"
-        if self.datatype and self.datatype != XSD.string:
-            return f"{text}^^<{self.datatype}>"
-        return text
+            return f'"{value}"@{self.lang}'
+        datatype = self.datatype
+        if datatype and datatype != _XSD_STRING:
+            return f'"{value}"^^<{datatype}>'
+        return f'"{value}"'
 
 
 class BNode(str):

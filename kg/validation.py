@@ -128,6 +128,8 @@ def _check_digit_problem(algorithm: str, term: Term) -> str | None:
 class _PropertyShape:
     path: str
     checks: list[Callable[[str, list[Term], "Validator", dict[str, _Node]], list[Violation]]] = field(default_factory=list)
+    #: only sh:minCount and sh:hasValue can fail when a node has no value for the path
+    needs_empty: bool = False
 
 
 @dataclass
@@ -176,7 +178,11 @@ class Validator:
             if kind not in shape.node_kinds:
                 out.append(Violation(focus, None, "NodeKindConstraintComponent", f"{focus} is not of node kind", shape=shape.iri))
         for prop in shape.properties:
-            values = node.values.get(prop.path, []) if node else []
+            values = node.values.get(prop.path) if node else None
+            if not values:
+                if not prop.needs_empty:
+                    continue
+                values = []
             for check in prop.checks:
                 for v in check(focus, values, self, nodes):
                     out.append(Violation(v.focus, v.path, v.component, v.message, v.value, shape.iri))
@@ -222,6 +228,8 @@ def _compile_property(graph: rdflib.Graph, pshape, check_digit: URIRef, node_sha
             return [Violation(focus, p, component, message(v), _lexical(v)) for v in values if not ok(v)]
         add(check)
 
+    prop.needs_empty = (graph.value(pshape, R_SH.minCount) is not None and int(graph.value(pshape, R_SH.minCount)) > 0) \
+        or graph.value(pshape, R_SH.hasValue) is not None
     min_count = graph.value(pshape, R_SH.minCount)
     if min_count is not None:
         n = int(min_count)
