@@ -109,3 +109,30 @@ def test_home_page_lists_datasets_with_counts_and_search_box(app):
     assert 'action="/search"' in page
     assert "法人番号（国税庁 法人番号公表サイト）" in page and "トリプル数" in page
     assert "出典：国税庁法人番号公表サイト" in page
+
+
+def test_datasets_catalogue_and_void(app, tmp_path):
+    import gzip
+
+    import rdflib
+
+    from kg.dump import dump_graphs
+    from kg.store import Generations
+
+    settings = app.config["TEST_SETTINGS"]
+    dump_graphs(Generations(settings.data_path).open_current(), settings.data_path / "dumps")
+    c = app.test_client()
+    page = c.get("/datasets", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "法人番号（国税庁 法人番号公表サイト）" in page and "出典：国税庁法人番号公表サイト" in page
+    assert "SHA-256" in page and 'href="/dumps/houjin.nq.gz"' in page
+    dump = c.get("/dumps/houjin.nq.gz")
+    assert dump.status_code == 200 and b"<http://localhost:8000/graph/houjin>" in gzip.decompress(dump.get_data())
+    assert c.get("/dumps/../../etc/passwd").status_code == 404
+    r = c.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle"
+    g = rdflib.Graph().parse(data=r.get_data(), format="turtle")
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    houjin = rdflib.URIRef(BASE + "graph/houjin")
+    assert int(g.value(houjin, VOID.triples)) > 0
+    assert str(g.value(houjin, VOID.dataDump)).endswith("/dumps/houjin.nq.gz")
+    assert (houjin, rdflib.URIRef("http://purl.org/dc/terms/license"), None) in g

@@ -34,12 +34,14 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     app.extensions["kg_executor"] = executor
 
     from kg.server.sparql import bp as sparql_bp
+    from kg.server.catalog import bp as catalog_bp
     from kg.server.pages import bp as pages_bp
     from kg.server.site import bp as site_bp
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(site_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(catalog_bp)
 
     @app.after_request
     def headers(response: Response) -> Response:
