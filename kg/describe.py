@@ -45,6 +45,7 @@ class Description:
     incoming: list[ox.Quad] = field(default_factory=list)      # one page per property
     incoming_counts: dict[str, int] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    siblings: dict[str, str] = field(default_factory=dict)    # "previous"/"next" → IRI (law structure)
 
     @property
     def found(self) -> bool:
@@ -76,7 +77,8 @@ def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, o
         q = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s <{p}> <{iri}> }} }} ORDER BY ?s LIMIT {limit} OFFSET {start}"
         for sol in store.query(q):
             d.incoming.append(ox.Quad(sol["s"], ox.NamedNode(p), node, sol["g"]))
-    wanted = {iri}
+    d.siblings = _siblings(store, node, m)
+    wanted = {iri} | set(d.siblings.values())
     for q in d.triples + d.incoming:
         wanted.add(q.predicate.value)
         for t in (q.subject, q.object):
@@ -99,6 +101,7 @@ def description_json(d: Description, attributions: dict[str, dict[str, str]]) ->
                       "g": q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else None} for q in d.incoming],
         "incoming_counts": d.incoming_counts,
         "labels": d.labels,
+        "siblings": d.siblings,
         "attributions": attributions,
     }
 
@@ -131,4 +134,32 @@ def attributions(store: ox.Store, m: Minter, graphs: set[str]) -> dict[str, dict
                 info["license"] = q.object.value
         if "attributionText" in info:
             out[g] = {k: info[k] for k in ("title", "attributionText", "license", "modified") if k in info}
+    return out
+
+
+IS_PART_OF = "http://data.europa.eu/eli/ontology#is_part_of"
+
+
+def _siblings(store: ox.Store, node: ox.NamedNode, m: Minter) -> dict[str, str]:
+    """Previous and next part of the same whole (articles of a chapter, paragraphs of an article)."""
+    order_p = ox.NamedNode(m.term("order"))
+    mine = [q.object for q in store.quads_for_pattern(node, order_p, None, None)]
+    parents = [q.object for q in store.quads_for_pattern(node, ox.NamedNode(IS_PART_OF), None, None)]
+    if not mine or not parents:
+        return {}
+    try:
+        position = int(mine[0].value)
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    for q in store.quads_for_pattern(None, ox.NamedNode(IS_PART_OF), parents[0], None):
+        for o in store.quads_for_pattern(q.subject, order_p, None, None):
+            try:
+                n = int(o.object.value)
+            except ValueError:
+                continue
+            if n == position - 1:
+                out["previous"] = q.subject.value
+            elif n == position + 1:
+                out["next"] = q.subject.value
     return out

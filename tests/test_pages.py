@@ -146,3 +146,25 @@ def test_ontology_terms_dereference(app):
 def test_not_acceptable(app):
     r = app.test_client().get("/doc/corporation/7000012050002", headers={"Accept": "image/png"})
     assert r.status_code == 406
+
+
+def test_law_structure_is_navigable(tmp_path):
+    samples = package_dir("samples")
+    if not (samples / "laws").is_dir():
+        pytest.skip("no demo laws")
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    run_load(settings, "laws", [samples / "laws"])
+    executor = Executor(settings, size=1)
+    try:
+        c = create_app(settings, executor=executor).test_client()
+        law = c.get("/doc/law/411AC0000000127.html").get_data(as_text=True)
+        assert 'href="/id/law/411AC0000000127/article/1"' in law        # law → its articles
+        article = c.get("/doc/law/411AC0000000127/article/1.html").get_data(as_text=True)
+        assert 'rel="next" href="/id/law/411AC0000000127/article/2"' in article
+        assert 'href="/id/law/411AC0000000127/article/1/paragraph/1"' in article   # → paragraphs
+        second = c.get("/doc/law/411AC0000000127/article/2.html").get_data(as_text=True)
+        assert 'rel="prev" href="/id/law/411AC0000000127/article/1"' in second
+        paragraph = c.get("/doc/law/411AC0000000127/article/1/paragraph/1.html").get_data(as_text=True)
+        assert "国旗は、日章旗とする。" in paragraph
+    finally:
+        executor.close()

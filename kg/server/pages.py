@@ -219,4 +219,5 @@ def _page_context(data: dict, iri: str, prop: str | None, offset: int) -> dict:
                     for s in (".ttl", ".nt", ".jsonld", ".rdf")],
         "sparql_link": "/sparql?" + urlencode({"q": sparql}),
         "attributions": list(data.get("attributions", {}).values()),
+        "siblings": {k: {"href": _local(v), "text": _label(labels, v)} for k, v in data.get("siblings", {}).items()},
     }
