@@ -17,6 +17,7 @@ of the municipalities whose towns it wrote), so a daily diff does not relink mil
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -216,9 +217,7 @@ def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | No
     ``rows`` (kg.summary.Summary of what a houjin load wrote) supply municipality and street
     without reading them back from the store; with ``full`` they must cover every corporation.
     """
-    if rows is not None and corporations is None:
-        corporations = [r.focus for r in rows]
-    full = full or (corporations is None and municipalities is None)
+    full = full or (rows is None and corporations is None and municipalities is None)
     links = ox.NamedNode(m.graph("links"))
     town_p, level_p = m.term("town"), m.term("addressMatchLevel")
     empty = next(iter(store.quads_for_pattern(None, None, None, links)), None) is None
@@ -251,22 +250,46 @@ def update_links(store: ox.Store, m: Minter, *, corporations: Iterable[str] | No
                 doomed.extend(store.quads_for_pattern(ox.NamedNode(corp), ox.NamedNode(p), None, links))
     if rows is not None:
         registered = str(ROV.RegisteredOrganization)
-        source = ((r.focus, r.municipality, r.street) for r in rows
-                  if r.action == "upsert" and r.cls == registered and r.municipality)
+
+        def from_rows():
+            for r in rows:
+                if not empty:  # the row's corporation loses its old links (also when deleted now)
+                    for p in (town_p, level_p):
+                        doomed.extend(store.quads_for_pattern(ox.NamedNode(r.focus), ox.NamedNode(p), None, links))
+                if r.action == "upsert" and r.cls == registered and r.municipality:
+                    yield r.focus, r.municipality, r.street
+        source = from_rows()
     else:
         source = _corporations(store, m, selection)
-    for corp, muni, street in source:
-        level, town = index.match(muni, street)
-        stats.corporations += 1
-        stats.levels[level] += 1
-        lines.append(nquad(corp, level_p, m.code("address-match-level", level), links.value))
-        if town:
-            lines.append(nquad(corp, town_p, IRI(town), links.value))
-    if doomed:
-        store.update("DELETE DATA { " + " .\n".join(f"GRAPH <{links.value}> {{ {q.triple} }}" for q in doomed) + " }")
-    if lines:
-        store.load(input="".join(lines), format=ox.RdfFormat.N_QUADS) if len(lines) < 100_000 else \
-            store.bulk_load(input="".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    # links go to a scratch file and one bulk load: a million corporations must not sit in memory
+    import tempfile
+
+    fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nq")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for corp, muni, street in source:
+                level, town = index.match(muni, street)
+                stats.corporations += 1
+                stats.levels[level] += 1
+                lines.append(nquad(corp, level_p, m.code("address-match-level", level), links.value))
+                if town:
+                    lines.append(nquad(corp, town_p, IRI(town), links.value))
+                if len(lines) >= 50_000:
+                    out.write("".join(lines))
+                    lines.clear()
+            out.write("".join(lines))
+            written = out.tell()
+        if doomed:
+            for start in range(0, len(doomed), 20_000):
+                chunk = doomed[start:start + 20_000]
+                store.update("DELETE DATA { " + " .\n".join(f"GRAPH <{links.value}> {{ {q.triple} }}" for q in chunk) + " }")
+        if written:
+            if written < 8 << 20:
+                store.load(path=scratch, format=ox.RdfFormat.N_QUADS)
+            else:
+                store.bulk_load(path=scratch, format=ox.RdfFormat.N_QUADS)
+    finally:
+        os.unlink(scratch)
     stats.local_governments = _link_local_governments(store, m)
     if full:  # the graph was rebuilt from nothing: program links too
         stats.programs = link_programs(store, m)

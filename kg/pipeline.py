@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg.iri import Minter
 from kg.linking import LinkStats, ProgramLinkStats, link_programs, update_links
 from kg.search import SearchIndex, index_dataset
-from kg.summary import SummaryWriter, read_summaries
+from kg.summary import SummaryFile, SummaryWriter
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
 from kg.provenance import LoadStats, SourceRecord, count_triples, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
@@ -136,10 +136,11 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             stats.ended = now()
             stats.report = report.path.name if report.written else None
             rows = None
+            summary_path = None
             if stats.summaries is not None:
                 stats.summaries.close()
-                rows = read_summaries(stats.summaries.path)
-                stats.summaries.path.unlink(missing_ok=True)
+                summary_path = stats.summaries.path
+                rows = SummaryFile(summary_path, dedupe=len(sources) > 1)
                 stats.summaries = None
             if linked:
                 links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty, rows=rows)
@@ -149,6 +150,8 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                               full=replace or was_empty)
             finally:
                 index.close()
+                if summary_path is not None:
+                    summary_path.unlink(missing_ok=True)
             _write_metadata(store, minter, loader.info, stats)
             triples = count_triples(store, graph)
             generation = build.path.name

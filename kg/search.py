@@ -99,12 +99,6 @@ class SearchIndex:
                 self.db.execute("DELETE FROM fts WHERE rowid = ?", row)
                 self.db.execute("DELETE FROM entities WHERE id = ?", row)
 
-    def add_many(self, rows: list[tuple[str, str, str, list[str]]]) -> None:
-        """Many entities at once (a fresh load indexes millions)."""
-        for start in range(0, len(rows), 10_000):
-            for iri, kind, label, names in rows[start:start + 10_000]:
-                self.add(iri, kind, label, names)
-
     def add(self, iri: str, kind: str, label: str, names: list[str]) -> None:
         text = " | ".join(dict.fromkeys(n for n in names if n))
         folded = fold(text)
@@ -156,17 +150,15 @@ def index_dataset(store: ox.Store, m: Minter, index: SearchIndex, dataset: str, 
         kinds_by_class = {classes[k]: k for k, v in KINDS.items() if v[1] == dataset}
         if full:
             index.remove(dataset=dataset)
-        else:
-            index.remove(r.focus for r in rows)
         count = 0
-        batch = []
-        for r in rows:
+        for r in rows:  # streamed: the last row per entity wins (add replaces by IRI)
+            if not full:
+                index.remove([r.focus])
             kind = kinds_by_class.get(r.cls)
             if r.action != "upsert" or kind is None or r.excluded or "#" in r.focus:
                 continue
-            batch.append((r.focus, kind, r.label or (r.names[0] if r.names else r.focus), r.names))
+            index.add(r.focus, kind, r.label or (r.names[0] if r.names else r.focus), r.names)
             count += 1
-        index.add_many(batch)
         return count
     graph = ox.NamedNode(m.graph(dataset))
     props = [ox.NamedNode(p) for p in ("http://www.w3.org/2000/01/rdf-schema#label", str(ROV.legalName),

@@ -68,13 +68,37 @@ class SummaryWriter:
         self.fh.close()
 
 
+class SummaryFile:
+    """The summaries of a load, read afresh by each consumer (memory stays flat).
+
+    Within one source every entity appears once (NTA files are sorted, rows of one corporation
+    grouped), so a single-source load streams the file. When several sources were loaded, a later
+    one may update an entity written by an earlier one: then the last line per entity wins, which
+    needs a pass with a dictionary.
+    """
+
+    def __init__(self, path: Path, *, dedupe: bool):
+        self.path = path
+        self.dedupe = dedupe
+
+    def _lines(self) -> Iterator[Summary]:
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                focus, action, cls, muni, street, label, names, excluded = line.rstrip("\n").split("\t")
+                yield Summary(focus, action, cls, muni, street, label, names.split("\x1f") if names else [],
+                              excluded == "1")
+
+    def __iter__(self) -> Iterator[Summary]:
+        if not self.dedupe:
+            yield from self._lines()
+            return
+        latest: dict[str, Summary] = {}
+        for row in self._lines():
+            latest.pop(row.focus, None)
+            latest[row.focus] = row
+        yield from latest.values()
+
+
 def read_summaries(path: Path) -> list[Summary]:
-    """The entities a load wrote, the last line per entity winning (a later file updates it)."""
-    latest: dict[str, Summary] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            focus, action, cls, muni, street, label, names, excluded = line.rstrip("\n").split("\t")
-            latest.pop(focus, None)
-            latest[focus] = Summary(focus, action, cls, muni, street, label, names.split("\x1f") if names else [],
-                                    excluded == "1")
-    return list(latest.values())
+    """All summaries, the last line per entity winning (for tests and small loads)."""
+    return list(SummaryFile(path, dedupe=True))

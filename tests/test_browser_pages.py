@@ -1,0 +1,74 @@
+"""A person in a browser: search a corporation, open it, follow its municipality, page through
+the corporations registered there; open a law and walk to an article."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE, number, nta_row, write_csv
+from test_browser import browser  # noqa: F401  (module fixture: Debian chromium via Playwright)
+from test_sparql_clients import free_port
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("site")
+    port = free_port()
+    env = {**os.environ, "KG_DATA_DIR": str(tmp / "data"), "KG_BASE_URI": BASE, "KG_PORT": str(port)}
+    kg = str(Path(sys.executable).parent / "kg")
+    subprocess.run([kg, "demo", "--no-serve"], env=env, cwd=tmp, check=True, capture_output=True)
+    extra = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京テスト{i}", street=f"湯島２丁目{i}番") for i in range(1, 31)]
+    subprocess.run([kg, "load", "houjin", str(write_csv(tmp / "extra.csv", extra))], env=env, cwd=tmp, check=True,
+                   capture_output=True)
+    proc = subprocess.Popen([kg, "serve"], env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_search_open_follow_and_page(site, browser):  # noqa: F811
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site + "/")
+    page.fill("input[name=q]", "東京増田")
+    page.press("input[name=q]", "Enter")
+    page.click("ol.hits a:has-text('東京増田医療器株式会社')")
+    page.wait_for_selector("h1:has-text('東京増田医療器株式会社')")
+    assert "/doc/corporation/1010001072706" in page.url           # /id/ answered 303 to /doc/
+    page.click("table.props a[href='/id/municipality/131059']")
+    page.wait_for_selector("h1:has-text('文京区')")
+    group = page.locator(".incoming-group", has=page.locator("h3:has-text('所在市区町村')"))
+    assert "件" in group.locator("h3").inner_text()
+    assert group.locator("li").count() == 20
+    group.locator("a[rel=next]").click()
+    page.wait_for_selector("ol[start='21']")
+    assert not errors, errors
+
+
+def test_open_a_law_and_walk_to_an_article(site, browser):  # noqa: F811
+    page = browser.new_page()
+    page.goto(site + "/id/law/411AC0000000127")
+    page.wait_for_selector("h1")
+    page.click("a[href='/id/law/411AC0000000127/article/1']")
+    page.wait_for_selector("nav.siblings a[rel=next]")
+    page.click("nav.siblings a[rel=next]")
+    page.wait_for_selector("nav.siblings a[rel=prev]")
+    assert page.url.endswith("/doc/law/411AC0000000127/article/2")
+    page.click("a[href='/id/law/411AC0000000127/article/2/paragraph/1']")
+    page.wait_for_selector("td:has-text('国歌は、君が代とする。')")
