@@ -82,3 +82,53 @@ def real_dir() -> Path:
     if not REAL.is_dir():
         pytest.skip("../shared/data/real is not present")
     return REAL
+
+
+# ---- shared by the per-registry tests ---------------------------------------------------------
+
+def current_store(settings):
+    """The served generation of a test's data directory."""
+    from kg.store import Generations
+
+    return Generations(settings.data_path).open_current()
+
+
+def values(store, subject, predicate):
+    """Sorted values of one subject's predicate; language-tagged literals as ``text@lang``."""
+    import pyoxigraph as ox
+
+    from kg.iri import Minter
+    from kg.query import run_query
+
+    out = []
+    for s in run_query(store, f"SELECT ?o WHERE {{ <{subject}> <{predicate}> ?o }}", Minter(BASE)):
+        o = s["o"]
+        out.append(o.value if not isinstance(o, ox.Literal) or not o.language else f"{o.value}@{o.language}")
+    return sorted(out)
+
+
+def one(store, subject, predicate):
+    found = values(store, subject, predicate)
+    assert len(found) == 1, (subject, predicate, found)
+    return found[0]
+
+
+def assert_same_verdict_as_pyshacl(dataset: str, case: str, triples) -> list:
+    """The differential test: our compiled shapes and pySHACL report the same violations, and
+    only cases named ``invalid…``/not ``valid…`` have any. Returns our violations."""
+    from functools import lru_cache
+
+    from kg.pipeline import validator_for
+    from kg.resources import graph_of, reference_graph, shape_files
+    from kg.validation import pyshacl_violations, triples_to_rdflib
+
+    @lru_cache(maxsize=None)
+    def shapes(name):
+        return graph_of(shape_files(name), BASE)
+
+    found = validator_for(dataset, BASE).check(triples)
+    ours = {(v.focus, v.path, v.component) for v in found}
+    reference = pyshacl_violations(triples_to_rdflib(triples), shapes(dataset), reference_graph(BASE))
+    assert ours == reference
+    assert bool(ours) == (not case.startswith("valid")), ours
+    return found

@@ -13,7 +13,7 @@ from kg.query import run_query
 from kg.report import read_report
 from kg.store import Generations
 
-from conftest import BASE, nta_csv, nta_row, number, write_csv
+from conftest import BASE, current_store, one, values, nta_csv, nta_row, number, write_csv
 
 M = Minter(BASE)
 NDL = "1000011000005"
@@ -63,23 +63,7 @@ def diff_rows():
     ]
 
 
-def current(settings):
-    return Generations(settings.data_path).open_current()
-
-
-def values(store, subject, predicate):
-    q = f"SELECT ?o WHERE {{ <{subject}> <{predicate}> ?o }}"
-    out = []
-    for s in run_query(store, q, M):
-        o = s["o"]
-        out.append(o.value if not isinstance(o, ox.Literal) or not o.language else f"{o.value}@{o.language}")
-    return sorted(out)
-
-
-def one(store, subject, predicate):
-    found = values(store, subject, predicate)
-    assert len(found) == 1, (subject, predicate, found)
-    return found[0]
+current = current_store
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from kg.query import run_query
 from kg.report import read_report
 from kg.store import Generations
 
-from conftest import BASE
+from conftest import BASE, current_store, one, values
 from laws_support import (LAW_ID, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
                           v2_law_revisions, v2_laws, v2_revision, write_law)
 
@@ -25,22 +25,7 @@ DCT = "http://purl.org/dc/terms/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
-def current(settings):
-    return Generations(settings.data_path).open_current()
-
-
-def values(store, subject, predicate):
-    out = []
-    for s in run_query(store, f"SELECT ?o WHERE {{ <{subject}> <{predicate}> ?o }}", M):
-        o = s["o"]
-        out.append(o.value if not isinstance(o, ox.Literal) or not o.language else f"{o.value}@{o.language}")
-    return sorted(out)
-
-
-def one(store, subject, predicate):
-    found = values(store, subject, predicate)
-    assert len(found) == 1, (subject, predicate, found)
-    return found[0]
+current = current_store
 
 
 def graph_lines(store, prefix: str = "") -> set[str]:
