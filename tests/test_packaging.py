@@ -33,3 +33,18 @@ def test_non_editable_install_runs_the_demo(tmp_path):
     assert re.search(r"demo: houjin: loaded \d+ records", demo.stdout), demo.stdout
     stats = subprocess.run([str(venv / "bin" / "kg"), "stats"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert "graph/ontology" in stats.stdout and "graph/codes" in stats.stdout
+
+
+def test_every_python_package_is_declared_in_pyproject():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    declared = set(config["packages"])
+    mapping = config["package-dir"]
+    for name, folder in mapping.items():
+        assert name in declared, name
+    for init in list((ROOT / "kg").rglob("__init__.py")) + list((ROOT / "loaders").rglob("__init__.py")):
+        rel = init.parent.relative_to(ROOT)
+        parts = list(rel.parts)
+        name = ".".join(["kg", "loaders", *parts[1:]] if parts[0] == "loaders" else parts)
+        assert name in declared, f"{name} ({rel}) is not in pyproject's packages: a non-editable install would lack it"
