@@ -7,6 +7,7 @@ rejected: report → bulk load into a new store generation → metadata → swit
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 import multiprocessing as mp
 import os
 import uuid
@@ -48,7 +49,9 @@ class LoadResult:
     links: "LinkStats | None" = None
 
 
+@lru_cache(maxsize=16)
 def validator_for(dataset: str, base: str) -> Validator:
+    """The compiled shapes of a dataset (compiled once per process: they are immutable)."""
     return compile_shapes(graph_of(shape_files(dataset), base), reference_graph(base), base=base)
 
 

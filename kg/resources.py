@@ -33,10 +33,6 @@ def shape_files(dataset: str | None = None) -> list[Path]:
     return [root / "common.ttl", root / f"{dataset}.ttl"]
 
 
-def turtle_with_base(path: Path, base: str) -> str:
-    return path.read_text(encoding="utf-8")
-
-
 @lru_cache(maxsize=32)
 def _parse(paths: tuple[Path, ...], base: str) -> rdflib.Graph:
     graph = rdflib.Graph()

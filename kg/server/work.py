@@ -68,30 +68,24 @@ class Worker:
         if isinstance(result, ox.QuerySolutions):
             media = self._choose(accept, SELECT_OFFER)
             variables = appearance_order(request["query"], [v.value for v in result.variables])
-            rows = []
-            truncated = False
-            for solution in result:
-                if len(rows) >= self.max_rows:
-                    truncated = True
-                    break
-                rows.append([solution[v] for v in variables])
-            if truncated:
-                headers["X-KG-Truncated"] = f"results cut at {self.max_rows} rows (KG_MAX_ROWS)"
+            rows, truncated = self._capped(([s[v] for v in variables] for s in result), "rows", headers)
             return Answer(serialize_select(variables, rows, SELECT_TYPES[media]), media, truncated, headers)
         if isinstance(result, ox.QueryBoolean):
             media = self._choose(accept, ASK_OFFER)
             return Answer(serialize_boolean(bool(result), SELECT_TYPES[media]), media, False, headers)
         media = self._choose(accept, GRAPH_OFFER)
-        triples = []
-        truncated = False
-        for triple in result:
-            if len(triples) >= self.max_rows:
-                truncated = True
-                break
-            triples.append(triple)
-        if truncated:
-            headers["X-KG-Truncated"] = f"results cut at {self.max_rows} triples (KG_MAX_ROWS)"
+        triples, truncated = self._capped(result, "triples", headers)
         return Answer(serialize_triples(triples, media, self.minter.prefixes()), media, truncated, headers)
+
+    def _capped(self, items, unit: str, headers: dict) -> tuple[list, bool]:
+        """At most KG_MAX_ROWS items; says so in a header when the result was cut."""
+        out = []
+        for item in items:
+            if len(out) >= self.max_rows:
+                headers["X-KG-Truncated"] = f"results cut at {self.max_rows} {unit} (KG_MAX_ROWS)"
+                return out, True
+            out.append(item)
+        return out, False
 
     @staticmethod
     def _choose(accept: str | None, offer: list[str]) -> str:
