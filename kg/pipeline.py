@@ -23,8 +23,8 @@ from kg.search import SearchIndex, index_dataset
 from kg.summary import SummaryFile, SummaryWriter
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
-from kg.provenance import LoadStats, SourceRecord, count_triples, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
-from kg.rdf import PROV, BNode, Literal, nquad
+from kg.provenance import LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
+from kg.rdf import PROV, VOID, BNode, Literal, nquad
 from kg.report import Report
 from kg.resources import code_list_files, graph_of, ontology_files, reference_graph, shape_files
 from kg.settings import Settings
@@ -155,8 +155,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                 index.close()
                 if summary_path is not None:
                     summary_path.unlink(missing_ok=True)
-            _write_metadata(store, minter, loader.info, stats)
-            triples = count_triples(store, graph)
+            triples = _write_metadata(store, minter, loader.info, stats)
             generation = build.path.name
     except InputError as exc:
         report.close()
@@ -436,7 +435,8 @@ def _remove_descriptions(store: ox.Store, graph: str, batch: list[Entity]) -> No
         store.update(f"DELETE DATA {{ GRAPH <{graph}> {{\n{body} .\n}} }}")
 
 
-def _write_metadata(store: ox.Store, m: Minter, info, stats: LoadStats) -> None:
+def _write_metadata(store: ox.Store, m: Minter, info, stats: LoadStats) -> int:
+    """Record the load and the dataset's new counts; returns the dataset's triple count."""
     meta = m.graph("meta")
     graph = m.graph(stats.dataset)
     old = dataset_summary_quads(store, graph, meta)
@@ -445,5 +445,6 @@ def _write_metadata(store: ox.Store, m: Minter, info, stats: LoadStats) -> None:
         store.update(f"DELETE DATA {{ GRAPH <{meta}> {{\n{body} .\n}} }}")
     text = write_quads(load_triples(stats, info, m), meta)
     store.load(input=text, format=ox.RdfFormat.N_QUADS)
-    text = write_quads(dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now()), meta)
-    store.load(input=text, format=ox.RdfFormat.N_QUADS)
+    description = dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now())
+    store.load(input=write_quads(description, meta), format=ox.RdfFormat.N_QUADS)
+    return next(int(o.value) for s, p, o in description if p == VOID.triples)
