@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.settings import SETTINGS, Settings, load_settings, settings_table
+from kg.settings import SETTINGS, Settings, load_settings
 
 SETTINGS_HELP = "\n".join(f"  {s.env:<18} {s.help} (default: {s.default})" for s in SETTINGS)
 
@@ -184,7 +184,7 @@ def query(sparql: str, fmt: str) -> None:
 def stats() -> None:
     """Triples per graph and entities per class, as recorded at load time."""
     from kg.iri import Minter
-    from kg.query import render_table, run_query
+    from kg.query import render_table
     from kg.stats import graph_counts, class_counts
 
     store = _open_store()

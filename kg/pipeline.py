@@ -13,7 +13,7 @@ import os
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import pyoxigraph as ox
 
@@ -24,7 +24,7 @@ from kg.summary import SummaryFile, SummaryWriter
 from kg.loaders import get_loader
 from kg.loaders.base import Entity, InputError, Problem, SourceFile, expand_inputs, sha256_of
 from kg.provenance import LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now, write_quads
-from kg.rdf import PROV, VOID, BNode, Literal, nquad
+from kg.rdf import PROV, VOID, BNode, Literal
 from kg.report import Report
 from kg.resources import code_list_files, graph_of, ontology_files, reference_graph, shape_files
 from kg.settings import Settings

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kg.iri import Minter
-from kg.rdf import LOCN, RDF, RDFS, ROV, Literal
+from kg.rdf import RDF, RDFS, ROV, Literal
 
 _ESC = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
@@ -98,7 +98,3 @@ class SummaryFile:
             latest[row.focus] = row
         yield from latest.values()
 
-
-def read_summaries(path: Path) -> list[Summary]:
-    """All summaries, the last line per entity winning (for tests and small loads)."""
-    return list(SummaryFile(path, dedupe=True))

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from datetime import date as _date
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping
 
 import rdflib
 from rdflib import RDF as R_RDF, RDFS as R_RDFS, SH as R_SH, URIRef, BNode as RBNode, Literal as RLiteral
 
 from .checkdigits import corporate_number_problem, local_government_code_problem
-from .rdf import IRI, BNode, Literal, RDF, RDFS, XSD, Term, Triple
+from .rdf import IRI, BNode, Literal, RDF, XSD, Term, Triple
 
 
 @dataclass(frozen=True)

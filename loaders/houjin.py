@@ -15,11 +15,10 @@ import re
 import xml.etree.ElementTree as ET
 from functools import lru_cache
 from types import SimpleNamespace
-from itertools import groupby
 from typing import Iterator, Sequence
 
 from kg.iri import GBIZINFO, Minter
-from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date, integer
+from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date
 
 from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
 from .text import open_text, undecodable
@@ -123,7 +122,7 @@ class HoujinLoader:
                         continue
                     first = False
                     yield Record(source.name, line, row[NUMBER], row)
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError:
             if first:
                 raise InputError(f"{source.name}: not an NTA corporate-number CSV "
                                  f"(line {reader.line_num} is not UTF-8 or Shift_JIS text)") from None

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory
 
 from kg.conneg import best_match
-from kg.results import GRAPH_TYPES, serialize_triples
+from kg.results import serialize_triples
 from kg.server.executor import QueryRejected, QueryTimeout, ServiceBusy
 
 bp = Blueprint("catalog", __name__)

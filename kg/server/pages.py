@@ -9,7 +9,7 @@ import re
 from email.utils import format_datetime
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from kg.conneg import best_match
 from kg.identifiers import id_problem

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kg.conneg import best_match
-from kg.results import GRAPH_OFFER, serialize_triples
+from kg.results import serialize_triples
 from kg.server.executor import NotAcceptable, QueryRejected, QueryTimeout, ServiceBusy
 from kg.sparql_text import DatasetConflict, add_using
 
