@@ -222,20 +222,16 @@ def validate(source: str | None) -> None:
 @click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
 @click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the store: SPARQL endpoint and pages, under waitress (a production WSGI server)."""
+    """Serve the store: SPARQL endpoint and pages, under granian (a production HTTP server)."""
     _serve(_settings().with_overrides(host=host, port=port))
 
 
 def _serve(settings) -> None:
-    import waitress
+    from kg.server.wsgi import serve
 
-    from kg.server import create_app
-
-    app = create_app(settings)
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
-               f"(SPARQL: /sparql; {settings.workers} query workers; Ctrl+C stops)")
-    waitress.serve(app, host=settings.host, port=settings.port, threads=8, ident="kg",
-                   max_request_body_size=settings.max_body, clear_untrusted_proxy_headers=True)
+               f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")
+    serve(settings)
 
 
 @main.command()

@@ -78,6 +78,10 @@ class Settings:
                 merged[name] = value
         return Settings(merged)
 
+    def environ(self) -> dict[str, str]:
+        """The explicitly set values as ``KG_*`` variables, for handing to worker processes."""
+        return {_BY_NAME[name].env: str(value) for name, value in self.values.items() if value is not None}
+
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read ``KG_*`` variables; a malformed value names the variable."""

@@ -10,7 +10,7 @@ import rdflib
 from kg.pipeline import run_load
 from kg.resources import package_dir
 from kg.server import create_app
-from kg.server.executor import Executor
+from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
 
 from conftest import BASE, number, nta_row, write_csv
@@ -37,7 +37,7 @@ def app(tmp_path_factory):
     many.append(nta_row(46, number("000000000046"), name="<script>alert('x')</script>株式会社", street="湯島２丁目"))
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
     run_load(settings, "abr", [samples / "abr"], replace=True)
-    executor = Executor(settings, size=2)
+    executor = InlineExecutor(settings)
     yield create_app(settings, executor=executor)
     executor.close()
 
@@ -154,7 +154,7 @@ def test_law_structure_is_navigable(tmp_path):
         pytest.skip("no demo laws")
     settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
     run_load(settings, "laws", [samples / "laws"])
-    executor = Executor(settings, size=1)
+    executor = InlineExecutor(settings)
     try:
         c = create_app(settings, executor=executor).test_client()
         law = c.get("/doc/law/411AC0000000127.html").get_data(as_text=True)

@@ -10,7 +10,7 @@ from kg.pipeline import run_load
 from kg.resources import package_dir
 from kg.search import FILENAME, SearchIndex
 from kg.server import create_app
-from kg.server.executor import Executor
+from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
 from kg.store import Generations
 
@@ -28,7 +28,7 @@ def app(tmp_path_factory):
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社サンプル商事{i}", furigana=f"サンプルショウジ{i}")
             for i in range(1, 31)]
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
-    executor = Executor(settings, size=1)
+    executor = InlineExecutor(settings)
     app = create_app(settings, executor=executor)
     app.config["TEST_SETTINGS"] = settings
     yield app

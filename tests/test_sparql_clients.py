@@ -6,7 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -26,7 +29,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     port = free_port()
     env = {**os.environ, "KG_DATA_DIR": str(tmp / "data"), "KG_BASE_URI": BASE, "KG_PORT": str(port),
-           "KG_HOST": "127.0.0.1"}
+           "KG_HOST": "127.0.0.1", "KG_QUERY_TIMEOUT": "4"}
     kg = Path(sys.executable).parent / "kg"
     proc = subprocess.Popen([str(kg), "demo"], env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
@@ -81,3 +84,49 @@ def test_rdflib_sparqlstore(server):
     rows = list(graph.query("SELECT ?c WHERE { ?c <http://www.w3.org/ns/regorg#orgType> ?k } LIMIT 3"))
     assert len(rows) == 3
     assert all(str(r.c).startswith(BASE + "id/corporation/") for r in rows)
+
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def _get(url: str, query: str, timeout: float = 30) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"{url}/sparql?{urllib.parse.urlencode({'query': query})}", timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_served_runaway_query_is_stopped_and_its_process_recycled(server):
+    """Under granian the runaway query's process ends after answering; the others serve on."""
+    slow: dict = {}
+
+    def run_slow():
+        started = time.monotonic()
+        slow["status"], slow["body"] = _get(server, SLOW)
+        slow["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    time.sleep(0.5)
+    fast = []
+    while thread.is_alive() and len(fast) < 200:
+        started = time.monotonic()
+        status, body = _get(server, "ASK { ?c <http://purl.org/dc/terms/identifier> '7000012050002' }")
+        fast.append(time.monotonic() - started)
+        assert status == 200 and "true" in body
+        time.sleep(0.05)
+    thread.join(30)
+    assert slow["status"] == 503 and "time limit of 4 s" in slow["body"], slow
+    assert 3.5 < slow["seconds"] < 10
+    assert len(fast) > 10 and max(fast) < 1.0, fast
+    # the recycled process is replaced: everything answers again, and nothing burns CPU for the dead query
+    deadline = time.monotonic() + 15
+    answered = 0
+    while time.monotonic() < deadline and answered < 20:
+        try:
+            status, _ = _get(server, "ASK {}", timeout=5)
+            answered += status == 200
+        except OSError:  # a connection cut while the process was being replaced
+            time.sleep(0.2)
+    assert answered == 20

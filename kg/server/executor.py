@@ -1,15 +1,18 @@
-"""Queries run in worker processes that can be killed: the time limit pyoxigraph lacks.
+"""Two ways to run queries under the time limit pyoxigraph lacks (it has no query timeout).
 
-pyoxigraph has no query timeout and a running query holds its thread. So each query is sent to a
-pool of worker processes (each with its own read-only store handle, reopened when the served
-generation changes); the web process waits on a pipe with the time limit and, past it, kills the
-worker and starts a fresh one. Other requests keep being served by the other workers, and the
-workers also take query execution and serialisation off the web process's GIL.
+* :class:`Executor` -- a pool of query worker processes: the web process waits on a pipe with the
+  time limit and, past it, kills the worker and starts a fresh one. Safe inside any WSGI server
+  (tests, waitress), at the price of a process hop per request.
+* :class:`InlineExecutor` -- queries run in threads of the web process itself (pyoxigraph releases
+  the GIL while it evaluates), so a request costs no hop. Past the time limit the request is
+  answered with the timeout error and the whole web process is recycled once its other requests
+  are done: ``kg serve`` runs it under granian, which respawns failed worker processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import concurrent.futures as cf
 import os
 import queue
 import signal
@@ -39,6 +42,16 @@ class NotAcceptable(Exception):
 
 class EntityNotFound(Exception):
     """Nothing is known about the IRI (HTTP 404)."""
+
+
+_TRANSLATION = {"SyntaxError": QueryRejected, "ValueError": QueryRejected, "QueryRejected": QueryRejected,
+                "NotAcceptable": NotAcceptable, "EntityNotFound": EntityNotFound, "StoreBusy": ServiceBusy}
+
+
+def _translated(kind: str, message: str) -> Exception | None:
+    """The HTTP-facing exception for an error a worker raised, by its class name (it may come from a pipe)."""
+    cls = _TRANSLATION.get(kind)
+    return cls(message) if cls else None
 
 
 @dataclass
@@ -125,15 +138,7 @@ class Executor:
         if status == "ok":
             return payload
         kind, message = payload
-        if kind in ("SyntaxError", "ValueError", "QueryRejected"):
-            raise QueryRejected(message)
-        if kind == "NotAcceptable":
-            raise NotAcceptable(message)
-        if kind == "EntityNotFound":
-            raise EntityNotFound(message)
-        if kind == "StoreBusy":
-            raise ServiceBusy(message)
-        raise RuntimeError(f"{kind}: {message}")
+        raise _translated(kind, message) or RuntimeError(f"{kind}: {message}")
 
     def close(self) -> None:
         self._closed = True
@@ -142,3 +147,88 @@ class Executor:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
+
+
+def _recycle_process() -> None:
+    import sys
+
+    print(f"kg: worker process {os.getpid()} ends after a query passed the time limit; the server starts "
+          "a fresh one", file=sys.stderr, flush=True)
+    os._exit(RECYCLE_EXIT)
+
+
+#: exit status of a web process recycled after a runaway query (granian respawns it)
+RECYCLE_EXIT = 75
+
+
+class InlineExecutor:
+    """Runs requests in a thread pool of this process; a runaway query recycles the process.
+
+    ``on_runaway`` is called (once) after a query passed the time limit and every other request
+    of this executor has finished or ``grace`` seconds have passed, whichever comes first; it
+    defaults to ending the process so that the server starts a fresh one.
+    """
+
+    def __init__(self, settings: Settings, *, threads: int = 16, grace: float = 2.0, on_runaway=_recycle_process):
+        from kg.server.work import Worker
+
+        self.settings = settings
+        self.size = threads
+        self._worker = Worker(str(settings.data_path), settings.base, settings.max_rows)
+        self._pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
+        self._grace = grace
+        self._on_runaway = on_runaway
+        self._lock = threading.Lock()
+        self._active = 0
+        self._runaways = 0
+        self._recycling = False
+
+    def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
+        timeout = self.settings.query_timeout if timeout is None else timeout
+        with self._lock:
+            self._active += 1
+        runaway = False
+        try:
+            future = self._pool.submit(self._worker.handle, request)
+            try:
+                return future.result(timeout)
+            except cf.TimeoutError:
+                if future.cancel():
+                    raise ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s") from None
+                runaway = True
+                raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
+                                   f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT") from None
+            except Exception as exc:
+                translated = _translated(type(exc).__name__, str(exc))
+                if translated is None:
+                    raise
+                raise translated from None
+        finally:
+            with self._lock:
+                self._active -= 1
+                if runaway:
+                    self._runaways += 1
+                    start = not self._recycling
+                    self._recycling = True
+                else:
+                    start = False
+            if start:
+                threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
+
+    def _recycle(self) -> None:
+        """Wait for the other requests to finish (bounded), then hand over to ``on_runaway``."""
+        deadline = time.monotonic() + self._grace
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._active == 0:
+                    break
+            time.sleep(0.02)
+        time.sleep(0.2)  # let the server write the last responses out
+        self._on_runaway()
+
+    @property
+    def recycling(self) -> bool:
+        return self._recycling
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pyoxigraph as ox
 
 from kg.conneg import best_match
 from kg.iri import Minter
-from kg.results import GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, serialize_boolean, serialize_select, serialize_triples
+from kg.results import (GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, native_select, serialize_boolean,
+                        serialize_select, serialize_triples)
 from kg.server.executor import Answer
 from kg.sparql_text import appearance_order
 from kg.store import Generations
@@ -26,18 +30,34 @@ class Worker:
     def __init__(self, data_dir: str, base: str, max_rows: int):
         self.gens = Generations(data_dir, create=False)
         self.minter = Minter(base)
+        self._prefixes = self.minter.prefixes()
         self.max_rows = max_rows
         self._name: str | None = None
         self._store: ox.Store | None = None
         self._empty = ox.Store()
+        self._lock = threading.Lock()
+        self._pointer = str(self.gens.pointer)
+        self._stamp: tuple[int, int] | None = None
 
     def store(self) -> ox.Store:
         """The served generation, reopened when CURRENT names a new one."""
+        try:
+            st = os.stat(self._pointer)
+            stamp = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self._stamp:  # CURRENT is replaced by rename: a new inode
+            store = self._store
+            return store if store is not None else self._empty
         name = self.gens.current_name()
         if name != self._name:
-            self._store = self.gens.open_current() if name else None
-            self._name = name
-        return self._store if self._store is not None else self._empty
+            with self._lock:  # several query threads may notice the switch at once
+                if name != self._name:
+                    self._store = self.gens.open_current() if name else None
+                    self._name = name
+        self._stamp = stamp
+        store = self._store
+        return store if store is not None else self._empty
 
     def handle(self, request: dict) -> Answer:
         kind = request["kind"]
@@ -54,7 +74,10 @@ class Worker:
 
     def query(self, request: dict) -> Answer:
         store = self.store()
-        kwargs: dict = {"prefixes": self.minter.prefixes(), "base_iri": request.get("base_iri")}
+        text = request["query"]
+        # only the prefixes the text may use: handing pyoxigraph all of them costs more than a lookup
+        prefixes = {name: iri for name, iri in self._prefixes.items() if name + ":" in text}
+        kwargs: dict = {"prefixes": prefixes, "base_iri": request.get("base_iri")}
         defaults, named = request.get("default_graphs") or [], request.get("named_graphs") or []
         if defaults or named:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in defaults]
@@ -67,7 +90,13 @@ class Worker:
         headers = {"X-KG-Generation": self._name or ""}
         if isinstance(result, ox.QuerySolutions):
             media = self._choose(accept, SELECT_OFFER)
-            variables = appearance_order(request["query"], [v.value for v in result.variables])
+            native = [v.value for v in result.variables]
+            variables = appearance_order(request["query"], native)
+            if variables == native:
+                body = native_select(result, SELECT_TYPES[media], self.max_rows)
+                if body is not None:
+                    return Answer(body, media, False, headers)
+                result = store.query(request["query"], **kwargs)  # too big to be sure: count the rows
             rows, truncated = self._capped(([s[v] for v in variables] for s in result), "rows", headers)
             return Answer(serialize_select(variables, rows, SELECT_TYPES[media]), media, truncated, headers)
         if isinstance(result, ox.QueryBoolean):
