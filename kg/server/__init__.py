@@ -17,6 +17,13 @@ SECURITY_HEADERS = {
 }
 
 
+#: CORS: any origin may read the answers, including the headers a client needs
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "X-KG-Truncated, X-KG-Generation, Content-Type",
+}
+
+
 def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     from kg.resources import package_dir
     from kg.server.executor import Executor
@@ -47,8 +54,7 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     def headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "X-KG-Truncated, X-KG-Generation, Content-Type"
+        response.headers.update(CORS_HEADERS)
         if response.mimetype and response.mimetype.startswith("text/") and "charset" not in (response.content_type or ""):
             response.headers["Content-Type"] = f"{response.mimetype}; charset=utf-8"
         return response
@@ -57,4 +63,7 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     def too_large(_error):
         return Response(f"request body larger than {settings.max_body} bytes (KG_MAX_BODY)\n", 413, mimetype="text/plain")
 
+    from kg.server.fastpath import SparqlFastPath
+
+    app.wsgi_app = SparqlFastPath(app.wsgi_app, executor=executor, max_body=settings.max_body)
     return app

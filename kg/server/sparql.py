@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from urllib.parse import parse_qs
-
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kg.conneg import best_match
 from kg.results import serialize_triples
-from kg.server.executor import NotAcceptable, QueryRejected, QueryTimeout, ServiceBusy
+from kg.server.executor import QueryRejected, QueryTimeout, ServiceBusy
+from kg.server.protocol import ProtocolError, SparqlRequest, answer_query, parse_request
 from kg.sparql_text import DatasetConflict, add_using
 
 bp = Blueprint("sparql", __name__)
@@ -31,105 +30,48 @@ def preflight() -> Response:
     })
 
 
-def _params() -> tuple[dict[str, list[str]], str | None, str | None]:
-    """(parameters, query, update) from the URL, a form body or a direct body."""
-    params: dict[str, list[str]] = {k: request.args.getlist(k) for k in request.args}
-    query = update = None
-    if request.method == "POST":
-        ctype = (request.mimetype or "").lower()
-        charset = (request.mimetype_params.get("charset") or "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise _Problem(415, f"request bodies must be UTF-8, not {charset}")
-        try:
-            request.get_data().decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Problem(400, "request body is not valid UTF-8") from None
-        if ctype == "application/x-www-form-urlencoded":
-            form = parse_qs(request.get_data(as_text=True), keep_blank_values=True)
-            for k, v in form.items():
-                params.setdefault(k, []).extend(v)
-        elif ctype == "application/sparql-query":
-            query = request.get_data(as_text=True)
-        elif ctype == "application/sparql-update":
-            update = request.get_data(as_text=True)
-        else:
-            raise _Problem(415, f"unsupported content type {request.mimetype!r}: use application/x-www-form-urlencoded, "
-                                "application/sparql-query or application/sparql-update")
-    for name in ("query", "update"):
-        values = params.get(name, [])
-        if len(values) > 1:
-            raise _Problem(400, f"more than one {name!r} parameter")
-    if params.get("query"):
-        if query is not None or update is not None:
-            raise _Problem(400, "a query given both as a parameter and as the body")
-        query = params["query"][0]
-    if params.get("update"):
-        if request.method != "POST":
-            raise _Problem(400, "updates must be sent with POST")
-        if update is not None or query is not None:
-            raise _Problem(400, "both a query and an update in one request")
-        update = params["update"][0]
-    if query is not None and update is not None:
-        raise _Problem(400, "both a query and an update in one request")
-    return params, query, update
-
-
-class _Problem(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     settings = current_app.config["KG_SETTINGS"]
     executor = current_app.extensions["kg_executor"]
     try:
-        params, query, update = _params()
-    except _Problem as p:
+        req = parse_request(request.method, request.query_string.decode("latin-1"), request.content_type,
+                            request.get_data() if request.method == "POST" else b"")
+    except ProtocolError as p:
         return _text(p.status, str(p))
+    if req.update is not None:
+        return _update(settings, executor, req)
+    if req.query is None:
+        if request.method == "GET" and best_match(request.headers.get("Accept"), SD_OFFER + ["text/html"]) == "text/html":
+            return _ui()
+        if request.method == "POST":
+            return _text(400, "no 'query' or 'update' in the request")
+        return _service_description()
+    status, headers, body = answer_query(executor, req, request.headers.get("Accept"), request.base_url)
+    return Response(body, status, headers=headers)
+
+
+def _update(settings, executor, req: SparqlRequest) -> Response:
+    token = settings.update_token
+    given = request.headers.get("Authorization", "")
+    if not token:
+        return _text(403, "this endpoint is read-only (set KG_UPDATE_TOKEN to allow SPARQL Update)")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return _text(403, "SPARQL Update needs the update token as 'Authorization: Bearer <token>'")
+    update = req.update
+    if req.params.get("using-graph-uri") or req.params.get("using-named-graph-uri"):
+        try:
+            update = add_using(update, req.params.get("using-graph-uri", []), req.params.get("using-named-graph-uri", []))
+        except DatasetConflict as exc:
+            return _text(400, str(exc))
     try:
-        if update is not None:
-            token = settings.update_token
-            given = request.headers.get("Authorization", "")
-            if not token:
-                return _text(403, "this endpoint is read-only (set KG_UPDATE_TOKEN to allow SPARQL Update)")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return _text(403, "SPARQL Update needs the update token as 'Authorization: Bearer <token>'")
-            if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
-                try:
-                    update = add_using(update, params.get("using-graph-uri", []), params.get("using-named-graph-uri", []))
-                except DatasetConflict as exc:
-                    return _text(400, str(exc))
-            executor.run({"kind": "update", "update": update, "base_iri": request.base_url},
-                         timeout=max(settings.query_timeout, 60))
-            return Response(status=204)
-        if query is None:
-            if request.method == "GET" and best_match(request.headers.get("Accept"), SD_OFFER + ["text/html"]) == "text/html":
-                return _ui()
-            if request.method == "POST":
-                return _text(400, "no 'query' or 'update' in the request")
-            return _service_description()
-        fmt = (params.get("format") or params.get("output") or [None])[0]
-        answer = executor.run({
-            "kind": "query", "query": query, "accept": request.headers.get("Accept"), "format": fmt,
-            "base_iri": request.base_url,
-            "default_graphs": params.get("default-graph-uri", []), "named_graphs": params.get("named-graph-uri", []),
-        })
+        executor.run({"kind": "update", "update": update, "base_iri": request.base_url},
+                     timeout=max(settings.query_timeout, 60))
     except QueryRejected as exc:
-        return _text(400, f"malformed or unsupported query: {exc}")
-    except NotAcceptable as exc:
-        return _text(406, str(exc))
-    except QueryTimeout as exc:
-        return _text(503, str(exc), **{"Retry-After": "1"})
-    except ServiceBusy as exc:
+        return _text(400, f"malformed or unsupported update: {exc}")
+    except (QueryTimeout, ServiceBusy) as exc:
         return _text(503, str(exc), **{"Retry-After": "5"})
-    response = Response(answer.body, 200, content_type=_with_charset(answer.media_type))
-    response.headers.update(answer.headers)
-    response.headers["Vary"] = "Accept"
-    if fmt in ("csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdf") and params.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="results.{fmt}"'
-    return response
+    return Response(status=204)
 
 
 def _with_charset(media_type: str) -> str:

@@ -1,0 +1,117 @@
+"""The SPARQL 1.1 Protocol's query operation, free of any web framework.
+
+One implementation serves both the Flask view (``/sparql`` with its UI, service description and
+update) and :mod:`kg.server.fastpath`, which answers plain queries straight from the WSGI environ:
+at thousands of requests per second, Flask's request and response objects cost more than the
+query itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from kg.server.executor import NotAcceptable, QueryRejected, QueryTimeout, ServiceBusy
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+DOWNLOAD_SUFFIXES = ("csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdf")
+
+
+class ProtocolError(Exception):
+    """A request the protocol does not allow; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class SparqlRequest:
+    params: dict[str, list[str]] = field(default_factory=dict)
+    query: str | None = None
+    update: str | None = None
+
+    def first(self, name: str) -> str | None:
+        values = self.params.get(name)
+        return values[0] if values else None
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """``'text/plain; charset=UTF-8'`` → ``('text/plain', {'charset': 'UTF-8'})``."""
+    if not content_type:
+        return "", {}
+    main, *rest = content_type.split(";")
+    params = {}
+    for item in rest:
+        name, _, value = item.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return main.strip().lower(), params
+
+
+def parse_request(method: str, query_string: str, content_type: str | None, body: bytes) -> SparqlRequest:
+    """The parameters, query and update of a protocol request (URL, form body or direct body)."""
+    params: dict[str, list[str]] = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+    query = update = None
+    if method == "POST":
+        ctype, ctype_params = media_type(content_type)
+        charset = (ctype_params.get("charset") or "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(415, f"request bodies must be UTF-8, not {charset}")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "request body is not valid UTF-8") from None
+        if ctype == FORM:
+            for k, v in parse_qs(text, keep_blank_values=True).items():
+                params.setdefault(k, []).extend(v)
+        elif ctype == QUERY_BODY:
+            query = text
+        elif ctype == UPDATE_BODY:
+            update = text
+        else:
+            raise ProtocolError(415, f"unsupported content type {ctype!r}: use {FORM}, {QUERY_BODY} or {UPDATE_BODY}")
+    for name in ("query", "update"):
+        if len(params.get(name, [])) > 1:
+            raise ProtocolError(400, f"more than one {name!r} parameter")
+    if params.get("query"):
+        if query is not None or update is not None:
+            raise ProtocolError(400, "a query given both as a parameter and as the body")
+        query = params["query"][0]
+    if params.get("update"):
+        if method != "POST":
+            raise ProtocolError(400, "updates must be sent with POST")
+        if update is not None or query is not None:
+            raise ProtocolError(400, "both a query and an update in one request")
+        update = params["update"][0]
+    if query is not None and update is not None:
+        raise ProtocolError(400, "both a query and an update in one request")
+    return SparqlRequest(params, query, update)
+
+
+def text_answer(status: int, message: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "text/plain; charset=utf-8", **headers}, (message.rstrip("\n") + "\n").encode("utf-8")
+
+
+def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str) -> tuple[int, dict[str, str], bytes]:
+    """Run a protocol query; (status, headers, body), errors included as plain-text answers."""
+    fmt = req.first("format") or req.first("output")
+    try:
+        answer = executor.run({
+            "kind": "query", "query": req.query, "accept": accept, "format": fmt, "base_iri": base_iri,
+            "default_graphs": req.params.get("default-graph-uri", []), "named_graphs": req.params.get("named-graph-uri", []),
+        })
+    except QueryRejected as exc:
+        return text_answer(400, f"malformed or unsupported query: {exc}")
+    except NotAcceptable as exc:
+        return text_answer(406, str(exc))
+    except QueryTimeout as exc:
+        return text_answer(503, str(exc), **{"Retry-After": "1"})
+    except ServiceBusy as exc:
+        return text_answer(503, str(exc), **{"Retry-After": "5"})
+    media = answer.media_type
+    headers = {"Content-Type": media if "charset" in media else f"{media}; charset=utf-8", **answer.headers, "Vary": "Accept"}
+    if fmt in DOWNLOAD_SUFFIXES and req.params.get("download"):
+        headers["Content-Disposition"] = f'attachment; filename="results.{fmt}"'
+    return 200, headers, answer.body
