@@ -52,8 +52,21 @@ class Description:
         return bool(self.triples or self.incoming_counts)
 
 
+def incoming_counts(store: ox.Store, iri: str) -> dict[str, int]:
+    """How many links point at ``iri``, by property: counted in the store, never loaded."""
+    counts = store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} GROUP BY ?p")
+    return {s["p"].value: int(s["n"].value) for s in counts}
+
+
 def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, offset: int = 0,
-             limit: int = INCOMING_PAGE) -> Description:
+             limit: int = INCOMING_PAGE, count_cache: dict | None = None) -> Description:
+    """An entity's own triples (with its fragment nodes), one page of incoming links per property,
+    the labels of everything shown and, for law structure, its neighbours.
+
+    Incoming links are paged in the store's index order: an ORDER BY would sort all of a
+    prefecture's million corporations to show twenty. ``count_cache`` (one per generation, which
+    never changes) keeps the counts of pages already seen, so a hub's page costs the same as any.
+    """
     d = Description(iri)
     node = ox.NamedNode(iri)
     own = iri + "#"
@@ -67,14 +80,18 @@ def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, o
             if isinstance(o, ox.NamedNode) and o.value.startswith(own) and o.value not in seen_nodes:
                 seen_nodes.add(o.value)
                 frontier.append(o)
-    counts = store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} GROUP BY ?p")
-    d.incoming_counts = {s["p"].value: int(s["n"].value) for s in counts}
+    counts = count_cache.get(iri) if count_cache is not None else None
+    if counts is None:
+        counts = incoming_counts(store, iri)
+        if count_cache is not None:
+            count_cache[iri] = counts
+    d.incoming_counts = dict(counts)
     for p in d.incoming_counts:
         if prop is not None and p != prop:
             start = 0
         else:
             start = offset
-        q = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s <{p}> <{iri}> }} }} ORDER BY ?s LIMIT {limit} OFFSET {start}"
+        q = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s <{p}> <{iri}> }} }} LIMIT {limit} OFFSET {start}"
         for sol in store.query(q):
             d.incoming.append(ox.Quad(sol["s"], ox.NamedNode(p), node, sol["g"]))
     d.siblings = _siblings(store, node, m)

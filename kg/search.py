@@ -1,8 +1,8 @@
 """Name search: an SQLite FTS5 trigram index beside each store generation.
 
 Oxigraph has no text index, and SPARQL CONTAINS over a million names costs seconds. The trigram
-tokenizer matches inside unsegmented Japanese (「国税」 finds 国税庁); queries shorter than three
-characters fall back to a LIKE scan over the same folded text. Names are folded before indexing
+tokenizer matches inside unsegmented Japanese (「国税」 finds 国税庁); a two-character query becomes
+the OR of the indexed trigrams it starts, and only a single character falls back to a LIKE scan. Names are folded before indexing
 and before searching: NFKC (full/half width), katakana → hiragana, lower case, no spaces.
 The index lives inside the generation directory, so it switches with the data it describes.
 """
@@ -22,6 +22,7 @@ from kg.iri import Minter
 from kg.rdf import CPSV, ELI, ROV
 
 FILENAME = "kg-search.sqlite"
+MAX_HITS = 1000
 _SPACE = re.compile(r"\s+")
 _HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
 
@@ -64,6 +65,7 @@ class Hit:
 class SearchIndex:
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
+        self._vocab: bool | None = None
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
@@ -118,7 +120,7 @@ class SearchIndex:
             if len(batch) >= 20_000:
                 flush()
         flush()
-        self.db.execute("INSERT INTO fts(rowid, folded) SELECT id, folded FROM entities WHERE dataset = ?", (dataset,))
+        self.db.execute("INSERT INTO fts(rowid, folded) SELECT id, folded || '|' FROM entities WHERE dataset = ?", (dataset,))
         return count
 
     def add(self, iri: str, kind: str, label: str, names: list[str]) -> None:
@@ -126,28 +128,50 @@ class SearchIndex:
         folded = fold(text)
         cur = self.db.execute("INSERT OR REPLACE INTO entities(iri, kind, dataset, label, names, folded) VALUES (?,?,?,?,?,?)",
                               (iri, kind, KINDS[kind][1], label, text, folded))
-        self.db.execute("INSERT INTO fts(rowid, folded) VALUES (?, ?)", (cur.lastrowid, folded))
+        self.db.execute("INSERT INTO fts(rowid, folded) VALUES (?, ?)", (cur.lastrowid, folded + "|"))
 
     # ---- reading ---------------------------------------------------------------------------
     def search(self, query: str, *, kind: str | None = None, limit: int = 20, offset: int = 0) -> tuple[list[Hit], int]:
-        """Hits and how many there are (counted up to 1,000)."""
+        """Hits and how many there are (counted up to 1,000).
+
+        The first 1,000 matches the index yields are ranked (shortest name first): finding them
+        stops early however common the text, and no page past them is offered anyway.
+        """
         q = fold(query)
         if not q:
             return [], 0
         kind_sql, args = ("AND e.kind = ?", [kind]) if kind else ("", [])
-        if len(q) >= 3:
-            phrase = '"' + q.replace('"', '""') + '"'
-            base = f"FROM fts JOIN entities e ON e.id = fts.rowid WHERE fts MATCH ? {kind_sql}"
-            rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names {base} ORDER BY length(e.folded), e.iri "
-                                   f"LIMIT ? OFFSET ?", [phrase, *args, limit, offset]).fetchall()
-            total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT 1000)", [phrase, *args]).fetchone()[0]
-        else:
+        expression = self._match_expression(q)
+        if expression is not None:
+            hits = (f"SELECT e.id FROM fts JOIN entities e ON e.id = fts.rowid WHERE fts MATCH ? {kind_sql} "
+                    f"LIMIT {MAX_HITS}")
+            params = [expression, *args]
+        else:  # one character: no trigram index helps
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            base = f"FROM entities e WHERE e.folded LIKE ? ESCAPE '\\' {kind_sql}"
-            rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names {base} ORDER BY length(e.folded), e.iri "
-                                   f"LIMIT ? OFFSET ?", [pattern, *args, limit, offset]).fetchall()
-            total = self.db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT 1000)", [pattern, *args]).fetchone()[0]
-        return [Hit(*r) for r in rows], total
+            hits = f"SELECT e.id FROM entities e WHERE e.folded LIKE ? ESCAPE '\\' {kind_sql} LIMIT {MAX_HITS}"
+            params = [pattern, *args]
+        rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names, count(*) OVER () FROM ({hits}) h "
+                               f"JOIN entities e ON e.id = h.id ORDER BY length(e.folded), e.iri LIMIT ? OFFSET ?",
+                               [*params, limit, offset]).fetchall()
+        total = rows[0][4] if rows else self.db.execute(f"SELECT count(*) FROM ({hits})", params).fetchone()[0]
+        return [Hit(*r[:4]) for r in rows], total
+
+    def _match_expression(self, q: str) -> str | None:
+        """The FTS5 query for folded text ``q``: a phrase of its trigrams or, for two characters,
+        every indexed trigram that starts with them (each text ends with ``|``, so a pair at the
+        very end still starts one)."""
+        if len(q) >= 3:
+            return '"' + q.replace('"', '""') + '"'
+        if len(q) < 2:
+            return None
+        if self._vocab is None:
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, 'row')")
+            self._vocab = True
+        terms = [t for (t,) in self.db.execute("SELECT term FROM temp.fts_terms WHERE term >= ? AND term < ?",
+                                                [q, q + "\U0010ffff"])]
+        if not terms:
+            return '"' + q.replace('"', '""') + '"'   # matches nothing, as it should
+        return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def _names_of(store: ox.Store, iri: ox.NamedNode, graph: ox.NamedNode, props: list[ox.NamedNode]) -> tuple[str, list[str]]:

@@ -168,3 +168,29 @@ def test_law_structure_is_navigable(tmp_path):
         assert "国旗は、日章旗とする。" in paragraph
     finally:
         executor.close()
+
+
+def test_incoming_counts_follow_a_new_load_and_pages_do_not_overlap(tmp_path):
+    """Counts are kept per generation: a load that adds corporations shows them at once."""
+    from kg.server.work import Worker
+
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    prop, muni = BASE + "def/municipality", BASE + "id/municipality/131059"
+    first = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 31)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", first)])
+    worker = Worker(str(settings.data_path), settings.base, settings.max_rows)
+
+    def page(offset=0):
+        answer = worker.handle({"kind": "describe", "iri": muni, "prop": prop, "offset": offset, "media": "json"})
+        data = json.loads(answer.body)
+        return data["incoming_counts"][prop], {i["s"]["value"] for i in data["incoming"] if i["p"] == prop}
+
+    count, seen = page()
+    assert count == 30 and len(seen) == 20
+    count, later = page(20)
+    assert len(later) == 10 and not seen & later                      # two pages, all 30 corporations
+    more = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(31, 36)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", more)])
+    assert page()[0] == 35
+    html = create_app(settings, executor=InlineExecutor(settings)).test_client().get("/doc/municipality/131059.html")
+    assert "35" in html.get_data(as_text=True)

@@ -58,6 +58,16 @@ def test_short_queries_fall_back_to_a_scan(app):
     assert "文京区" in [r["label"] for r in search(app, q="文京")["results"]]
 
 
+@pytest.mark.parametrize("query,label", [("税庁", "国税庁"), ("国税", "国税庁"), ("ﾁｮｳ", "国税庁"), ("京区", "文京区")])
+def test_two_characters_anywhere_in_a_name(app, query, label):
+    """Two characters go through the trigram index too, at the start, middle and very end of a name."""
+    assert label in [r["label"] for r in search(app, q=query)["results"]]
+
+
+def test_two_characters_that_appear_nowhere(app):
+    assert search(app, q="鰻丼") == {**search(app, q="鰻丼"), "results": [], "total": 0}
+
+
 def test_excluded_corporations_are_not_found(app):
     assert search(app, q="検索対象除外")["results"] == []
 

@@ -33,31 +33,33 @@ class Worker:
         self._prefixes = self.minter.prefixes()
         self.max_rows = max_rows
         self._name: str | None = None
-        self._store: ox.Store | None = None
         self._empty = ox.Store()
         self._lock = threading.Lock()
         self._pointer = str(self.gens.pointer)
         self._stamp: tuple[int, int] | None = None
+        self._current: tuple[ox.Store, dict[str, dict[str, int]]] = (self._empty, {})
 
     def store(self) -> ox.Store:
         """The served generation, reopened when CURRENT names a new one."""
+        return self._served()[0]
+
+    def _served(self) -> tuple[ox.Store, dict[str, dict[str, int]]]:
+        """The served store and the incoming-link counts seen in it, as one pair (they change together)."""
         try:
             st = os.stat(self._pointer)
             stamp = (st.st_ino, st.st_mtime_ns)
         except FileNotFoundError:
             stamp = None
-        if stamp is not None and stamp == self._stamp:  # CURRENT is replaced by rename: a new inode
-            store = self._store
-            return store if store is not None else self._empty
-        name = self.gens.current_name()
-        if name != self._name:
-            with self._lock:  # several query threads may notice the switch at once
-                if name != self._name:
-                    self._store = self.gens.open_current() if name else None
-                    self._name = name
-        self._stamp = stamp
-        store = self._store
-        return store if store is not None else self._empty
+        if stamp is None or stamp != self._stamp:  # CURRENT is replaced by rename: a new inode
+            name = self.gens.current_name()
+            if name != self._name:
+                with self._lock:  # several query threads may notice the switch at once
+                    if name != self._name:
+                        store = self.gens.open_current() if name else None
+                        self._current = (store if store is not None else self._empty, {})
+                        self._name = name
+            self._stamp = stamp
+        return self._current
 
     def handle(self, request: dict) -> Answer:
         kind = request["kind"]
@@ -128,8 +130,11 @@ class Worker:
 
         from kg.describe import attributions, describe, description_json, description_triples
 
-        store = self.store()
-        d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0))
+        store, counts = self._served()
+        if len(counts) > 50_000:  # a crawler walking every entity: start over rather than grow
+            counts.clear()
+        d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0),
+                     count_cache=counts)
         headers = {"X-KG-Generation": self._name or ""}
         if not d.found:
             raise EntityNotFound(f"no data about {request['iri']}")
