@@ -52,6 +52,22 @@ class Description:
         return bool(self.triples or self.incoming_counts)
 
 
+@dataclass
+class GenerationCache:
+    """What pages of one generation (which never changes) keep learning: the incoming-link counts
+    of the entities shown and the labels of the things they link to (properties, code concepts,
+    municipalities recur on every page). Bounded: a crawler walking every entity starts it over."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    limit: int = 200_000
+
+    def trim(self) -> None:
+        if len(self.counts) + len(self.labels) > self.limit:
+            self.counts.clear()
+            self.labels.clear()
+
+
 def incoming_counts(store: ox.Store, iri: str) -> dict[str, int]:
     """How many links point at ``iri``, by property: counted in the store, never loaded."""
     counts = store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} GROUP BY ?p")
@@ -59,13 +75,13 @@ def incoming_counts(store: ox.Store, iri: str) -> dict[str, int]:
 
 
 def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, offset: int = 0,
-             limit: int = INCOMING_PAGE, count_cache: dict | None = None) -> Description:
+             limit: int = INCOMING_PAGE, cache: GenerationCache | None = None) -> Description:
     """An entity's own triples (with its fragment nodes), one page of incoming links per property,
     the labels of everything shown and, for law structure, its neighbours.
 
     Incoming links are paged in the store's index order: an ORDER BY would sort all of a
-    prefecture's million corporations to show twenty. ``count_cache`` (one per generation, which
-    never changes) keeps the counts of pages already seen, so a hub's page costs the same as any.
+    prefecture's million corporations to show twenty. ``cache`` (one per generation) keeps counts
+    and labels already looked up, so a hub's page costs the same as any other.
     """
     d = Description(iri)
     node = ox.NamedNode(iri)
@@ -80,11 +96,11 @@ def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, o
             if isinstance(o, ox.NamedNode) and o.value.startswith(own) and o.value not in seen_nodes:
                 seen_nodes.add(o.value)
                 frontier.append(o)
-    counts = count_cache.get(iri) if count_cache is not None else None
+    cache = cache if cache is not None else GenerationCache()
+    cache.trim()
+    counts = cache.counts.get(iri)
     if counts is None:
-        counts = incoming_counts(store, iri)
-        if count_cache is not None:
-            count_cache[iri] = counts
+        counts = cache.counts[iri] = incoming_counts(store, iri)
     d.incoming_counts = dict(counts)
     for p in d.incoming_counts:
         if prop is not None and p != prop:
@@ -102,7 +118,9 @@ def describe(store: ox.Store, iri: str, m: Minter, *, prop: str | None = None, o
             if isinstance(t, ox.NamedNode):
                 wanted.add(t.value)
     for w in wanted:
-        found = labels_of(store, w)
+        found = cache.labels.get(w)
+        if found is None:
+            found = cache.labels[w] = labels_of(store, w)
         if found:
             d.labels[w] = found
     return d

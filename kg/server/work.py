@@ -8,6 +8,7 @@ import threading
 import pyoxigraph as ox
 
 from kg.conneg import best_match
+from kg.describe import GenerationCache
 from kg.iri import Minter
 from kg.results import (GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, native_select, serialize_boolean,
                         serialize_select, serialize_triples)
@@ -37,14 +38,14 @@ class Worker:
         self._lock = threading.Lock()
         self._pointer = str(self.gens.pointer)
         self._stamp: tuple[int, int] | None = None
-        self._current: tuple[ox.Store, dict[str, dict[str, int]]] = (self._empty, {})
+        self._current: tuple[ox.Store, GenerationCache] = (self._empty, GenerationCache())
 
     def store(self) -> ox.Store:
         """The served generation, reopened when CURRENT names a new one."""
         return self._served()[0]
 
-    def _served(self) -> tuple[ox.Store, dict[str, dict[str, int]]]:
-        """The served store and the incoming-link counts seen in it, as one pair (they change together)."""
+    def _served(self) -> tuple[ox.Store, GenerationCache]:
+        """The served store and what pages learnt of it, as one pair (they change together)."""
         try:
             st = os.stat(self._pointer)
             stamp = (st.st_ino, st.st_mtime_ns)
@@ -56,7 +57,7 @@ class Worker:
                 with self._lock:  # several query threads may notice the switch at once
                     if name != self._name:
                         store = self.gens.open_current() if name else None
-                        self._current = (store if store is not None else self._empty, {})
+                        self._current = (store if store is not None else self._empty, GenerationCache())
                         self._name = name
             self._stamp = stamp
         return self._current
@@ -130,11 +131,9 @@ class Worker:
 
         from kg.describe import attributions, describe, description_json, description_triples
 
-        store, counts = self._served()
-        if len(counts) > 50_000:  # a crawler walking every entity: start over rather than grow
-            counts.clear()
+        store, cache = self._served()
         d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0),
-                     count_cache=counts)
+                     cache=cache)
         headers = {"X-KG-Generation": self._name or ""}
         if not d.found:
             raise EntityNotFound(f"no data about {request['iri']}")
