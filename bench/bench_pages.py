@@ -15,7 +15,9 @@
    goal: our page within 2x (requests/s at least half of oxigraph's);
 5. **search**: `/search.json?q=` for 2- and 5-character queries (a rare and a common one each)
    against the SPARQL `CONTAINS` filter on the same names that a user would otherwise write,
-   sent to oxigraph: median of 5 runs each; goal: 100x faster.
+   sent to oxigraph: the same answer (first page, shortest names first: ORDER BY STRLEN), and
+   for reference the count of matches and an unranked LIMIT 20 (which stops early on common
+   text); medians; goal: 100x faster than the ranked page.
 
 Needs `wrk` (apt-get install wrk) and the `oxigraph` CLI (pip install oxigraph). Writes
 `bench/out/pages.json`.
@@ -97,6 +99,10 @@ def main(argv=None) -> int:
         # -- 3. municipality pages -------------------------------------------------------------
         _, body = sparql(oxi, f"SELECT ?m (COUNT(*) AS ?n) WHERE {{ ?c <{BASE}def/municipality> ?m }} GROUP BY ?m")
         counts = {b["m"]["value"]: int(b["n"]["value"]) for b in json.loads(body)["results"]["bindings"]}
+        # warm both worker processes (imports, templates) on pages of other municipalities, so the
+        # first request below measures what a page of that size costs, not the process's start
+        for spare in sorted(counts, key=counts.get)[:4]:
+            fetch(our + "/doc/" + spare[len(BASE) + 3:] + ".html")
         munis = []
         for target in (1_000, 10_000, 100_000):
             iri = min(counts, key=lambda m: abs(counts[m] - target))
@@ -136,13 +142,18 @@ def main(argv=None) -> int:
             hits = json.loads(body)
             contains = (f"SELECT ?c ?name WHERE {{ ?c <{ROV}legalName> ?name FILTER(CONTAINS(?name, {json.dumps(q)})) }} "
                         f"LIMIT 20")
+            ranked = (f"SELECT ?c ?name WHERE {{ ?c <{ROV}legalName> ?name FILTER(CONTAINS(?name, {json.dumps(q)})) }} "
+                      f"ORDER BY STRLEN(?name) ?c LIMIT 20")
             count = (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?c <{ROV}legalName> ?name FILTER(CONTAINS(?name, {json.dumps(q)})) }}")
             oxi_times = [sparql(oxi, contains)[0] for _ in range(5)]
             count_times = [sparql(oxi, count)[0] for _ in range(3)]
+            ranked_times = [sparql(oxi, ranked)[0] for _ in range(3)]
             ours_ms = statistics.median(ours_times) * 1000
             searches.append({"q": q, "chars": len(q), "total": hits.get("total"), "ours_ms": ours_ms,
                              "contains_limit20_ms": statistics.median(oxi_times) * 1000,
                              "contains_count_ms": statistics.median(count_times) * 1000,
+                             "contains_ranked_ms": statistics.median(ranked_times) * 1000,
+                             "speedup_vs_contains_ranked": statistics.median(ranked_times) * 1000 / ours_ms,
                              "speedup_vs_contains_count": statistics.median(count_times) * 1000 / ours_ms,
                              "speedup_vs_contains_limit20": statistics.median(oxi_times) * 1000 / ours_ms})
         result["search"] = searches
@@ -191,9 +202,10 @@ def _print(r: dict) -> None:
             print(f"{name:24}{x['requests_per_s']:>10.0f}{x['p50_ms']:>10.2f}{x['p99_ms']:>10.2f}{x['non_2xx']:>10}")
         print(f"  ratio: {e['ratio']:.2f} (goal >= 0.5)")
     for s in r.get("search", []):
-        print(f"search {s['q']!r} ({s['chars']} chars, {s['total']} hits): ours {s['ours_ms']:.1f} ms; CONTAINS count "
-              f"{s['contains_count_ms']:.0f} ms ({s['speedup_vs_contains_count']:.0f}x), LIMIT 20 "
-              f"{s['contains_limit20_ms']:.0f} ms ({s['speedup_vs_contains_limit20']:.0f}x) (goal 100x)")
+        print(f"search {s['q']!r} ({s['chars']} chars, {s['total']} hits): ours {s['ours_ms']:.1f} ms; CONTAINS ranked page "
+              f"{s['contains_ranked_ms']:.0f} ms ({s['speedup_vs_contains_ranked']:.0f}x, goal 100x), count "
+              f"{s['contains_count_ms']:.0f} ms ({s['speedup_vs_contains_count']:.0f}x), unranked LIMIT 20 "
+              f"{s['contains_limit20_ms']:.0f} ms ({s['speedup_vs_contains_limit20']:.0f}x)")
 
 
 if __name__ == "__main__":

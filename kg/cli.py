@@ -84,6 +84,7 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
         click.echo(f"rejection report: {result.report_path}")
     if result.links is not None:
         click.echo(result.links.summary())
+    click.echo("steps: " + ", ".join(f"{name} {secs:.1f} s" for name, secs in result.steps.items()))
 
 
 @main.command()

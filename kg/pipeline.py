@@ -10,8 +10,9 @@ import datetime as dt
 from functools import lru_cache
 import multiprocessing as mp
 import os
+import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -47,6 +48,8 @@ class LoadResult:
     triples: int
     generation: str
     links: "LinkStats | None" = None
+    #: seconds spent in each step (records, links, search index, metadata, switch), for the CLI
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=16)
@@ -92,6 +95,15 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     incremental = dataset == "houjin"
     # program links are few: a --replace of programs keeps graph/links and _relink recomputes them
     excluded = [graph, minter.graph("links")] if linked and dataset != "programs" else [graph]
+    steps: dict[str, float] = {}
+    clock = time.monotonic()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now_ = time.monotonic()
+        steps[name] = now_ - clock
+        clock = now_
+
     try:
         with gens.build(copy_all_except=excluded if replace else None) as build:
             store = build.store
@@ -137,6 +149,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                     scratch.unlink(missing_ok=True)
             report.close()
             stats.ended = now()
+            step("records")
             stats.report = report.path.name if report.written else None
             rows = None
             summary_path = None
@@ -145,24 +158,40 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                 summary_path = stats.summaries.path
                 rows = SummaryFile(summary_path, dedupe=len(sources) > 1)
                 stats.summaries = None
-            if linked:
-                links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty, rows=rows)
-            index = SearchIndex.for_generation(build.path)
+            # a fresh dataset's search index needs only the summaries: it is built in a forked
+            # child while this process relinks and counts (each is single-threaded; two cores)
+            indexer = _start_indexer(build.path, minter, dataset, rows) if rows is not None and (replace or was_empty) else None
             try:
-                index_dataset(store, minter, index, dataset, touched=stats.touched, rows=rows,
-                              full=replace or was_empty)
+                if linked:
+                    links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty, rows=rows)
+                    step("links")
+                if indexer is None:
+                    index = SearchIndex.for_generation(build.path)
+                    try:
+                        index_dataset(store, minter, index, dataset, touched=stats.touched, rows=rows,
+                                      full=replace or was_empty)
+                    finally:
+                        index.close()
+                    step("search index")
+                triples = _write_metadata(store, minter, loader.info, stats)
+                step("metadata")
+                if indexer is not None:
+                    _finish_indexer(indexer)
+                    step("search index (rest)")
             finally:
-                index.close()
+                if indexer is not None and indexer.is_alive():
+                    indexer.kill()
+                    indexer.join()
                 if summary_path is not None:
                     summary_path.unlink(missing_ok=True)
-            triples = _write_metadata(store, minter, loader.info, stats)
             generation = build.path.name
+        step("switch")
     except InputError as exc:
         report.close()
         raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None
     finally:
         report.close()
-    return LoadResult(stats, report.path if report.written else None, triples, generation, links_stats)
+    return LoadResult(stats, report.path if report.written else None, triples, generation, links_stats, steps)
 
 
 def _check_base(gens: Generations, minter: Minter) -> None:
@@ -311,6 +340,28 @@ class _ProgressReader:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) -> "mp.process.BaseProcess":
+    """Index a fresh dataset from its summaries in a forked child (it never touches the store)."""
+    child = mp.get_context("fork").Process(target=_index_child, args=(gen_dir, m, dataset, rows), daemon=True)
+    child.start()
+    return child
+
+
+def _index_child(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) -> None:
+    index = SearchIndex.for_generation(gen_dir)
+    try:
+        index_dataset(None, m, index, dataset, rows=rows, full=True)  # type: ignore[arg-type]
+    finally:
+        index.close()
+
+
+def _finish_indexer(child: "mp.process.BaseProcess") -> None:
+    child.join()
+    if child.exitcode != 0:
+        raise LoadError(f"building the search index failed (exit status {child.exitcode}); nothing was loaded, "
+                        f"the previous data is unchanged")
 
 
 def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,

@@ -321,3 +321,28 @@ def test_failure_half_way_through_a_streamed_load_leaves_nothing(settings, tmp_p
     gens = Generations(settings.data_path)
     assert gens.current_name() is None
     assert list(gens.gens.iterdir()) == []
+
+
+def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, tmp_path, monkeypatch):
+    """A fresh dataset is indexed in a forked child; if it fails, nothing is switched in."""
+    first = [nta_row(1, number("000000000001"), name="株式会社一番")]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", first)])
+    before = Generations(settings.data_path).current_name()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("kg.pipeline.index_dataset", broken)
+    second = [nta_row(1, number("000000000002"), name="株式会社二番")]
+    with pytest.raises(LoadError, match="search index"):
+        run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", second)], replace=True)
+    assert Generations(settings.data_path).current_name() == before
+    store = current_store(settings)
+    names = {q.object.value for q in store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/ns/regorg#legalName"), None)}
+    assert "株式会社一番" in names and "株式会社二番" not in names
+
+
+def test_load_reports_its_steps(settings, tmp_path):
+    result = run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", [nta_row(1, number("000000000001"))])])
+    assert list(result.steps)[0] == "records" and "metadata" in result.steps and "switch" in result.steps
+    assert all(seconds >= 0 for seconds in result.steps.values())
