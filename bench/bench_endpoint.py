@@ -15,22 +15,16 @@ Needs `wrk` (apt-get install wrk) and the `oxigraph` CLI (pip install oxigraph).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BASE = "http://localhost:8000/"
+sys.path.insert(0, str(HERE))
+from servers import BASE, parse_args, prepare, servers, wrk  # noqa: E402
 
 LUA = """
 local numbers = {%s}
@@ -47,60 +41,13 @@ end
 OXI_LUA = LUA.replace('"/sparql"', '"/query"')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"bench: {url} did not come up")
-
-
-def wrk(url: str, script: Path, duration: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script), url],
-                         capture_output=True, text=True, check=True).stdout
-
-    def ms(label: str) -> float:
-        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"requests_per_s": rps, "p50_ms": ms("50"), "p99_ms": ms("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0, "raw": out}
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--duration", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--data-dir", type=Path, help="an already loaded KG_DATA_DIR to reuse")
-    args = ap.parse_args(argv)
-    for tool in ("wrk", "oxigraph", "kg"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"bench: `{tool}` is not on PATH")
-    tmp = Path(tempfile.mkdtemp(prefix="kg-bench-endpoint-"))
-    data_dir = args.data_dir or tmp / "data"
-    env = {**os.environ, "KG_DATA_DIR": str(data_dir), "KG_BASE_URI": BASE}
-    csv_path = tmp / "houjin.csv"
-    if args.data_dir is None:
-        subprocess.run([sys.executable, str(HERE / "gen_houjin.py"), "--rows", str(args.rows), "--out", str(csv_path)],
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["kg", "load", "houjin", str(csv_path), "--no-progress"], env=env, check=True)
+    args = parse_args(__doc__, 100_000, argv)
+    tmp, data_dir, env, csv_path = prepare(args, "kg-bench-endpoint-")
+    numbers = []
+    if csv_path is not None:
         with open(csv_path, encoding="utf-8") as fh:
             numbers = [row[1] for _, row in zip(range(1000), csv.reader(fh))]
-    else:
-        numbers = []
     gen = (data_dir / "CURRENT").read_text().strip()
     copy = tmp / "oxigraph-store"
     shutil.copytree(data_dir / "gens" / gen, copy)
@@ -112,25 +59,12 @@ def main(argv=None) -> int:
     ours_script, oxi_script = tmp / "ours.lua", tmp / "oxi.lua"
     ours_script.write_text(LUA % (lua_numbers, BASE))
     oxi_script.write_text(OXI_LUA % (lua_numbers, BASE))
-    our_port, oxi_port = free_port(), free_port()
-    ours = subprocess.Popen(["kg", "serve", "--port", str(our_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    oxi = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(copy), "--bind", f"127.0.0.1:{oxi_port}"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(f"http://127.0.0.1:{our_port}/healthz")
-        wait_ready(f"http://127.0.0.1:{oxi_port}/query?query=ASK%7B%7D")
+    with servers(env, copy) as (our, oxi):
         # warm up both
-        wrk(f"http://127.0.0.1:{our_port}", ours_script, 2, args.connections)
-        wrk(f"http://127.0.0.1:{oxi_port}", oxi_script, 2, args.connections)
-        result_ours = wrk(f"http://127.0.0.1:{our_port}", ours_script, args.duration, args.connections)
-        result_oxi = wrk(f"http://127.0.0.1:{oxi_port}", oxi_script, args.duration, args.connections)
-    finally:
-        for p in (ours, oxi):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        wrk(our, ours_script, 2, args.connections)
+        wrk(oxi, oxi_script, 2, args.connections)
+        result_ours = wrk(our, ours_script, args.duration, args.connections)
+        result_oxi = wrk(oxi, oxi_script, args.duration, args.connections)
     ratio = result_ours["requests_per_s"] / result_oxi["requests_per_s"]
     print(f"one-entity SELECT, {args.connections} connections, {args.duration} s, {args.rows:,} corporations")
     print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")

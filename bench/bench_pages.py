@@ -25,14 +25,10 @@ Needs `wrk` (apt-get install wrk) and the `oxigraph` CLI (pip install oxigraph).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -40,7 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_endpoint import BASE, free_port, wait_ready, wrk  # noqa: E402
+from servers import BASE, parse_args, prepare, servers, wrk  # noqa: E402
 
 PAGES_LUA = """
 local paths = {%s}
@@ -66,36 +62,13 @@ def sparql(oxi: str, query: str, accept: str = "application/sparql-results+json"
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--duration", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--data-dir", type=Path, help="an already loaded KG_DATA_DIR to reuse")
-    args = ap.parse_args(argv)
-    for tool in ("wrk", "oxigraph", "kg"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"bench: `{tool}` is not on PATH")
-    tmp = Path(tempfile.mkdtemp(prefix="kg-bench-pages-"))
-    data_dir = args.data_dir or tmp / "data"
-    env = {**os.environ, "KG_DATA_DIR": str(data_dir), "KG_BASE_URI": BASE}
-    if args.data_dir is None:
-        csv_path = tmp / "houjin.csv"
-        subprocess.run([sys.executable, str(HERE / "gen_houjin.py"), "--rows", str(args.rows), "--spread", "geometric",
-                        "--out", str(csv_path)], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["kg", "load", "houjin", str(csv_path), "--no-progress"], env=env, check=True)
+    args = parse_args(__doc__, 1_000_000, argv)
+    tmp, data_dir, env, csv_path = prepare(args, "kg-bench-pages-", "--spread", "geometric")
+    if csv_path is not None:
         csv_path.unlink()
     gen = data_dir / "gens" / (data_dir / "CURRENT").read_text().strip()
-    our_port, oxi_port = free_port(), free_port()
-    ours = subprocess.Popen(["kg", "serve", "--port", str(our_port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    oxi_proc = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(gen), "--bind", f"127.0.0.1:{oxi_port}",
-                                 "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    our, oxi = f"http://127.0.0.1:{our_port}", f"http://127.0.0.1:{oxi_port}"
     result: dict = {"rows": args.rows, "connections": args.connections, "duration_s": args.duration}
-    try:
-        wait_ready(our + "/healthz")
-        wait_ready(oxi + "/query?query=ASK%7B%7D")
-
+    with servers(env, gen, "--union-default-graph") as (our, oxi):
         # -- 3. municipality pages -------------------------------------------------------------
         _, body = sparql(oxi, f"SELECT ?m (COUNT(*) AS ?n) WHERE {{ ?c <{BASE}def/municipality> ?m }} GROUP BY ?m")
         counts = {b["m"]["value"]: int(b["n"]["value"]) for b in json.loads(body)["results"]["bindings"]}
@@ -157,13 +130,6 @@ def main(argv=None) -> int:
                              "speedup_vs_contains_count": statistics.median(count_times) * 1000 / ours_ms,
                              "speedup_vs_contains_limit20": statistics.median(oxi_times) * 1000 / ours_ms})
         result["search"] = searches
-    finally:
-        for p in (ours, oxi_proc):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
     _print(result)
     out_dir = HERE / "out"
     out_dir.mkdir(exist_ok=True)
