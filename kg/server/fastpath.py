@@ -39,11 +39,11 @@ class SparqlFastPath:
             if media_type(environ.get("CONTENT_TYPE"))[0] not in (FORM, QUERY_BODY):
                 return self.app(environ, start_response)
             try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
+                length = int(environ.get("CONTENT_LENGTH") or -1)
             except ValueError:
                 length = -1
             if length < 0 or length > self.max_body:
-                return self.app(environ, start_response)  # Flask answers 413 / 400
+                return self.app(environ, start_response)  # chunked, too large, malformed: Flask's way
             body = environ["wsgi.input"].read(length) if length else b""
         else:
             return self.app(environ, start_response)
