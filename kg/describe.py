@@ -62,9 +62,12 @@ class GenerationCache:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     limit: int = 200_000
 
+    def __post_init__(self) -> None:
+        self.hubs = dict(self.counts)  # counted at load time (kg.hubs): kept whatever is trimmed
+
     def trim(self) -> None:
         if len(self.counts) + len(self.labels) > self.limit:
-            self.counts.clear()
+            self.counts = dict(self.hubs)
             self.labels.clear()
 
 

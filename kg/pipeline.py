@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import pyoxigraph as ox
 
+from kg.hubs import count_hubs
 from kg.iri import Minter
 from kg.linking import LinkStats, ProgramLinkStats, link_programs, update_links
 from kg.search import SearchIndex, index_dataset
@@ -178,6 +179,8 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                 if indexer is not None:
                     _finish_indexer(indexer)
                     step("search index (rest)")
+                count_hubs(store, minter, build.path)
+                step("hub counts")
             finally:
                 if indexer is not None and indexer.is_alive():
                     indexer.kill()

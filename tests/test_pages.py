@@ -194,3 +194,39 @@ def test_incoming_counts_follow_a_new_load_and_pages_do_not_overlap(tmp_path):
     assert page()[0] == 35
     html = create_app(settings, executor=InlineExecutor(settings)).test_client().get("/doc/municipality/131059.html")
     assert "35" in html.get_data(as_text=True)
+
+
+def test_hub_counts_are_counted_at_load_and_only_trusted_for_their_generation(tmp_path, monkeypatch):
+    """A municipality's counts come from the load (kg.hubs); a generation made otherwise counts live."""
+    import sqlite3
+
+    from kg.describe import incoming_counts
+    from kg.hubs import FILENAME, read_hubs
+    from kg.server.work import Worker
+    from kg.store import Generations
+
+    monkeypatch.setattr("kg.hubs.HUB_MIN", 3)
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE, update_token="t")
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 6)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)])
+    gens = Generations(settings.data_path)
+    gen = gens.current_path()
+    muni, prop = BASE + "id/municipality/131059", BASE + "def/municipality"
+    hubs = read_hubs(gen)
+    assert hubs[muni] == incoming_counts(gens.open_current(), muni) and hubs[muni][prop] == 5
+    assert BASE + "id/code/corporation-kind/301" in hubs
+
+    def shown(worker):
+        answer = worker.handle({"kind": "describe", "iri": muni, "prop": None, "offset": 0, "media": "json"})
+        return json.loads(answer.body)["incoming_counts"][prop]
+
+    db = sqlite3.connect(gen / FILENAME)           # prove the page reads them: make them wrong
+    db.execute("UPDATE counts SET counts = ? WHERE iri = ?", (json.dumps({prop: 12345}), muni))
+    db.commit()
+    db.close()
+    assert shown(Worker(str(settings.data_path), settings.base, settings.max_rows)) == 12345
+    # an update makes a generation whose copied counts file carries the old stamp: counted live
+    Worker(str(settings.data_path), settings.base, settings.max_rows).handle(
+        {"kind": "update", "update": f"INSERT DATA {{ GRAPH <{BASE}graph/houjin> {{ <{BASE}id/x> <{prop}> <{muni}> }} }}"})
+    assert gens.current_path() != gen and read_hubs(gens.current_path()) == {}
+    assert shown(Worker(str(settings.data_path), settings.base, settings.max_rows)) == 6

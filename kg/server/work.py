@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from kg.conneg import best_match
 from kg.describe import GenerationCache
+from kg.hubs import read_hubs
 from kg.iri import Minter
 from kg.results import (GRAPH_OFFER, SELECT_OFFER, SELECT_TYPES, SHORT_NAMES, native_select, serialize_boolean,
                         serialize_select, serialize_triples)
@@ -57,7 +58,8 @@ class Worker:
                 with self._lock:  # several query threads may notice the switch at once
                     if name != self._name:
                         store = self.gens.open_current() if name else None
-                        self._current = (store if store is not None else self._empty, GenerationCache())
+                        cache = GenerationCache(counts=read_hubs(self.gens.gens / name) if name else {})
+                        self._current = (store if store is not None else self._empty, cache)
                         self._name = name
             self._stamp = stamp
         return self._current

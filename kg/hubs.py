@@ -1,0 +1,70 @@
+"""Incoming-link counts of hubs, counted once per load instead of on a page's first view.
+
+A municipality, a class or a code concept can have hundreds of thousands of incoming links; the
+page of one counts them (30-60 ms for 100k), then keeps the count for the generation. Counting
+them when the load ends makes even the first view as fast as any other page.
+
+The counts live in ``kg-counts.sqlite`` in the generation directory, stamped with the generation
+they were counted in: a generation made otherwise (SPARQL Update, ``kg link``) copies the file but
+not the stamp, and its pages count for themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.describe import incoming_counts
+from kg.iri import Minter
+from kg.rdf import RDF, ROV, SKOS
+
+FILENAME = "kg-counts.sqlite"
+#: an object with at least this many links through one property is a hub
+HUB_MIN = 1000
+
+
+def hub_properties(m: Minter) -> list[str]:
+    """Properties whose objects are shared by many entities: places, classes, code concepts."""
+    return [str(RDF.type), str(ROV.orgStatus), str(ROV.orgType), str(SKOS.inScheme)] + [
+        str(m.term(name)) for name in ("process", "municipality", "prefecture", "addressMatchLevel", "closeCause")]
+
+
+def count_hubs(store: ox.Store, m: Minter, gen_dir: Path) -> int:
+    """Count the incoming links of every hub of the store into the generation's counts file."""
+    hubs: set[str] = set()
+    for p in hub_properties(m):
+        query = f"SELECT ?o WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }} GROUP BY ?o HAVING (COUNT(*) >= {HUB_MIN})"
+        hubs.update(s["o"].value for s in store.query(query) if isinstance(s["o"], ox.NamedNode))
+    db = sqlite3.connect(gen_dir / FILENAME)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                         "DROP TABLE IF EXISTS counts; DROP TABLE IF EXISTS stamp;"
+                         "CREATE TABLE counts(iri TEXT PRIMARY KEY, counts TEXT);"
+                         "CREATE TABLE stamp(generation TEXT);")
+        db.executemany("INSERT INTO counts VALUES (?, ?)",
+                       ((iri, json.dumps(incoming_counts(store, iri))) for iri in sorted(hubs)))
+        db.execute("INSERT INTO stamp VALUES (?)", (gen_dir.name,))
+        db.commit()
+    finally:
+        db.close()
+    return len(hubs)
+
+
+def read_hubs(gen_dir: Path) -> dict[str, dict[str, int]]:
+    """The hub counts of a generation, or nothing when they were counted for another one."""
+    path = gen_dir / FILENAME
+    if not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        stamp = db.execute("SELECT generation FROM stamp").fetchone()
+        if stamp is None or stamp[0] != gen_dir.name:
+            return {}
+        return {iri: json.loads(counts) for iri, counts in db.execute("SELECT iri, counts FROM counts")}
+    except sqlite3.Error:
+        return {}
+    finally:
+        db.close()
