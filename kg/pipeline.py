@@ -179,7 +179,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                 if indexer is not None:
                     _finish_indexer(indexer)
                     step("search index (rest)")
-                count_hubs(store, minter, build.path)
+                count_hubs(store, minter, build.path, find=replace or was_empty)
                 step("hub counts")
             finally:
                 if indexer is not None and indexer.is_alive():

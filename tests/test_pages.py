@@ -230,3 +230,26 @@ def test_hub_counts_are_counted_at_load_and_only_trusted_for_their_generation(tm
         {"kind": "update", "update": f"INSERT DATA {{ GRAPH <{BASE}graph/houjin> {{ <{BASE}id/x> <{prop}> <{muni}> }} }}"})
     assert gens.current_path() != gen and read_hubs(gens.current_path()) == {}
     assert shown(Worker(str(settings.data_path), settings.base, settings.max_rows)) == 6
+
+
+def test_a_diff_recounts_the_known_hubs(tmp_path, monkeypatch):
+    """An update of a loaded dataset recounts the hubs it had, exactly, without looking for new ones."""
+    from kg.describe import incoming_counts
+    from kg.hubs import read_hubs
+    from kg.store import Generations
+
+    monkeypatch.setattr("kg.hubs.HUB_MIN", 3)
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    bunkyo = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 5)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", bunkyo)])
+    muni, prop = BASE + "id/municipality/131059", BASE + "def/municipality"
+    chuo = BASE + "id/municipality/131024"
+    more = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(5, 7)]
+    more += [nta_row(i, number(f"{i:012d}"), city="中央区", city_code="102") for i in range(7, 11)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", more)])     # a diff: upsert
+    gens = Generations(settings.data_path)
+    hubs = read_hubs(gens.current_path())
+    assert hubs[muni][prop] == 6 and hubs[muni] == incoming_counts(gens.open_current(), muni)
+    assert chuo not in hubs                       # a new hub is left to its page's first view
+    run_load(settings, "houjin", [write_csv(tmp_path / "c.csv", bunkyo + more)], replace=True)
+    assert read_hubs(Generations(settings.data_path).current_path())[chuo][prop] == 4
