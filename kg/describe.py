@@ -58,12 +58,12 @@ class GenerationCache:
     of the entities shown and the labels of the things they link to (properties, code concepts,
     municipalities recur on every page). Bounded: a crawler walking every entity starts it over."""
 
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    hubs: dict[str, dict[str, int]] = field(default_factory=dict)   # counted at load time (kg.hubs)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     limit: int = 200_000
 
     def __post_init__(self) -> None:
-        self.hubs = dict(self.counts)  # counted at load time (kg.hubs): kept whatever is trimmed
+        self.counts = dict(self.hubs)  # what a trim starts over from
 
     def trim(self) -> None:
         if len(self.counts) + len(self.labels) > self.limit:

@@ -60,32 +60,27 @@ def count_hubs(store: ox.Store, m: Minter, gen_dir: Path, *, find: bool = True) 
     return len(hubs)
 
 
-def _listed(gen_dir: Path) -> set[str]:
-    """The hubs a counts file lists, whatever generation it was counted in."""
+def _read(gen_dir: Path, sql: str) -> list[tuple]:
+    """Rows of the generation's counts file, or none when it is missing or unreadable."""
     path = gen_dir / FILENAME
     if not path.exists():
-        return set()
+        return []
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {iri for (iri,) in db.execute("SELECT iri FROM counts")}
+        return db.execute(sql).fetchall()
     except sqlite3.Error:
-        return set()
+        return []
     finally:
         db.close()
+
+
+def _listed(gen_dir: Path) -> set[str]:
+    """The hubs a counts file lists, whatever generation it was counted in."""
+    return {iri for (iri,) in _read(gen_dir, "SELECT iri FROM counts")}
 
 
 def read_hubs(gen_dir: Path) -> dict[str, dict[str, int]]:
     """The hub counts of a generation, or nothing when they were counted for another one."""
-    path = gen_dir / FILENAME
-    if not path.exists():
+    if _read(gen_dir, "SELECT generation FROM stamp") != [(gen_dir.name,)]:
         return {}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        stamp = db.execute("SELECT generation FROM stamp").fetchone()
-        if stamp is None or stamp[0] != gen_dir.name:
-            return {}
-        return {iri: json.loads(counts) for iri, counts in db.execute("SELECT iri, counts FROM counts")}
-    except sqlite3.Error:
-        return {}
-    finally:
-        db.close()
+    return {iri: json.loads(counts) for iri, counts in _read(gen_dir, "SELECT iri, counts FROM counts")}

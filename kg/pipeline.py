@@ -49,7 +49,7 @@ class LoadResult:
     triples: int
     generation: str
     links: "LinkStats | None" = None
-    #: seconds spent in each step (records, links, search index, metadata, switch), for the CLI
+    #: seconds spent in each step (records, links, search index, metadata, hub counts, switch), for the CLI
     steps: dict[str, float] = field(default_factory=dict)
 
 
@@ -159,27 +159,23 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                 summary_path = stats.summaries.path
                 rows = SummaryFile(summary_path, dedupe=len(sources) > 1)
                 stats.summaries = None
+            fresh = replace or was_empty
             # a fresh dataset's search index needs only the summaries: it is built in a forked
             # child while this process relinks and counts (each is single-threaded; two cores)
-            indexer = _start_indexer(build.path, minter, dataset, rows) if rows is not None and (replace or was_empty) else None
+            indexer = _start_indexer(build.path, minter, dataset, rows) if rows is not None and fresh else None
             try:
                 if linked:
-                    links_stats = _relink(store, minter, dataset, stats, full=replace or was_empty, rows=rows)
+                    links_stats = _relink(store, minter, dataset, stats, full=fresh, rows=rows)
                     step("links")
                 if indexer is None:
-                    index = SearchIndex.for_generation(build.path)
-                    try:
-                        index_dataset(store, minter, index, dataset, touched=stats.touched, rows=rows,
-                                      full=replace or was_empty)
-                    finally:
-                        index.close()
+                    _build_index(build.path, store, minter, dataset, touched=stats.touched, rows=rows, full=fresh)
                     step("search index")
                 triples = _write_metadata(store, minter, loader.info, stats)
                 step("metadata")
                 if indexer is not None:
                     _finish_indexer(indexer)
                     step("search index (rest)")
-                count_hubs(store, minter, build.path, find=replace or was_empty)
+                count_hubs(store, minter, build.path, find=fresh)
                 step("hub counts")
             finally:
                 if indexer is not None and indexer.is_alive():
@@ -353,9 +349,14 @@ def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) ->
 
 
 def _index_child(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) -> None:
+    _build_index(gen_dir, None, m, dataset, rows=rows, full=True)
+
+
+def _build_index(gen_dir: Path, store: ox.Store | None, m: Minter, dataset: str, **how) -> None:
+    """(Re)index ``dataset`` in the generation's search index (``how``: see :func:`index_dataset`)."""
     index = SearchIndex.for_generation(gen_dir)
     try:
-        index_dataset(None, m, index, dataset, rows=rows, full=True)  # type: ignore[arg-type]
+        index_dataset(store, m, index, dataset, **how)  # type: ignore[arg-type]
     finally:
         index.close()
 

@@ -170,10 +170,8 @@ def native_select(solutions: "ox.QuerySolutions", fmt: str, max_rows: int) -> by
     buffer = _BoundedBuffer(max_rows * _MIN_ROW_BYTES[fmt])
     try:
         solutions.serialize(buffer, _NATIVE_FORMATS[fmt])
-    except (_OverBudget, OSError) as exc:
-        if isinstance(exc, _OverBudget) or isinstance(exc.__cause__ or exc.__context__, _OverBudget) or "OverBudget" in repr(exc):
-            return None
-        raise
+    except _OverBudget:
+        return None
     return b"".join(buffer.parts)
 
 

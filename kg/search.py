@@ -2,8 +2,9 @@
 
 Oxigraph has no text index, and SPARQL CONTAINS over a million names costs seconds. The trigram
 tokenizer matches inside unsegmented Japanese (「国税」 finds 国税庁); a two-character query becomes
-the OR of the indexed trigrams it starts, and only a single character falls back to a LIKE scan. Names are folded before indexing
-and before searching: NFKC (full/half width), katakana → hiragana, lower case, no spaces.
+the OR of the indexed trigrams it starts, and only a single character falls back to a LIKE scan.
+Names are folded before indexing and before searching: NFKC (full/half width), katakana →
+hiragana, lower case, no spaces.
 The index lives inside the generation directory, so it switches with the data it describes.
 """
 
@@ -65,7 +66,7 @@ class Hit:
 class SearchIndex:
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
-        self._vocab: bool | None = None
+        self._vocab = False  # the fts5vocab view, made on the first two-character query
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
@@ -161,17 +162,22 @@ class SearchIndex:
         every indexed trigram that starts with them (each text ends with ``|``, so a pair at the
         very end still starts one)."""
         if len(q) >= 3:
-            return '"' + q.replace('"', '""') + '"'
+            return _phrase(q)
         if len(q) < 2:
             return None
-        if self._vocab is None:
+        if not self._vocab:
             self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, 'row')")
             self._vocab = True
         terms = [t for (t,) in self.db.execute("SELECT term FROM temp.fts_terms WHERE term >= ? AND term < ?",
                                                 [q, q + "\U0010ffff"])]
         if not terms:
-            return '"' + q.replace('"', '""') + '"'   # matches nothing, as it should
-        return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+            return _phrase(q)   # matches nothing, as it should
+        return " OR ".join(_phrase(t) for t in terms)
+
+
+def _phrase(text: str) -> str:
+    """``text`` as an FTS5 phrase (quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _names_of(store: ox.Store, iri: ox.NamedNode, graph: ox.NamedNode, props: list[ox.NamedNode]) -> tuple[str, list[str]]:

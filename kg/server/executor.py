@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import concurrent.futures as cf
+import multiprocessing as mp
 import os
 import queue
 import signal
@@ -180,7 +180,6 @@ class InlineExecutor:
         self._on_runaway = on_runaway
         self._lock = threading.Lock()
         self._active = 0
-        self._runaways = 0
         self._recycling = False
 
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
@@ -206,12 +205,8 @@ class InlineExecutor:
         finally:
             with self._lock:
                 self._active -= 1
-                if runaway:
-                    self._runaways += 1
-                    start = not self._recycling
-                    self._recycling = True
-                else:
-                    start = False
+                start = runaway and not self._recycling
+                self._recycling = self._recycling or runaway
             if start:
                 threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
 
@@ -225,10 +220,6 @@ class InlineExecutor:
             time.sleep(0.02)
         time.sleep(0.2)  # let the server write the last responses out
         self._on_runaway()
-
-    @property
-    def recycling(self) -> bool:
-        return self._recycling
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

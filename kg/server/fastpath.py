@@ -10,13 +10,10 @@ Flask view uses) and hands everything else -- the UI, the service description, u
 from __future__ import annotations
 
 import io
+from http import HTTPStatus
 from typing import Callable, Iterable
 
 from kg.server.protocol import FORM, QUERY_BODY, ProtocolError, answer_query, media_type, parse_request, text_answer
-
-_REASONS = {200: "OK", 400: "Bad Request", 406: "Not Acceptable", 413: "Content Too Large",
-            415: "Unsupported Media Type", 503: "Service Unavailable"}
-
 
 class SparqlFastPath:
     def __init__(self, app: Callable, *, executor, max_body: int):
@@ -61,5 +58,5 @@ class SparqlFastPath:
     def _respond(self, start_response: Callable, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
         out = [*headers.items(), ("Content-Length", str(len(body)))]
         out += [(k, v) for k, v in self.extra if k not in headers]
-        start_response(f"{status} {_REASONS.get(status, '')}".rstrip(), out)
+        start_response(f"{status} {HTTPStatus(status).phrase}", out)
         return [body]

@@ -90,6 +90,10 @@ def parse_request(method: str, query_string: str, content_type: str | None, body
     return SparqlRequest(params, query, update)
 
 
+def with_charset(media_type: str) -> str:
+    return media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
+
+
 def text_answer(status: int, message: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "text/plain; charset=utf-8", **headers}, (message.rstrip("\n") + "\n").encode("utf-8")
 
@@ -110,8 +114,7 @@ def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str
         return text_answer(503, str(exc), **{"Retry-After": "1"})
     except ServiceBusy as exc:
         return text_answer(503, str(exc), **{"Retry-After": "5"})
-    media = answer.media_type
-    headers = {"Content-Type": media if "charset" in media else f"{media}; charset=utf-8", **answer.headers, "Vary": "Accept"}
+    headers = {"Content-Type": with_charset(answer.media_type), **answer.headers, "Vary": "Accept"}
     if fmt in DOWNLOAD_SUFFIXES and req.params.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="results.{fmt}"'
     return 200, headers, answer.body

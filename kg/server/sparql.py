@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from kg.conneg import best_match
 from kg.results import serialize_triples
 from kg.server.executor import QueryRejected, QueryTimeout, ServiceBusy
-from kg.server.protocol import ProtocolError, SparqlRequest, answer_query, parse_request
+from kg.server.protocol import ProtocolError, SparqlRequest, answer_query, parse_request, text_answer, with_charset
 from kg.sparql_text import DatasetConflict, add_using
 
 bp = Blueprint("sparql", __name__)
@@ -18,7 +18,8 @@ SD_OFFER = ["text/turtle", "application/rdf+xml", "application/ld+json", "applic
 
 
 def _text(status: int, message: str, **headers: str) -> Response:
-    return Response(message.rstrip("\n") + "\n", status, mimetype="text/plain", headers=headers)
+    status, all_headers, body = text_answer(status, message, **headers)
+    return Response(body, status, headers=all_headers)
 
 
 @bp.route("/sparql", methods=["OPTIONS"])
@@ -74,10 +75,6 @@ def _update(settings, executor, req: SparqlRequest) -> Response:
     return Response(status=204)
 
 
-def _with_charset(media_type: str) -> str:
-    return media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-
-
 def _service_description() -> Response:
     import pyoxigraph as ox
 
@@ -118,7 +115,7 @@ def _service_description() -> Response:
                   ox.Triple(g, void_triples, ox.Literal(str(count), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))]
     t.append(ox.Triple(default, void_triples, ox.Literal(str(total), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))))
     body = serialize_triples(t, media, {"sd": SD, "void": "http://rdfs.org/ns/void#"})
-    return Response(body, 200, content_type=_with_charset(media), headers={"Vary": "Accept"})
+    return Response(body, 200, content_type=with_charset(media), headers={"Vary": "Accept"})
 
 
 def _ui() -> Response:

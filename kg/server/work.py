@@ -58,7 +58,7 @@ class Worker:
                 with self._lock:  # several query threads may notice the switch at once
                     if name != self._name:
                         store = self.gens.open_current() if name else None
-                        cache = GenerationCache(counts=read_hubs(self.gens.gens / name) if name else {})
+                        cache = GenerationCache(hubs=read_hubs(self.gens.gens / name) if name else {})
                         self._current = (store if store is not None else self._empty, cache)
                         self._name = name
             self._stamp = stamp
@@ -89,19 +89,19 @@ class Worker:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named]
         else:
             kwargs["use_default_graph_as_union"] = True
-        result = store.query(request["query"], **kwargs)
+        result = store.query(text, **kwargs)
         wanted = request.get("format")
         accept = SHORT_NAMES.get(wanted, wanted) if wanted else request.get("accept")
         headers = {"X-KG-Generation": self._name or ""}
         if isinstance(result, ox.QuerySolutions):
             media = self._choose(accept, SELECT_OFFER)
             native = [v.value for v in result.variables]
-            variables = appearance_order(request["query"], native)
+            variables = appearance_order(text, native)
             if variables == native:
                 body = native_select(result, SELECT_TYPES[media], self.max_rows)
                 if body is not None:
                     return Answer(body, media, False, headers)
-                result = store.query(request["query"], **kwargs)  # too big to be sure: count the rows
+                result = store.query(text, **kwargs)  # too big to be sure: count the rows
             rows, truncated = self._capped(([s[v] for v in variables] for s in result), "rows", headers)
             return Answer(serialize_select(variables, rows, SELECT_TYPES[media]), media, truncated, headers)
         if isinstance(result, ox.QueryBoolean):
