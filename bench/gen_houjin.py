@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 
 try:
-    from kg.checkdigits import corporate_number_check_digit, local_government_code
+    from kg.rdf.checkdigits import corporate_number_check_digit, local_government_code
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from kg.checkdigits import corporate_number_check_digit, local_government_code
+    from kg.rdf.checkdigits import corporate_number_check_digit, local_government_code
 
 # ---- reference tables --------------------------------------------------------------------------
 # (prefecture, prefecture kana, prefecture en, pref code, city, city kana, city en, city code, post prefix)

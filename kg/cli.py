@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from kg.errors import KGError
 from kg.settings import SETTINGS, Settings, load_settings
 
 SETTINGS_HELP = "\n".join(f"  {s.env:<18} {s.help} (default: {s.default})" for s in SETTINGS)
@@ -52,9 +53,8 @@ def settings_cmd() -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progress: bool | None) -> None:
     """Load files, directories or zips of one SOURCE (houjin, ...)."""
+    from kg.load.pipeline import run_load
     from kg.loaders import DATASET_NAMES
-    from kg.pipeline import LoadError, run_load
-    from kg.store import StoreBusy
 
     if source not in DATASET_NAMES:
         raise UserError(f"unknown source {source!r}; one of: {', '.join(DATASET_NAMES)}")
@@ -71,7 +71,7 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
 
     try:
         result = run_load(_settings(), source, paths, replace=replace, strict=strict, progress=make_progress)
-    except (LoadError, StoreBusy) as exc:
+    except KGError as exc:
         raise UserError(str(exc)) from None
     finally:
         for bar in bar_holder:
@@ -91,7 +91,7 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
 @click.option("--out", type=click.Path(), help="Directory for the dumps (default: KG_DATA_DIR/dumps).")
 def dump(out: str | None) -> None:
     """Write gzip N-Quads of every graph (houjin, abr, laws, links, codes, ontology, meta)."""
-    from kg.dump import dump_graphs
+    from kg.store.dump import dump_graphs
 
     store = _open_store()
     target = Path(out) if out else _settings().data_path / "dumps"
@@ -119,7 +119,9 @@ def dump(out: str | None) -> None:
 def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order: str, acceptance: str,
           detail: str, filters: tuple[str, ...], delay: float, api_url: str | None) -> None:
     """Save live API responses of SOURCE (jgrants) as files for `kg load programs`."""
-    from kg.fetch import FetchError, fetch_jgrants
+    from kg.loaders import fetcher
+
+    fetch_jgrants, FetchError = fetcher(source)
 
     if any("=" not in f for f in filters):
         raise UserError("--filter takes NAME=VALUE, e.g. --filter target_area_search=和歌山県")
@@ -139,25 +141,25 @@ def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order
 @main.command()
 def link() -> None:
     """Rebuild graph/links from what is loaded and print the match rate by level."""
-    from kg.iri import Minter
-    from kg.linking import update_links
-    from kg.store import Generations, StoreBusy
+    from kg.link import update_links
+    from kg.rdf.iri import Minter
+    from kg.store import open_home
 
-    gens = Generations(_settings().data_path)
-    if gens.current_name() is None:
+    home = open_home(_settings().data_path)
+    if home.current_name() is None:
         raise UserError(f"nothing loaded yet in {_settings().data_path}")
     try:
-        with gens.build() as build:
+        with home.build() as build:
             stats = update_links(build.store, Minter(_settings().base), full=True)
-    except StoreBusy as exc:
+    except KGError as exc:
         raise UserError(str(exc)) from None
     click.echo(stats.summary())
 
 
 def _open_store():
-    from kg.store import Generations
+    from kg.store import open_home
 
-    store = Generations(_settings().data_path).open_current()
+    store = open_home(_settings().data_path).open_current()
     if store is None:
         raise UserError(f"nothing loaded yet in {_settings().data_path}; run `kg load ...` or `kg demo` first")
     return store
@@ -168,29 +170,29 @@ def _open_store():
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml"]), default="table")
 def query(sparql: str, fmt: str) -> None:
     """Run a SPARQL query (the project's prefixes are predeclared)."""
-    from kg.iri import Minter
-    from kg.query import format_result, run_query
+    from kg.rdf.iri import Minter
+    from kg.terminal import format_result
 
     store = _open_store()
     if sparql == "-":
         sparql = sys.stdin.read()
     try:
-        result = run_query(store, sparql, Minter(_settings().base))
+        result = store.query(sparql, prefixes=Minter(_settings().base).prefixes())
         click.echo(format_result(result, fmt))
-    except SyntaxError as exc:
+    except KGError as exc:
         raise UserError(f"malformed query: {exc}") from None
 
 
 @main.command()
 def stats() -> None:
     """Triples per graph and entities per class, as recorded at load time."""
-    from kg.iri import Minter
-    from kg.query import render_table
-    from kg.stats import graph_counts, class_counts
+    from kg.rdf.iri import Minter
+    from kg.store.counts import class_counts, graph_triples
+    from kg.terminal import render_table
 
     store = _open_store()
     m = Minter(_settings().base)
-    rows = graph_counts(store)
+    rows = graph_triples(store, m)
     click.echo(render_table(["graph", "triples"], [[g, f"{n:,}"] for g, n in rows]))
     click.echo()
     click.echo(render_table(["dataset", "class", "entities"], [[d, c, f"{n:,}"] for d, c, n in class_counts(store, m)]))
@@ -200,13 +202,13 @@ def stats() -> None:
 @click.argument("source", required=False, metavar="[SOURCE]")
 def validate(source: str | None) -> None:
     """Re-check the loaded data against the shapes; exit 1 if anything violates them."""
-    from kg.iri import Minter
+    from kg.rdf.iri import Minter
     from kg.loaders import DATASET_NAMES
-    from kg.revalidate import revalidate
+    from kg.validation.revalidate import revalidate
 
     store = _open_store()
     m = Minter(_settings().base)
-    loaded = {g.value for g in store.named_graphs()}
+    loaded = set(store.named_graphs())
     names = [source] if source else [n for n in DATASET_NAMES if m.graph(n) in loaded]
     total = 0
     for name in names:
@@ -241,7 +243,7 @@ def _serve(settings) -> None:
 @click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
 def demo(serve: bool, host: str | None, port: int | None) -> None:
     """Load the bundled sample data (replacing what the data directory held) and serve it."""
-    from kg.pipeline import LoadError, run_load
+    from kg.load.pipeline import run_load
     from kg.resources import package_dir
 
     samples = package_dir("samples")
@@ -249,7 +251,7 @@ def demo(serve: bool, host: str | None, port: int | None) -> None:
     try:
         results = {name: run_load(settings, name, [samples / name], replace=True)
                    for name in ("houjin", "abr", "laws", "programs") if (samples / name).is_dir()}
-    except LoadError as exc:
+    except KGError as exc:
         raise UserError(str(exc)) from None
     for name, result in results.items():
         click.echo(f"demo: {name}: loaded {result.stats.loaded} records ({result.triples:,} triples)")

@@ -43,6 +43,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8000, "TCP port `kg serve` listens on.", int),
     Setting("workers", 2, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound).", int),
     Setting("batch_size", 5000, "Entities validated and written per batch during a load.", int),
+    Setting("small_source", 256 << 10, "A source whose triples take fewer bytes than this is written transactionally, not bulk-loaded (a bulk load costs tens of ms a call whatever its size).", _bytes),
+    Setting("small_flush", 32 << 20, "Bytes of transactional writes after which a load flushes the store's write buffers (keeps memory flat over thousands of small files).", _bytes),
+    Setting("page_size", 20, "Incoming links per property shown on an entity page, and hits per search page.", int),
+    Setting("hub_min", 1000, "Links through one property that make an entity a hub, whose incoming counts a load takes in advance.", int),
+    Setting("search_max_hits", 1000, "Search matches ranked per query (the count shown stops there).", int),
+    Setting("page_timeout", 20.0, "Seconds the home page, the catalogue and the health check may spend on their own queries.", float),
+    Setting("update_timeout", 60.0, "Seconds a SPARQL Update (or a query's update generation) may run.", float),
+    Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

@@ -34,18 +34,19 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Iterator
-from urllib.parse import quote
 
-from kg.checkdigits import local_government_code, local_government_code_problem
-from kg.iri import ESTAT_SAC, Minter
+from kg.rdf.checkdigits import local_government_code, local_government_code_problem
+from kg.rdf.iri import Minter
+from kg.text.normalize import header_key
 from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDF, RDFS, SKOS, XSD, Literal, Triple, date
 
-from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
-from .text import open_text
+from kg.load.contract import DatasetInfo, Entity, Problem, Record
+from kg.load.sources import SourceFile
+from kg.errors import InputError
+from .reading import open_text
 
 INFO = DatasetInfo(
     name="abr",
@@ -102,12 +103,7 @@ JAPANESE_NAMES: dict[str, str] = {
 ENGLISH_NAMES = frozenset(JAPANESE_NAMES.values())
 
 
-def _normal(name: str) -> str:
-    """Header cell → comparable form (NFKC folds full/half width; case and spaces ignored)."""
-    return unicodedata.normalize("NFKC", name).strip().strip("\ufeff").replace(" ", "").lower()
-
-
-_ALIASES: dict[str, str] = {_normal(k): v for k, v in JAPANESE_NAMES.items()}
+_ALIASES: dict[str, str] = {header_key(k): v for k, v in JAPANESE_NAMES.items()}
 _ALIASES.update({name: name for name in ENGLISH_NAMES})
 
 #: 全国地方公共団体コード of the 20 designated cities (政令指定都市), seen in mt_city_all.csv: the
@@ -213,7 +209,7 @@ def read_layout(source: SourceFile, header: list[str]) -> Layout:
     """Map the header to column names and detect the kind; raise InputError naming what is wrong."""
     index: dict[str, int] = {}
     for i, cell in enumerate(header):
-        name = _ALIASES.get(_normal(cell))
+        name = _ALIASES.get(header_key(cell))
         if name is not None and name not in index:
             index[name] = i
     kind = detect_kind(set(index))
@@ -234,7 +230,7 @@ def read_layout(source: SourceFile, header: list[str]) -> Layout:
                 f"{source.name}: line 1: this {kind.title} file has no column lg_code (全国地方公共団体コード), and its "
                 f"file or directory name does not name exactly one municipality code to use instead ({seen})")
     if missing:
-        cells = {_normal(c) for c in header}
+        cells = {header_key(c) for c in header}
         hint = (" (it looks like MLIT 位置参照情報, which is not an ABR file)"
                 if {"都道府県コード", "市区町村コード"} <= cells else "")
         raise InputError(f"{source.name}: line 1: the header looks like an ABR {kind.title} file but lacks the "
@@ -251,11 +247,6 @@ class Row:
 
     def __getitem__(self, name: str) -> str:
         return self.values.get(name, "")
-
-
-def _segment(text: str) -> str:
-    """An IRI path segment: IDs are ASCII digits; anything else is percent-encoded (and then rejected by the shapes)."""
-    return text if text.isascii() and text.isalnum() else quote(text, safe="")
 
 
 class _Terms:
@@ -281,7 +272,7 @@ class _Terms:
         """A code list concept (memoised: the same few codes recur on every row)."""
         iri = self._codes.get((scheme, value))
         if iri is None:
-            iri = self._codes[(scheme, value)] = self._minter.code(scheme, _segment(value))
+            iri = self._codes[(scheme, value)] = self._minter.code(scheme, value)
         return iri
 
 
@@ -305,6 +296,9 @@ class AbrLoader:
     dataset = "abr"
     info = INFO
     suffixes = (".csv",)
+    relinks = "towns"
+    summarised = False
+    streamable = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
@@ -436,7 +430,7 @@ def _prefecture_of(m: Minter, lg: str) -> IRI | None:
 
 def _place(out: list[Triple], s: IRI, lg: str, m: Minter, t: _Terms) -> None:
     """def:municipality and def:prefecture shortcuts of everything below a municipality."""
-    out.append((s, t.municipality, m.municipality(_segment(lg))))
+    out.append((s, t.municipality, m.municipality(lg)))
     pref = _prefecture_of(m, lg)
     if pref is not None:
         out.append((s, t.prefecture, pref))
@@ -467,7 +461,7 @@ def town_name(row: Row) -> tuple[str, str, str]:
 def _prefecture(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg = row["lg_code"]
-    s = m.prefecture(_segment(lg))
+    s = m.prefecture(lg)
     out: list[Triple] = [(s, RDF.type, t.Prefecture), (s, DCTERMS.identifier, Literal(lg))]
     _names(out, s, RDFS.label, row["pref"], row["pref_kana"], row["pref_roma"])
     _common(out, s, row, t)
@@ -482,7 +476,7 @@ def _designated_city(lg: str) -> str | None:
 def _municipality(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg = row["lg_code"]
-    s = m.municipality(_segment(lg))
+    s = m.municipality(lg)
     out: list[Triple] = [(s, RDF.type, t.Municipality), (s, DCTERMS.identifier, Literal(lg))]
     city, ward = row["city"], row["ward"]
     pref = _prefecture_of(m, lg)
@@ -512,7 +506,7 @@ def _municipality(record: Record, m: Minter, t: _Terms, state: _FileState) -> Ma
     if pref is not None:
         out.append((s, t.prefecture, pref))
     if len(lg) == 6 and lg.isascii() and lg.isdigit():
-        out.append((s, RDFS.seeAlso, IRI(ESTAT_SAC + lg[:5])))
+        out.append((s, RDFS.seeAlso, m.estat_area(lg[:5])))
     _common(out, s, row, t)
     return s, out, []
 
@@ -522,12 +516,12 @@ def _municipality(record: Record, m: Minter, t: _Terms, state: _FileState) -> Ma
 def _town(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid = row["lg_code"], row["machiaza_id"]
-    s = m.town(_segment(lg), _segment(mid))
+    s = m.town(lg, mid)
     out: list[Triple] = [
         (s, RDF.type, t.Town),
         (s, DCTERMS.identifier, Literal(f"{lg}-{mid}")),
         (s, t.machiazaId, Literal(mid)),
-        (s, DCTERMS.isPartOf, m.municipality(_segment(lg))),
+        (s, DCTERMS.isPartOf, m.municipality(lg)),
     ]
     _place(out, s, lg, m, t)
     _code(out, s, t.machiazaType, t, "machiaza-type", row["machiaza_type"])
@@ -579,12 +573,12 @@ def _town(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | P
 def _block_core(row: Row, m: Minter, t: _Terms) -> tuple[IRI, list[Triple]]:
     """What both a block row and a residence row say about a block (so derived blocks match)."""
     lg, mid, blk = row["lg_code"], row["machiaza_id"], row["blk_id"]
-    s = m.block(_segment(lg), _segment(mid), _segment(blk))
+    s = m.block(lg, mid, blk)
     out: list[Triple] = [
         (s, RDF.type, t.Block),
         (s, DCTERMS.identifier, Literal(f"{lg}-{mid}-{blk}")),
         (s, t.blockId, Literal(blk)),
-        (s, DCTERMS.isPartOf, m.town(_segment(lg), _segment(mid))),
+        (s, DCTERMS.isPartOf, m.town(lg, mid)),
     ]
     _place(out, s, lg, m, t)
     if row["blk_num"]:
@@ -611,7 +605,7 @@ def _block(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | 
 def _residence(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid, blk, rsdt, rsdt2 = (row[c] for c in ("lg_code", "machiaza_id", "blk_id", "rsdt_id", "rsdt2_id"))
-    s = m.residence(_segment(lg), _segment(mid), _segment(blk), _segment(rsdt), _segment(rsdt2) if rsdt2 else "")
+    s = m.residence(lg, mid, blk, rsdt, rsdt2 if rsdt2 else "")
     block, block_triples = _block_core(row, m, t)
     out: list[Triple] = [
         (s, RDF.type, t.Residence),
@@ -642,12 +636,12 @@ def _residence(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mappe
 def _parcel(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid, prc = row["lg_code"], row["machiaza_id"], row["prc_id"]
-    s = m.parcel(_segment(lg), _segment(mid), _segment(prc))
+    s = m.parcel(lg, mid, prc)
     out: list[Triple] = [
         (s, RDF.type, t.Parcel),
         (s, DCTERMS.identifier, Literal(record.key)),
         (s, t.parcelId, Literal(prc)),
-        (s, DCTERMS.isPartOf, m.town(_segment(lg), _segment(mid))),
+        (s, DCTERMS.isPartOf, m.town(lg, mid)),
     ]
     _place(out, s, lg, m, t)
     n1, n2, n3 = row["prc_num1"], row["prc_num2"], row["prc_num3"]
@@ -684,19 +678,18 @@ def _pos_entity(row: Row, m: Minter) -> tuple[IRI, str | None]:
         if problem is None and (value or column in row.kind.key) and not (
                 len(value) == digits and value.isascii() and value.isdigit()):
             problem = f"{column} must be {digits} digits, got {value!r}"
-    seg = _segment
     name = row.kind.name
     if name == "mt_lg_pos":
-        s = m.prefecture(seg(lg)) if lg[2:5] == "000" else m.municipality(seg(lg))
+        s = m.prefecture(lg) if lg[2:5] == "000" else m.municipality(lg)
     elif name == "mt_town_pos":
-        s = m.town(seg(lg), seg(row["machiaza_id"]))
+        s = m.town(lg, row["machiaza_id"])
     elif name == "mt_rsdtdsp_blk_pos":
-        s = m.block(seg(lg), seg(row["machiaza_id"]), seg(row["blk_id"]))
+        s = m.block(lg, row["machiaza_id"], row["blk_id"])
     elif name == "mt_rsdtdsp_rsdt_pos":
         rsdt2 = row["rsdt2_id"]
-        s = m.residence(seg(lg), seg(row["machiaza_id"]), seg(row["blk_id"]), seg(row["rsdt_id"]), seg(rsdt2) if rsdt2 else "")
+        s = m.residence(lg, row["machiaza_id"], row["blk_id"], row["rsdt_id"], rsdt2 if rsdt2 else "")
     else:
-        s = m.parcel(seg(lg), seg(row["machiaza_id"]), seg(row["prc_id"]))
+        s = m.parcel(lg, row["machiaza_id"], row["prc_id"])
     return s, problem
 
 
@@ -718,7 +711,7 @@ def wkt_point(lon: str, lat: str, srid: str) -> tuple[str | None, str | None]:
 
 
 def point_triples(row: Row, entity: IRI, wkt: str, m: Minter, t: _Terms) -> list[Triple]:
-    p = IRI(entity + "#point")
+    p = m.point(entity)
     out: list[Triple] = [(p, RDF.type, GEO.Geometry), (p, GEO.asWKT, Literal(wkt, GEO.wktLiteral))]
     if row["rep_scale"]:
         out.append((p, t.mapLevel, Literal(row["rep_scale"], XSD.integer)))
@@ -749,7 +742,7 @@ def _point_group(rows: list[Record], m: Minter, t: _Terms) -> Iterator[Entity | 
         entity, problem = _pos_entity(row, m)
         if problem is None and not row["rep_lon"] and not row["rep_lat"]:
             # the spec makes the point optional ("代表点座標を収録する場合"): nothing to load, nothing wrong
-            yield Entity(IRI(entity + "#point"), [], record.source, record.line, record.key, "append", [])
+            yield Entity(m.point(entity), [], record.source, record.line, record.key, "append", [])
             continue
         wkt, constraint = None, "key"
         if problem is None:
@@ -769,7 +762,7 @@ def _point_group(rows: list[Record], m: Minter, t: _Terms) -> Iterator[Entity | 
                           f"{wkt_of(first[2])}, this row {wkt}); the first is kept", "conflict")
     if first is not None:
         record, entity, triples = first
-        point = IRI(entity + "#point")
+        point = m.point(entity)
         yield Entity(point, triples, record.source, record.line, record.key, "upsert",
                      [(entity, GEO.hasGeometry, point)], records=count)
 

@@ -17,11 +17,13 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Iterator, Sequence
 
-from kg.iri import GBIZINFO, Minter
+from kg.rdf.iri import Minter
 from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date
 
-from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
-from .text import open_text, undecodable
+from kg.load.contract import DatasetInfo, Entity, Problem, Record
+from kg.load.sources import SourceFile
+from kg.errors import InputError
+from .reading import open_text, undecodable
 
 COLUMNS = (
     "sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name",
@@ -76,6 +78,8 @@ class HoujinLoader:
     dataset = "houjin"
     info = INFO
     suffixes = (".csv", ".xml")
+    relinks = "corporations"
+    summarised = True
     #: entities are independent of the store, so a load into an empty dataset may stream
     streamable = True
 
@@ -131,7 +135,7 @@ class HoujinLoader:
             raise InputError(f"{source.name}: no corporate-number rows")
 
     def _xml_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
-        from .text import CountingReader
+        from .reading import CountingReader
 
         index = 0
         try:
@@ -168,7 +172,7 @@ class HoujinLoader:
                 yield problem
                 return
         number = rows[0].key
-        corp = minter.corporation(_segment(number))
+        corp = minter.corporation(number)
         latest = [r for r in rows if r.data[LATEST] == "1"]
         current = latest[-1] if latest else None
         extra: list[Triple] = []
@@ -185,10 +189,6 @@ class HoujinLoader:
             yield Entity(corp, [], anchor.source, anchor.line, number, "append", extra, records=len(rows))
 
 
-def _segment(text: str) -> str:
-    from urllib.parse import quote
-
-    return text if text.isalnum() and text.isascii() else quote(text, safe="")
 
 
 def _flag_problem(record: Record) -> Problem | None:
@@ -199,10 +199,6 @@ def _flag_problem(record: Record) -> Problem | None:
                            f"column {COLUMNS[col]} must be {' or '.join(a or 'empty' for a in allowed)}, got {row[col]!r}",
                            "flag")
     return None
-
-
-def _node(subject: str, name: str) -> IRI:
-    return IRI(subject + ("-" if "#" in subject else "#") + name)
 
 
 @lru_cache(maxsize=8)
@@ -232,9 +228,9 @@ def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     if row[NAME_IMG]:
         add((s, v.imageId, Literal(row[NAME_IMG])))
     if row[KIND]:
-        add((s, ORG_TYPE, m.code("corporation-kind", _segment(row[KIND]))))
+        add((s, ORG_TYPE, m.code("corporation-kind", row[KIND])))
     if row[PROCESS]:
-        add((s, v.process, m.code("process", _segment(row[PROCESS]))))
+        add((s, v.process, m.code("process", row[PROCESS])))
     if row[CORRECT] == "1":
         add((s, v.correction, boolean(True)))
     if row[UPDATE]:
@@ -242,7 +238,7 @@ def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     if row[CHANGE]:
         add((s, v.changeDate, date(row[CHANGE])))
     if any(row[i] for i in (PREF, CITY, STREET, POST, ADDR_IMG, EN_PREF, EN_CITY)):
-        a = _node(s, "address")
+        a = Minter.fragment(s, "address")
         add((s, ADDRESS, a))
         add((a, A, ADDRESS_CLASS))
         full = row[PREF] + row[CITY] + row[STREET]
@@ -266,11 +262,11 @@ def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
             add((a, v.imageId, Literal(row[ADDR_IMG])))
     if row[PREF_CODE]:
         pref = row[PREF_CODE]
-        add((s, v.prefecture, _lg_iri(m, "prefecture", pref, "000")))
+        add((s, v.prefecture, m.local_government_area("prefecture", pref, "000")))
         if row[CITY_CODE]:
-            add((s, v.municipality, _lg_iri(m, "municipality", pref, row[CITY_CODE])))
+            add((s, v.municipality, m.local_government_area("municipality", pref, row[CITY_CODE])))
     if row[OUTSIDE] or row[EN_OUTSIDE] or row[OUTSIDE_IMG]:
-        f = _node(s, "foreign-address")
+        f = Minter.fragment(s, "foreign-address")
         add((s, v.foreignAddress, f))
         add((f, A, ADDRESS_CLASS))
         if row[OUTSIDE]:
@@ -282,9 +278,9 @@ def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     if row[CLOSE_DATE]:
         add((s, v.closeDate, date(row[CLOSE_DATE])))
     if row[CLOSE_CAUSE]:
-        add((s, v.closeCause, m.code("close-cause", _segment(row[CLOSE_CAUSE]))))
+        add((s, v.closeCause, m.code("close-cause", row[CLOSE_CAUSE])))
     if row[SUCCESSOR]:
-        add((s, v.successor, m.corporation(_segment(row[SUCCESSOR]))))
+        add((s, v.successor, m.corporation(row[SUCCESSOR])))
     if row[CHANGE_CAUSE]:
         add((s, v.changeCause, Literal(row[CHANGE_CAUSE], None, "ja")))
     if row[HIHYOJI] == "1":
@@ -294,17 +290,10 @@ def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     return t
 
 
-def _lg_iri(m: Minter, kind: str, pref: str, city: str) -> IRI:
-    code5 = pref + city
-    if len(code5) == 5 and code5.isdigit() and code5.isascii():
-        return m.prefecture_from_code(pref) if kind == "prefecture" else m.municipality_from_codes(pref, city)
-    return IRI(f"{m.id}{kind}/{_segment(code5)}")  # malformed: SHACL rejects it with the reason
-
-
 def corporation_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """The current state of a corporation (its row with latest=1)."""
     number = row[NUMBER]
-    reg = _node(corp, "registration")
+    reg = Minter.fragment(corp, "registration")
     closed = bool(row[CLOSE_DATE] or row[CLOSE_CAUSE])
     t: list[Triple] = [
         (corp, A, REGISTERED_ORGANIZATION),
@@ -317,7 +306,7 @@ def corporation_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple
     if row[ASSIGNED]:
         t.append((reg, ISSUED, date(row[ASSIGNED])))
     if number.isdigit() and len(number) == 13:
-        t.append((corp, SAME_AS, IRI(GBIZINFO + number)))
+        t.append((corp, SAME_AS, m.gbizinfo(number)))
     t.extend(_state_triples(corp, row, m))
     return t
 
@@ -329,7 +318,7 @@ def record_key(row: Sequence[str]) -> str:
 def record_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """A history state: keyed by its content, so republishing it does not duplicate it."""
     v = _vocab(m.base)
-    rec = IRI(f"{corp}#record-{record_key(row)}")
+    rec = m.corporation_record(corp, record_key(row))
     t: list[Triple] = [
         (rec, A, v.CorporationRecord),
         (rec, SPECIALIZATION_OF, corp),

@@ -35,20 +35,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Callable, Iterator
-from urllib.parse import quote
 
-from kg.checkdigits import local_government_code
-from kg.iri import JGRANTS, Minter
+from kg.rdf.checkdigits import local_government_code
+from kg.rdf.iri import Minter
+from kg.text.normalize import label_key, nfkc
 from kg.rdf import CPSV, CV, DCTERMS, IRI, RDF, RDFS, XSD, Literal, Triple, boolean
 
-from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
-from .text import CountingReader
+from kg.load.contract import DatasetInfo, Entity, Problem, Record
+from kg.load.sources import SourceFile
+from kg.errors import InputError
+from .reading import CountingReader
 
 INFO = DatasetInfo(
     name="programs",
@@ -103,6 +104,9 @@ class JgrantsLoader:
     dataset = "programs"
     info = INFO
     suffixes = (".json",)
+    relinks = "programs"
+    summarised = False
+    streamable = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
@@ -264,11 +268,6 @@ def html_to_text(html: str) -> str:
 
 # ---- values ----------------------------------------------------------------------------------------
 
-def _norm(text: str) -> str:
-    """One spelling for code-list labels: NFKC, JSIC's ，/, as 、, no spaces."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace(",", "、")
-
-
 def split_values(value) -> list[str]:
     """jGrants joins several values with " / "; a JSON array is accepted too."""
     if value is None:
@@ -299,9 +298,9 @@ def code_tables(base: str) -> dict[str, dict[str, IRI]]:
             for prop in (R_SKOS.prefLabel, R_SKOS.altLabel):
                 for label in graph.objects(concept, prop):
                     if getattr(label, "language", None) == "ja":
-                        table[_norm(str(label))] = IRI(str(concept))
+                        table[label_key(str(label))] = IRI(str(concept))
     for name, lg in PREFECTURE_CODES.items():
-        tables["program-area"][_norm(name)] = m.prefecture(lg)
+        tables["program-area"][label_key(name)] = m.prefecture(lg)
     return tables
 
 
@@ -332,7 +331,7 @@ def _yen(value) -> tuple[Literal | None, str | None]:
     elif isinstance(value, float):
         text = str(int(value)) if value.is_integer() else repr(value)
     else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").removesuffix("円").strip()
+        text = nfkc(str(value)).strip().replace(",", "").removesuffix("円").strip()
         if not text:
             return None, None
         if not re.fullmatch(r"-?\d+(\.\d+)?", text):
@@ -354,10 +353,6 @@ TERMS = ("managementNumber", "catchPhrase", "targetAreaDetail", "employeeClass",
 def _vocab(base: str) -> SimpleNamespace:
     m = Minter(base)
     return SimpleNamespace(**{name: m.term(name) for name in TERMS})
-
-
-def _segment(text: str) -> str:
-    return text if _JGRANTS_ID.fullmatch(text) else quote(text, safe="")
 
 
 class _Fields:
@@ -390,7 +385,7 @@ class _Fields:
     def codes(self, key: str, table: dict[str, IRI], expected: str, value=None) -> list[IRI]:
         out = []
         for v in split_values(self.item.get(key) if value is None else value):
-            found = table.get(_norm(v))
+            found = table.get(label_key(v))
             if found is None:
                 self.problems.append(f"{key}: unknown value {v[:40]!r} (expected {expected})")
             else:
@@ -405,14 +400,14 @@ def program_entity(record: Record, m: Minter, at: dt.datetime) -> Entity | Probl
     tables = code_tables(m.base)
     f = _Fields(it.item)
     key = record.key
-    prog = m.program(_segment(key))
+    prog = m.program(key)
     ja = lambda text: Literal(text, None, "ja")  # noqa: E731
     level = m.code("jgrants-response", it.level)
     t: list[Triple] = [
         (prog, RDF.type, CPSV.PublicService),
         (prog, DCTERMS.identifier, Literal(key)),
         (prog, k.sourceResponse, level),
-        (prog, RDFS.seeAlso, IRI(JGRANTS + quote(key, safe=""))),
+        (prog, RDFS.seeAlso, m.jgrants_page(key)),
     ]
     add = t.append
     if (name := f.text("name")) is not None:
@@ -436,7 +431,7 @@ def program_entity(record: Record, m: Minter, at: dt.datetime) -> Entity | Probl
         add((prog, k.targetAreaDetail, ja(detail)))
     employees = f.codes("target_number_of_employees", tables["employee-class"], "a jGrants employee class such as 20名以下")
     if employees:
-        crit = IRI(f"{prog}#employees")
+        crit = m.fragment(prog, "employees")
         add((prog, CV.hasCriterion, crit))
         add((crit, RDF.type, CV.CriterionRequirement))
         add((crit, RDFS.label, ja("対象従業員数：" + "、".join(split_values(it.item.get("target_number_of_employees"))))))
@@ -510,7 +505,7 @@ def _rounds(prog: IRI, workflow, f: _Fields, tables, k, areas: str) -> list[Trip
             continue
         rf = _Fields(w)
         wid = rf.text("id") or str(i + 1)
-        node = IRI(f"{prog}#round-{_segment(wid)}")
+        node = Minter.program_round(prog, wid)
         t += [(prog, k.applicationRound, node), (node, RDF.type, k.ApplicationRound), (node, DCTERMS.identifier, Literal(wid))]
         for concept in rf.codes("target_area_search", tables["program-area"], areas):
             t.append((node, DCTERMS.spatial, concept))

@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from urllib.parse import quote
 
-from kg.iri import EGOV_LAW, Minter
+from kg.rdf.iri import Minter
 from kg.rdf import DCTERMS, ELI, IRI, RDF, RDFS, Literal, Triple, XSD, boolean, date, integer
 
-from .base import DatasetInfo, Entity, InputError, Problem, Record, SourceFile
+from kg.load.contract import DatasetInfo, Entity, Problem, Record
+from kg.load.sources import SourceFile
+from kg.errors import InputError
 from .lawtext import (ERA_BY_DIGIT, ERA_BY_NAME, ERA_START, LawDocument, LawStructureError, LawXMLError, TextNode,
                       _Builder, int_to_kanji, law_from_json_tree, parse_law_number, xml_events)
-from .text import CountingReader
+from .reading import CountingReader
 
 INFO = DatasetInfo(
     name="laws",
@@ -198,10 +200,6 @@ def _revision_predicates(k: dict[str, IRI]) -> frozenset[str]:
     })
 
 
-def _segment(text: str) -> str:
-    return text if re.fullmatch(r"[0-9A-Za-z_]+", text) else quote(text, safe="")
-
-
 def _iso_date(text: str | None) -> str | None:
     """YYYYMMDD or YYYY-MM-DD → YYYY-MM-DD (SHACL judges the value; this only reformats)."""
     if not text:
@@ -234,6 +232,9 @@ class LawsLoader:
     dataset = "laws"
     info = INFO
     suffixes = (".xml", ".json")
+    relinks = None
+    summarised = False
+    streamable = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
@@ -487,7 +488,7 @@ def identity_triples(law: IRI, law_id: str, m: Minter, k: dict[str, IRI]) -> lis
         (law, RDF.type, ELI.LegalResource),
         (law, DCTERMS.identifier, Literal(law_id)),
         (law, ELI.id_local, Literal(law_id)),
-        (law, RDFS.seeAlso, IRI(EGOV_LAW + _segment(law_id))),
+        (law, RDFS.seeAlso, m.egov_law(law_id)),
     ]
     if LAW_ID.fullmatch(law_id):
         era = ERA_BY_DIGIT.get(law_id[0])
@@ -512,7 +513,7 @@ def _current_revision(record: LawRecord) -> Revision | None:
 
 def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang: str) -> list[Triple]:
     """One revision (eli:LegalExpression): dates and amending law from its ID, the rest as the source says."""
-    r = m.law_revision(_segment(rev.id))
+    r = m.law_revision(rev.id)
     t: list[Triple] = [
         (r, RDF.type, ELI.LegalExpression),
         (r, DCTERMS.identifier, Literal(rev.id)),
@@ -520,7 +521,7 @@ def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang
         (r, ELI.version_date, date(rev.enforcement_date)),
     ]
     if rev.amending_law_id:
-        t.append((r, k["amendingLaw"], m.law(_segment(rev.amending_law_id))))
+        t.append((r, k["amendingLaw"], m.law(rev.amending_law_id)))
     if rev.title:
         t.append((r, ELI.title, Literal(rev.title, None, lang)))
         t.append((r, RDFS.label, Literal(rev.title, None, lang)))
@@ -529,11 +530,11 @@ def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang
     for a in rev.abbrevs:
         t.append((r, ELI.title_alternative, Literal(a, None, lang)))
     if rev.category:
-        t.append((r, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or _segment(rev.category))))
+        t.append((r, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
     if rev.status:
-        t.append((r, k["revisionStatus"], m.code("revision-status", _segment(rev.status))))
+        t.append((r, k["revisionStatus"], m.code("revision-status", rev.status)))
     if rev.repeal_status:
-        t.append((r, k["repealStatus"], m.code("repeal-status", _segment(rev.repeal_status))))
+        t.append((r, k["repealStatus"], m.code("repeal-status", rev.repeal_status)))
     if rev.repeal_date:
         t.append((r, ELI.date_no_longer_in_force, date(rev.repeal_date)))
     if rev.amendment_type:
@@ -556,7 +557,7 @@ def current_triples(record: LawRecord, rev: Revision | None, law: IRI, m: Minter
     lang = record.lang
     t: list[Triple] = []
     if rev is not None:
-        t.append((law, k["currentRevision"], m.law_revision(_segment(rev.id))))
+        t.append((law, k["currentRevision"], m.law_revision(rev.id)))
     title = rev.title if rev and rev.title else record.title
     kana = rev.kana if rev and rev.kana else record.kana
     if title:
@@ -568,15 +569,15 @@ def current_triples(record: LawRecord, rev: Revision | None, law: IRI, m: Minter
         t.append((law, DCTERMS.alternative, Literal(a, None, lang)))
     law_type = _law_type((rev.law_type if rev else None) or record.law_type)
     if law_type:
-        t.append((law, ELI.type_document, m.code("law-type", _segment(law_type))))
+        t.append((law, ELI.type_document, m.code("law-type", law_type)))
     if record.law_num:
         t.append((law, ELI.number, Literal(record.law_num, None, "ja")))
     if record.promulgation_date:
         t.append((law, ELI.date_document, date(record.promulgation_date)))
     if rev and rev.category:
-        t.append((law, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or _segment(rev.category))))
+        t.append((law, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
     if rev and rev.repeal_status:
-        t.append((law, k["repealStatus"], m.code("repeal-status", _segment(rev.repeal_status))))
+        t.append((law, k["repealStatus"], m.code("repeal-status", rev.repeal_status)))
     if rev and rev.repeal_date:
         t.append((law, ELI.date_no_longer_in_force, date(rev.repeal_date)))
     return t
@@ -606,17 +607,16 @@ def text_triples(record: LawRecord, law: IRI, law_id: str, m: Minter, k: dict[st
     assert doc is not None and record.text_revision
     lang = record.lang
     title = doc.title or record.title or law_id
-    seg = _segment(law_id)
     iris: dict[tuple[str, ...], IRI] = {(): law}
 
     def iri(path: tuple[str, ...]) -> IRI:
         found = iris.get(path)
         if found is None:
-            found = iris[path] = m.law_part(seg, *path)
+            found = iris[path] = m.law_part(law_id, *path)
         return found
 
     by_path = {n.path: n for n in doc.nodes}
-    t: list[Triple] = [(law, k["textRevision"], m.law_revision(_segment(record.text_revision)))]
+    t: list[Triple] = [(law, k["textRevision"], m.law_revision(record.text_revision))]
     t.extend((law, ELI.has_part, iri(p)) for p in doc.top)
     for n in doc.nodes:
         s = iri(n.path)
@@ -661,18 +661,18 @@ def law_entity(record: Record, m: Minter, k: dict[str, IRI], law_preds: frozense
     """One source record → the law (identity, appended) with its current/text/revision parts."""
     lr: LawRecord = record.data  # type: ignore[assignment]
     law_id = lr.law_id
-    law = m.law(_segment(law_id))
+    law = m.law(law_id)
     base = dict(source=record.source, line=record.line, key=law_id)
     extra = identity_triples(law, law_id, m, k)
     parts: list[Entity] = []
     for rev in sorted(lr.revisions, key=lambda r: r.id):
-        rev_iri = m.law_revision(_segment(rev.id))
+        rev_iri = m.law_revision(rev.id)
         extra.append((law, ELI.is_realized_by, rev_iri))
         triples = _dedupe(revision_triples(rev, law, m, k, lr.lang))
         stated = {p for _, p, _ in triples}
         parts.append(Entity(rev_iri, triples, **base, keep=rev_preds - stated))
         if rev.amending_law_id:
-            amender = m.law(_segment(rev.amending_law_id))
+            amender = m.law(rev.amending_law_id)
             extra.append((law, ELI.amended_by, amender))
             extra.extend(identity_triples(amender, rev.amending_law_id, m, k))
             if rev.amendment_law_num:
@@ -682,12 +682,12 @@ def law_entity(record: Record, m: Minter, k: dict[str, IRI], law_preds: frozense
     current = _current_revision(lr)
     triples = _dedupe(current_triples(lr, current, law, m, k))
     if triples:
-        version = m.law_revision(_segment(current.id)) if current else ""
+        version = m.law_revision(current.id) if current else ""
         stated = {p for _, p, _ in triples}
         parts.append(Entity(law, triples, **base, keep=law_preds - stated, version=(k["currentRevision"], version)))
     if lr.text is not None and lr.text_revision:
         triples = _dedupe(text_triples(lr, law, law_id, m, k))
         text_preds = {k["textRevision"], ELI.has_part}
         parts.append(Entity(law, triples, **base, keep=law_preds - text_preds, owns=(law + "/",),
-                            version=(k["textRevision"], m.law_revision(_segment(lr.text_revision)))))
+                            version=(k["textRevision"], m.law_revision(lr.text_revision))))
     return Entity(law, [], **base, action="append", extra=_dedupe(extra), parts=parts)

@@ -22,6 +22,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator, NamedTuple
 
+from kg.text.normalize import int_to_kanji, kanji_to_int
+
 CHUNK = 1 << 16
 #: the prolog may hold an XML declaration, comments and processing instructions; no more than this
 MAX_PROLOG = 1 << 16
@@ -36,64 +38,6 @@ class LawStructureError(Exception):
 
 
 # ---- numbers ------------------------------------------------------------------------------------
-
-_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-                 "元": 1}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_WIDE = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-def kanji_to_int(text: str) -> int | None:
-    """Kanji numerals as e-Gov writes them, positional (``一五一``) or traditional (``百五十一``).
-
-    >>> [kanji_to_int(t) for t in ("百五十一", "一五一", "二十", "元", "〇八", "１２", "千九", "x")]
-    [151, 151, 20, 1, 8, 12, 1009, None]
-    """
-    text = text.strip().translate(_WIDE)
-    if not text:
-        return None
-    if text.isdigit() and text.isascii():
-        return int(text)
-    if any(ch in _KANJI_UNITS for ch in text):
-        total, digit = 0, None
-        for ch in text:
-            if ch in _KANJI_UNITS:
-                total += (1 if digit is None else digit) * _KANJI_UNITS[ch]
-                digit = None
-            elif ch in _KANJI_DIGITS:
-                digit = _KANJI_DIGITS[ch]
-            else:
-                return None
-        return total + (digit or 0)
-    value = 0
-    for ch in text:
-        if ch in _KANJI_DIGITS:
-            value = value * 10 + _KANJI_DIGITS[ch]
-        elif ch.isdigit() and ch.isascii():
-            value = value * 10 + int(ch)
-        else:
-            return None
-    return value
-
-
-def int_to_kanji(n: int) -> str:
-    """Traditional kanji numeral, as in 法令番号 and article titles.
-
-    >>> [int_to_kanji(n) for n in (1, 10, 11, 88, 100, 231, 1009, 2024)]
-    ['一', '十', '十一', '八十八', '百', '二百三十一', '千九', '二千二十四']
-    """
-    if n <= 0:
-        return "〇"
-    digits = "〇一二三四五六七八九"
-    out = []
-    for unit, name in ((1000, "千"), (100, "百"), (10, "十")):
-        q, n = divmod(n, unit)
-        if q:
-            out.append(("" if q == 1 else int_to_kanji(q)) + name)
-    if n:
-        out.append(digits[n])
-    return "".join(out)
-
 
 ERAS: dict[str, tuple[str, str]] = {  # kanji → (law-ID digit, XML/API name)
     "明治": ("1", "Meiji"), "大正": ("2", "Taisho"), "昭和": ("3", "Showa"), "平成": ("4", "Heisei"), "令和": ("5", "Reiwa"),

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
-
-from kg.store import Generations
+from kg.store import open_home
 
 CONFORMANCE = Path(__file__).parent.parent.parent / "shared" / "conformance"
 
 
 def seed(data_dir: Path, graphs: dict[str, Path | str]) -> None:
     """Make a fresh generation holding exactly ``graphs`` (name → N-Triples file or text)."""
-    gens = Generations(data_dir)
-    with gens.build(copy_all_except=[g.value for g in (gens.open_current().named_graphs() if gens.open_current() else [])]) as b:
-        b.store.clear()
+    home = open_home(data_dir)
+    current = home.open_current()
+    with home.build(copy_all_except=current.named_graphs() if current else []) as b:
+        b.store.update("CLEAR ALL")
         for name, data in graphs.items():
             if isinstance(data, Path):
-                b.store.load(path=str(data), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+                b.store.add(path=data, fmt="ntriples", graph=name)
             else:
-                b.store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+                b.store.add(text=data, fmt="ntriples", graph=name)

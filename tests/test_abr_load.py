@@ -5,15 +5,16 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import LoadError, run_load
-from kg.query import run_query
-from kg.report import read_report
+from kg.rdf.iri import Minter
+from kg.load.pipeline import run_load
+from kg.errors import LoadError
+from support import raw_current, run_query
+from kg.load.report import read_report
 from kg.settings import load_settings
-from kg.store import Generations
+from kg.store.generations import Generations
 
 import abr_rows as A
-from conftest import BASE
+from support import BASE
 
 M = Minter(BASE)
 GEO = "http://www.opengis.net/ont/geosparql#"
@@ -23,7 +24,7 @@ CRS = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
 def current(settings):
-    return Generations(settings.data_path).open_current()
+    return raw_current(settings.data_path)
 
 
 def values(store, subject, predicate):

@@ -6,16 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from kg.iri import Minter
+from kg.rdf.iri import Minter
 from kg.loaders.abr import AbrLoader
-from kg.loaders.base import Entity, SourceFile
-from kg.pipeline import validator_for
+from kg.load.contract import Entity
+from kg.load.sources import SourceFile
+from kg.validation.shapes import validator_for
 from kg.rdf import GEO, RDFS, XSD, Literal
 from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation import pyshacl_violations, triples_to_rdflib
+from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
 import abr_rows as A
-from conftest import BASE, assert_same_verdict_as_pyshacl
+from support import BASE, assert_same_verdict_as_pyshacl
 
 M = Minter(BASE)
 T = M.term

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE, number, nta_row, write_csv
+from support import BASE, number, nta_row, write_csv
 from test_browser import browser  # noqa: F401  (module fixture: Debian chromium via Playwright)
 from test_sparql_clients import free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import number, nta_row, write_csv
+from support import number, nta_row, write_csv
 
 
 def test_load_prints_counts_and_report_location(cli, tmp_path):
@@ -62,7 +62,7 @@ def test_stats_and_validate(cli, tmp_path):
 def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
     import pyoxigraph as ox
 
-    from kg.store import Generations
+    from kg.store.generations import Generations
 
     cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
     gens = Generations(data_dir)
@@ -93,7 +93,7 @@ def test_progress_bar_on_request(cli, tmp_path):
 
 
 def test_progress_callback_sees_every_byte(settings, tmp_path):
-    from kg.pipeline import run_load
+    from kg.load.pipeline import run_load
 
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 3000)]
     path = write_csv(tmp_path / "a.csv", rows)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import jgrants_rows as J
-from kg.fetch import FetchError, fetch_jgrants
+from kg.loaders.jgrants_api import FetchError, fetch_jgrants
 
 
 class Recorded:

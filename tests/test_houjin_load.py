@@ -7,13 +7,14 @@ import zipfile
 import pyoxigraph as ox
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import LoadError, StrictFailure, run_load
-from kg.query import run_query
-from kg.report import read_report
-from kg.store import Generations
+from kg.rdf.iri import Minter
+from kg.load.pipeline import run_load
+from kg.errors import LoadError, StrictFailure
+from support import raw_current, run_query
+from kg.load.report import read_report
+from kg.store.generations import Generations
 
-from conftest import BASE, current_store, one, values, nta_csv, nta_row, number, write_csv
+from support import BASE, current_store, one, values, nta_csv, nta_row, number, write_csv
 
 M = Minter(BASE)
 NDL = "1000011000005"
@@ -176,7 +177,7 @@ def test_cp932_and_zip_load_identically(settings, tmp_path, data_dir):
     for i, path in enumerate([utf8, sjis, archive]):
         s = load_settings({}, data_dir=str(tmp_path / f"d{i}"), base_uri=BASE)
         assert run_load(s, "houjin", [path]).stats.rejected == 0
-        store = Generations(s.data_path).open_current()
+        store = raw_current(s.data_path)
         dumps.append(sorted(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(M.graph("houjin"))).decode().splitlines()))
     assert dumps[0] == dumps[1] == dumps[2]
     assert any("国税庁" in line for line in dumps[0])
@@ -332,7 +333,7 @@ def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, t
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("kg.pipeline.index_dataset", broken)
+    monkeypatch.setattr("kg.load.pipeline.index_dataset", broken)
     second = [nta_row(1, number("000000000002"), name="株式会社二番")]
     with pytest.raises(LoadError, match="search index"):
         run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", second)], replace=True)

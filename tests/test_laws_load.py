@@ -7,14 +7,15 @@ import zipfile
 import pyoxigraph as ox
 import pytest
 
-from kg.iri import Minter
+from kg.rdf.iri import Minter
 from kg.loaders.lawtext import int_to_kanji, kanji_to_int, parse_law_number, suppl_key
-from kg.pipeline import LoadError, StrictFailure, run_load
-from kg.query import run_query
-from kg.report import read_report
-from kg.store import Generations
+from kg.load.pipeline import run_load
+from kg.errors import LoadError, StrictFailure
+from support import raw_current, run_query
+from kg.load.report import read_report
+from kg.store.generations import Generations
 
-from conftest import BASE, current_store, one, values
+from support import BASE, current_store, one, values
 from laws_support import (LAW_ID, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
                           v2_law_revisions, v2_laws, v2_revision, write_law)
 
@@ -438,27 +439,29 @@ def test_law_numbers_and_keys():
 
 def test_entity_version_owns_and_parts_in_the_pipeline():
     """The general Entity fields the law loader relies on, on a bare store."""
-    from kg.loaders.base import Entity
-    from kg.pipeline import _remove_descriptions, _settle_versions
+    from kg.load.contract import Entity
+    from kg.load.batches import remove_descriptions, settle_versions
+    from kg.store.oxigraph import OxStore
 
     g = M.graph("laws")
-    store = ox.Store()
+    raw = ox.Store()
+    store = OxStore(raw)
     p, v = "http://x/p", "http://x/version"
     old = [("http://x/a", p, "http://x/a/1"), ("http://x/a/1", p, "http://x/a/1/2"), ("http://x/a/1/2", p, "http://x/z"),
            ("http://x/a", v, "http://x/v2"), ("http://x/a", "http://x/kept", "http://x/k")]
     for s, pp, o in old:
-        store.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(pp), ox.NamedNode(o), ox.NamedNode(g)))
+        raw.add(ox.Quad(ox.NamedNode(s), ox.NamedNode(pp), ox.NamedNode(o), ox.NamedNode(g)))
 
     def entity(version, **kw):
         return Entity(M.law("x") if False else "http://x/a", [("http://x/a", v, version)], "s", 1, "k",
                       version=(v, version), extra=[("http://x/a", "http://x/log", version)], **kw)
 
     older, newer = entity("http://x/v1"), entity("http://x/v3", owns=("http://x/a/",), keep=frozenset({"http://x/kept"}))
-    settled = _settle_versions(store, g, [older])
+    settled = settle_versions(store, g, [older])
     assert settled[0].action == "append" and settled[0].triples == [] and settled[0].extra
-    settled = _settle_versions(store, g, [newer, entity("http://x/v2")])
+    settled = settle_versions(store, g, [newer, entity("http://x/v2")])
     assert [e.action for e in settled] == ["upsert", "append"]
-    _remove_descriptions(store, g, settled)
-    left = {(q.subject.value, q.predicate.value, q.object.value) for q in store}
+    remove_descriptions(store, g, settled)
+    left = {(q.subject.value, q.predicate.value, q.object.value) for q in raw}
     # owned nodes removed recursively; the kept predicate stays; nodes outside the prefix stay
     assert left == {("http://x/a", "http://x/kept", "http://x/k")}

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from kg.iri import Minter
-from kg.loaders.base import SourceFile
+from kg.rdf.iri import Minter
+from kg.load.sources import SourceFile
 from kg.loaders.laws import LawsLoader
-from kg.pipeline import validator_for
+from kg.validation.shapes import validator_for
 from kg.rdf import DCTERMS, ELI, IRI, RDF, RDFS, XSD, Literal
 from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation import pyshacl_violations, triples_to_rdflib
+from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
-from conftest import BASE, assert_same_verdict_as_pyshacl
+from support import BASE, assert_same_verdict_as_pyshacl
 from laws_support import LAW_ID, REV_2020, REV_2024, V1_UPDATELAWLISTS, law_xml, v2_laws
 
 M = Minter(BASE)

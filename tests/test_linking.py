@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kg.iri import Minter
-from kg.linking import TownIndex, normalize
-from kg.pipeline import run_load
-from kg.query import run_query
-from kg.store import Generations
+from kg.rdf.iri import Minter
+from kg.link.addresses import TownIndex
+from kg.text.normalize import address_key as normalize
+from kg.load.pipeline import run_load
+from support import raw_current, run_query
+from kg.store.generations import Generations
 
 import abr_rows as A
-from conftest import BASE, number, nta_row, write_csv
+from support import BASE, number, nta_row, write_csv
 
 M = Minter(BASE)
 
@@ -145,7 +146,7 @@ def test_real_corporations_against_real_wakayama_towns(real_dir, settings):
     result = run_load(settings, "abr", [towns / "mt_pref_all.csv", towns / "mt_city_all.csv", towns / "mt_town_pref30.csv"])
     stats = result.links
     assert stats.corporations == 2396
-    store = Generations(settings.data_path).open_current()
+    store = raw_current(settings.data_path)
     q = """SELECT ?level (COUNT(?c) AS ?n) WHERE { ?c kg:prefecture pref:300004 ; kg:addressMatchLevel/skos:notation ?level }
            GROUP BY ?level"""
     wakayama = {s["level"].value: int(s["n"].value) for s in run_query(store, q, M)}

@@ -13,25 +13,38 @@ import pytest
 ROOT = Path(__file__).parent.parent
 
 
+def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a step; a failure shows the child's own output, not just its exit status."""
+    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    assert done.returncode == 0, f"{' '.join(map(str, args))} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return done
+
+
 @pytest.mark.slow
 def test_non_editable_install_runs_the_demo(tmp_path):
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    pip = venv / "bin" / "pip"
+    """Build a wheel with this interpreter (its setuptools), install it into a fresh venv that
+    sees this environment's packages only through a .pth line (so `kg` itself comes from the
+    wheel), and run the demo there. Works whether the suite runs in a venv or not."""
     # build from a copy so no build/ or egg-info debris lands in the working tree
-    subprocess.run(["cp", "-r", str(ROOT), str(tmp_path / "src")], check=True)
-    subprocess.run([str(pip), "install", "--quiet", "--no-deps", "--no-build-isolation", str(tmp_path / "src")],
-                   check=True, capture_output=True)
+    _run(["cp", "-r", str(ROOT), str(tmp_path / "src")])
+    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+          "--wheel-dir", str(tmp_path / "dist"), str(tmp_path / "src")])
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    python = venv / "bin" / "python"
+    site_dir = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    deps = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (Path(site_dir) / "outer-deps.pth").write_text("\n".join(deps) + "\n")
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)])
     env = {**os.environ, "KG_DATA_DIR": str(tmp_path / "data")}
-    site = subprocess.run([str(venv / "bin" / "python"), "-c",
-                           "import kg, kg.loaders, importlib.util as u; print(kg.__file__); "
-                           "print(u.find_spec('loaders'))"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    site = _run([str(python), "-c", "import kg, kg.loaders, importlib.util as u; print(kg.__file__); "
+                 "print(u.find_spec('loaders'))"], env=env, cwd=tmp_path)
     assert str(venv) in site.stdout.splitlines()[0]
     assert site.stdout.splitlines()[1] == "None"  # no top-level `loaders` module is installed
-    demo = subprocess.run([str(venv / "bin" / "kg"), "demo", "--no-serve"], capture_output=True, text=True, env=env, cwd=tmp_path)
-    assert demo.returncode == 0, demo.stderr
+    demo = _run([str(venv / "bin" / "kg"), "demo", "--no-serve"], env=env, cwd=tmp_path)
     assert re.search(r"demo: houjin: loaded \d+ records", demo.stdout), demo.stdout
-    stats = subprocess.run([str(venv / "bin" / "kg"), "stats"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    stats = _run([str(venv / "bin" / "kg"), "stats"], env=env, cwd=tmp_path)
     assert "graph/ontology" in stats.stdout and "graph/codes" in stats.stdout
 
 

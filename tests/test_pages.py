@@ -7,13 +7,13 @@ import json
 import pytest
 import rdflib
 
-from kg.pipeline import run_load
+from kg.load.pipeline import run_load
 from kg.resources import package_dir
 from kg.server import create_app
 from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
 
-from conftest import BASE, number, nta_row, write_csv
+from support import BASE, number, nta_row, write_csv
 
 FORMATS = [("text/turtle", "turtle", ".ttl"), ("application/n-triples", "nt", ".nt"),
            ("application/ld+json", "json-ld", ".jsonld"), ("application/rdf+xml", "xml", ".rdf")]
@@ -172,16 +172,16 @@ def test_law_structure_is_navigable(tmp_path):
 
 def test_incoming_counts_follow_a_new_load_and_pages_do_not_overlap(tmp_path):
     """Counts are kept per generation: a load that adds corporations shows them at once."""
-    from kg.server.work import Worker
+    from kg.server.handler import RequestHandler
 
     settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
     prop, muni = BASE + "def/municipality", BASE + "id/municipality/131059"
     first = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 31)]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", first)])
-    worker = Worker(str(settings.data_path), settings.base, settings.max_rows)
+    worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows)
 
     def page(offset=0):
-        answer = worker.handle({"kind": "describe", "iri": muni, "prop": prop, "offset": offset, "media": "json"})
+        answer = worker.handle({"kind": "describe", "iri": muni, "prop": prop, "offset": offset, "format": "page"})
         data = json.loads(answer.body)
         return data["incoming_counts"][prop], {i["s"]["value"] for i in data["incoming"] if i["p"] == prop}
 
@@ -197,16 +197,15 @@ def test_incoming_counts_follow_a_new_load_and_pages_do_not_overlap(tmp_path):
 
 
 def test_hub_counts_are_counted_at_load_and_only_trusted_for_their_generation(tmp_path, monkeypatch):
-    """A municipality's counts come from the load (kg.hubs); a generation made otherwise counts live."""
+    """A municipality's counts come from the load (kg.store.hubs); a generation made otherwise counts live."""
     import sqlite3
 
-    from kg.describe import incoming_counts
-    from kg.hubs import FILENAME, read_hubs
-    from kg.server.work import Worker
-    from kg.store import Generations
+    from kg.store.describe import incoming_counts
+    from kg.store.hubs import FILENAME, read_hubs
+    from kg.server.handler import RequestHandler
+    from kg.store.generations import Generations
 
-    monkeypatch.setattr("kg.hubs.HUB_MIN", 3)
-    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE, update_token="t")
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE, update_token="t", hub_min=3)
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 6)]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)])
     gens = Generations(settings.data_path)
@@ -217,29 +216,28 @@ def test_hub_counts_are_counted_at_load_and_only_trusted_for_their_generation(tm
     assert BASE + "id/code/corporation-kind/301" in hubs
 
     def shown(worker):
-        answer = worker.handle({"kind": "describe", "iri": muni, "prop": None, "offset": 0, "media": "json"})
+        answer = worker.handle({"kind": "describe", "iri": muni, "prop": None, "offset": 0, "format": "page"})
         return json.loads(answer.body)["incoming_counts"][prop]
 
     db = sqlite3.connect(gen / FILENAME)           # prove the page reads them: make them wrong
     db.execute("UPDATE counts SET counts = ? WHERE iri = ?", (json.dumps({prop: 12345}), muni))
     db.commit()
     db.close()
-    assert shown(Worker(str(settings.data_path), settings.base, settings.max_rows)) == 12345
+    assert shown(RequestHandler(str(settings.data_path), settings.base, settings.max_rows)) == 12345
     # an update makes a generation whose copied counts file carries the old stamp: counted live
-    Worker(str(settings.data_path), settings.base, settings.max_rows).handle(
+    RequestHandler(str(settings.data_path), settings.base, settings.max_rows).handle(
         {"kind": "update", "update": f"INSERT DATA {{ GRAPH <{BASE}graph/houjin> {{ <{BASE}id/x> <{prop}> <{muni}> }} }}"})
     assert gens.current_path() != gen and read_hubs(gens.current_path()) == {}
-    assert shown(Worker(str(settings.data_path), settings.base, settings.max_rows)) == 6
+    assert shown(RequestHandler(str(settings.data_path), settings.base, settings.max_rows)) == 6
 
 
 def test_a_diff_recounts_the_known_hubs(tmp_path, monkeypatch):
     """An update of a loaded dataset recounts the hubs it had, exactly, without looking for new ones."""
-    from kg.describe import incoming_counts
-    from kg.hubs import read_hubs
-    from kg.store import Generations
+    from kg.store.describe import incoming_counts
+    from kg.store.hubs import read_hubs
+    from kg.store.generations import Generations
 
-    monkeypatch.setattr("kg.hubs.HUB_MIN", 3)
-    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE, hub_min=3)
     bunkyo = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 5)]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", bunkyo)])
     muni, prop = BASE + "id/municipality/131059", BASE + "def/municipality"

@@ -8,17 +8,18 @@ import pyoxigraph as ox
 import pytest
 
 import jgrants_rows as J
-from kg.iri import Minter
-from kg.linking import LawMatcher
+from kg.rdf.iri import Minter
+from kg.link.programs import LawMatcher
 from kg.loaders import jgrants
 from kg.loaders.jgrants import html_to_text, parse_datetime, datetime_literal
-from kg.pipeline import LoadError, run_load
-from kg.query import run_query
-from kg.report import read_report
+from kg.load.pipeline import run_load
+from kg.errors import LoadError
+from support import raw_current, run_query
+from kg.load.report import read_report
 from kg.resources import package_dir
-from kg.store import Generations
+from kg.store.generations import Generations
 
-from conftest import BASE, nta_row, write_csv
+from support import BASE, nta_row, write_csv
 
 M = Minter(BASE)
 CPSV = "http://purl.org/vocab/cpsv#"
@@ -37,7 +38,7 @@ def fixed_clock(monkeypatch):
 
 
 def current(settings):
-    return Generations(settings.data_path).open_current()
+    return raw_current(settings.data_path)
 
 
 def values(store, subject, predicate, graph=None):
@@ -359,8 +360,8 @@ def test_a_full_corporation_relink_recomputes_program_links(settings, linked):
 
 def test_same_name_authorities_are_told_apart_by_the_program_area(settings, tmp_path):
     # two local governments called 府中市 (東京都 and 広島県); the program targets 広島県
-    from kg.checkdigits import local_government_code
-    from conftest import number
+    from kg.rdf.checkdigits import local_government_code
+    from support import number
 
     tokyo, hiroshima = (number("000020" + local_government_code(c)) for c in ("13206", "34208"))
     write_csv(tmp_path / "c.csv", [
@@ -397,7 +398,7 @@ def test_law_matcher_rules():
 
 
 def test_the_done_when_query_lists_open_programs_for_wakayama(settings, linked, tmp_path):
-    from kg.examples import EXAMPLES
+    from kg.server.examples import EXAMPLES
 
     today = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     e = "a0WJ200000TESTEEE5"   # open whenever the test runs: NOW() is the real clock

@@ -7,15 +7,15 @@ import datetime as dt
 import pytest
 
 import jgrants_rows as J
-from kg.iri import Minter
-from kg.loaders.base import Entity, Record
+from kg.rdf.iri import Minter
+from kg.load.contract import Entity, Record
 from kg.loaders.jgrants import JgrantsItem, _drop_attachment_data, program_entity, response_level
-from kg.pipeline import validator_for
+from kg.validation.shapes import validator_for
 from kg.rdf import CV, DCTERMS, IRI, RDFS, XSD, Literal
 from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation import pyshacl_violations, triples_to_rdflib
+from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
-from conftest import BASE, assert_same_verdict_as_pyshacl
+from support import BASE, assert_same_verdict_as_pyshacl
 
 M = Minter(BASE)
 pytestmark = pytest.mark.filterwarnings("ignore:Parsing weird boolean:UserWarning")  # rdflib, on the "yes" case
@@ -78,10 +78,10 @@ def test_compiled_validator_agrees_with_pyshacl(case):
 
 def test_the_demo_programs_are_valid():
     from kg.loaders import get_loader
-    from kg.pipeline import validator_for
+    from kg.validation.shapes import validator_for
 
     compiled = validator_for("programs", BASE)
-    from kg.loaders.base import expand_inputs
+    from kg.load.sources import expand_inputs
     from kg.resources import package_dir
 
     loader = get_loader("programs")

@@ -9,13 +9,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import run_load
-from kg.query import run_query
+from kg.rdf.iri import Minter
+from kg.load.pipeline import run_load
+from support import raw_current, run_query
 from kg.settings import load_settings
-from kg.store import Generations
+from kg.store.generations import Generations
 
-from conftest import BASE
+from support import BASE
 
 M = Minter(BASE)
 CRS = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -34,14 +34,14 @@ def abr_files(real: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    from conftest import REAL
+    from support import REAL
 
     if not (REAL / "abr" / "mt_town_pref30.csv").exists():
         pytest.skip("../shared/data/real is not present")
     settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-abr") / "d"), base_uri=BASE)
     files = abr_files(REAL)
     result = run_load(settings, "abr", files)
-    return result, Generations(settings.data_path).open_current(), REAL
+    return result, raw_current(settings.data_path), REAL
 
 
 def count(store, where: str) -> int:
@@ -138,7 +138,7 @@ def test_base_after_pos_gives_the_same_towns(loaded, tmp_path):
     _, store, real = loaded
     settings = load_settings({}, data_dir=str(tmp_path / "d"), base_uri=BASE)
     run_load(settings, "abr", [real / "abr" / "mt_town_pref30.csv", real / "abr" / "mt_town_pos_pref30.csv"])
-    other = Generations(settings.data_path).open_current()
+    other = raw_current(settings.data_path)
     graph = ox.NamedNode(M.graph("abr"))
 
     def towns(s):

@@ -9,13 +9,13 @@ from collections import defaultdict
 import pyoxigraph as ox
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import run_load
-from kg.query import run_query
+from kg.rdf.iri import Minter
+from kg.load.pipeline import run_load
+from support import raw_current, run_query
 from kg.settings import load_settings
-from kg.store import Generations
+from kg.store.generations import Generations
 
-from conftest import BASE
+from support import BASE
 
 M = Minter(BASE)
 DIFF = "houjin/nta_diff_20210714_unicode.csv"
@@ -25,13 +25,13 @@ pytestmark = pytest.mark.real
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    from conftest import REAL
+    from support import REAL
 
     if not (REAL / DIFF).exists():
         pytest.skip("../shared/data/real is not present")
     settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real") / "d"), base_uri=BASE)
     result = run_load(settings, "houjin", [REAL / DIFF])
-    return result, Generations(settings.data_path).open_current(), REAL / DIFF
+    return result, raw_current(settings.data_path), REAL / DIFF
 
 
 def expected_states(path):
@@ -96,5 +96,5 @@ def test_cp932_and_zip_editions_load_identically(loaded, tmp_path):
         settings = load_settings({}, data_dir=str(tmp_path / f"d{i}"), base_uri=BASE)
         r = run_load(settings, "houjin", [source])
         assert r.stats.rejected == 0
-        other = Generations(settings.data_path).open_current()
+        other = raw_current(settings.data_path)
         assert comparable(other.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode()) == reference

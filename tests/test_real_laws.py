@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import run_load
-from kg.query import run_query
-from kg.store import Generations
+from kg.rdf.iri import Minter
+from kg.load.pipeline import run_load
+from support import raw_current, run_query
+from kg.store.generations import Generations
 
-from conftest import BASE
+from support import BASE
 
 pytestmark = pytest.mark.real
 
@@ -30,14 +30,14 @@ SUBDIVISION = M.code("subdivision-type", "")
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     """The whole real law folder, loaded once for the module."""
-    from conftest import REAL
+    from support import REAL
     from kg.settings import load_settings
 
     if not REAL.is_dir():
         pytest.skip("../shared/data/real is not present")
     settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-laws") / "kg-data"), base_uri=BASE)
     result = run_load(settings, "laws", [REAL / "law"])
-    return result, Generations(settings.data_path).open_current()
+    return result, raw_current(settings.data_path)
 
 
 def count(store, sparql: str) -> int:
@@ -161,7 +161,7 @@ def test_revision_order_does_not_matter_on_real_files(real_dir, tmp_path):
         s = load_settings({}, data_dir=str(tmp_path / name), base_uri=BASE)
         for rev in order:
             assert run_load(s, "laws", [law_dir / f"{rev}.xml"]).stats.rejected == 0
-        store = Generations(s.data_path).open_current()
+        store = raw_current(s.data_path)
         dumps.append(set(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(M.graph("laws"))).decode().splitlines()))
     assert dumps[0] == dumps[1]
     assert any(line.startswith(stale) for line in dumps[2])

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 
-from kg import results
-from kg.results import native_select, serialize_select
+from kg.store import results
+from kg.store.results import native_select, serialize_select
 
 DATA = """
 <http://ex/a> <http://ex/name> "国税庁"@ja .

@@ -6,15 +6,16 @@ import json
 
 import pytest
 
-from kg.pipeline import run_load
+from support import raw_current, run_query
+from kg.load.pipeline import run_load
 from kg.resources import package_dir
-from kg.search import FILENAME, SearchIndex
+from kg.store.search import FILENAME, SearchIndex
 from kg.server import create_app
 from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
-from kg.store import Generations
+from kg.store.generations import Generations
 
-from conftest import BASE, number, nta_row, write_csv
+from support import BASE, number, nta_row, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +127,11 @@ def test_datasets_catalogue_and_void(app, tmp_path):
 
     import rdflib
 
-    from kg.dump import dump_graphs
-    from kg.store import Generations
+    from kg.store import open_home
+    from kg.store.dump import dump_graphs
 
     settings = app.config["TEST_SETTINGS"]
-    dump_graphs(Generations(settings.data_path).open_current(), settings.data_path / "dumps")
+    dump_graphs(open_home(settings.data_path).open_current(), settings.data_path / "dumps")
     c = app.test_client()
     page = c.get("/datasets", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "法人番号（国税庁 法人番号公表サイト）" in page and "出典：国税庁法人番号公表サイト" in page

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE
+from support import BASE
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from kg.server import create_app
 from kg.server.executor import Executor
 from kg.settings import load_settings
 
-from conftest import BASE
+from support import BASE
 from server_support import CONFORMANCE, seed
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -14,13 +14,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.pipeline import run_load
+from kg.load.pipeline import run_load
 from kg.resources import package_dir
 from kg.server import create_app
 from kg.server.executor import Executor
 from kg.settings import load_settings
 
-from conftest import BASE
+from support import BASE
 from server_support import CONFORMANCE, seed
 
 JSON_RES = CONFORMANCE / "sparql11-json-res"
@@ -205,7 +205,7 @@ def test_query_ui_for_browsers(demo_app):
 
 
 def test_example_queries_return_rows_on_the_demo_data(demo_app):
-    from kg.examples import EXAMPLES
+    from kg.server.examples import EXAMPLES
 
     c = demo_app.test_client()
     for ex in EXAMPLES:

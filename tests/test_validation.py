@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kg.iri import Minter
-from kg.pipeline import validator_for
+from kg.rdf.iri import Minter
+from kg.validation.shapes import validator_for
 from kg.rdf import IRI, Literal, XSD
 from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation import compile_shapes, pyshacl_violations, triples_to_rdflib
+from kg.validation.compiler import compile_shapes
+from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 from kg.loaders.houjin import corporation_triples, record_triples
 
-from conftest import BASE, assert_same_verdict_as_pyshacl, number, nta_row
+from support import BASE, assert_same_verdict_as_pyshacl, number, nta_row
 
 M = Minter(BASE)
 

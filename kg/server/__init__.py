@@ -1,4 +1,9 @@
-"""The web service: Flask app factory; blueprints for the SPARQL endpoint and the pages."""
+"""The web service: the Flask app factory, its blueprints (:mod:`kg.server.views`) and handlers.
+
+Requests reach the data through one executor (``app.extensions["kg_executor"]``), which runs
+:class:`kg.server.handler.RequestHandler` under the query time limit; plain SPARQL queries are
+answered before Flask by :mod:`kg.server.fastpath` with the same protocol code.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,19 @@ import atexit
 
 from flask import Flask, Response
 
-from kg.iri import Minter
+from kg.rdf.iri import Minter
+from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
 from kg.settings import Settings, load_settings
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-}
-
-
-#: CORS: any origin may read the answers, including the headers a client needs
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "X-KG-Truncated, X-KG-Generation, Content-Type",
-}
+__all__ = ["create_app", "CORS_HEADERS", "SECURITY_HEADERS"]
 
 
 def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     from kg.resources import package_dir
+    from kg.server.errors import register_error_handlers
     from kg.server.executor import Executor
+    from kg.server.fastpath import SparqlFastPath
+    from kg.server.views import catalog, pages, site, sparql
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(package_dir("web") / "templates"),
@@ -40,15 +37,9 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
         atexit.register(executor.close)
     app.extensions["kg_executor"] = executor
 
-    from kg.server.sparql import bp as sparql_bp
-    from kg.server.catalog import bp as catalog_bp
-    from kg.server.pages import bp as pages_bp
-    from kg.server.site import bp as site_bp
-
-    app.register_blueprint(sparql_bp)
-    app.register_blueprint(site_bp)
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(catalog_bp)
+    for module in (sparql, site, pages, catalog):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -59,11 +50,6 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
             response.headers["Content-Type"] = f"{response.mimetype}; charset=utf-8"
         return response
 
-    @app.errorhandler(413)
-    def too_large(_error):
-        return Response(f"request body larger than {settings.max_body} bytes (KG_MAX_BODY)\n", 413, mimetype="text/plain")
-
-    from kg.server.fastpath import SparqlFastPath
-
-    app.wsgi_app = SparqlFastPath(app.wsgi_app, executor=executor, max_body=settings.max_body)
+    app.wsgi_app = SparqlFastPath(app.wsgi_app, executor=executor, max_body=settings.max_body,
+                                  retry_after=settings.retry_after)
     return app

@@ -18,55 +18,27 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from kg import errors
+from kg.errors import QueryRejected, QueryTimeout, ServiceBusy
+from kg.server.answer import Answer
 from kg.settings import Settings
 
 
-class QueryTimeout(Exception):
-    pass
-
-
-class QueryRejected(Exception):
-    """The query is malformed or cannot be answered (HTTP 400)."""
-
-
-class ServiceBusy(Exception):
-    """No worker became free in time (HTTP 503)."""
-
-
-class NotAcceptable(Exception):
-    """No offered media type fits the Accept header (HTTP 406)."""
-
-
-class EntityNotFound(Exception):
-    """Nothing is known about the IRI (HTTP 404)."""
-
-
-_TRANSLATION = {"SyntaxError": QueryRejected, "ValueError": QueryRejected, "QueryRejected": QueryRejected,
-                "NotAcceptable": NotAcceptable, "EntityNotFound": EntityNotFound, "StoreBusy": ServiceBusy}
-
-
 def _translated(kind: str, message: str) -> Exception | None:
-    """The HTTP-facing exception for an error a worker raised, by its class name (it may come from a pipe)."""
-    cls = _TRANSLATION.get(kind)
-    return cls(message) if cls else None
+    """The project exception a worker raised, rebuilt from its class name (it came through a pipe)."""
+    cls = getattr(errors, kind, None)
+    if isinstance(cls, type) and issubclass(cls, errors.KGError) and cls is not errors.ProtocolError:
+        return cls(message)
+    return None
 
 
-@dataclass
-class Answer:
-    body: bytes
-    media_type: str
-    truncated: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _worker_main(conn, data_dir: str, base: str, max_rows: int) -> None:
-    from kg.server.work import Worker
+def _worker_main(conn, data_dir: str, base: str, max_rows: int, page_size: int) -> None:
+    from kg.server.handler import RequestHandler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = Worker(data_dir, base, max_rows)
+    worker = RequestHandler(data_dir, base, max_rows, page_size)
     while True:
         try:
             request = conn.recv()
@@ -84,7 +56,7 @@ class _Proc:
     def __init__(self, ctx, settings: Settings):
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, str(settings.data_path), settings.base,
-                                                              settings.max_rows), daemon=True)
+                                                              settings.max_rows, settings.page_size), daemon=True)
         self.process.start()
         child.close()
 
@@ -170,11 +142,11 @@ class InlineExecutor:
     """
 
     def __init__(self, settings: Settings, *, threads: int = 16, grace: float = 2.0, on_runaway=_recycle_process):
-        from kg.server.work import Worker
+        from kg.server.handler import RequestHandler
 
         self.settings = settings
         self.size = threads
-        self._worker = Worker(str(settings.data_path), settings.base, settings.max_rows)
+        self._worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows, settings.page_size)
         self._pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
         self._grace = grace
         self._on_runaway = on_runaway
@@ -197,11 +169,6 @@ class InlineExecutor:
                 runaway = True
                 raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
                                    f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT") from None
-            except Exception as exc:
-                translated = _translated(type(exc).__name__, str(exc))
-                if translated is None:
-                    raise
-                raise translated from None
         finally:
             with self._lock:
                 self._active -= 1

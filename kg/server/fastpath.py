@@ -13,13 +13,14 @@ import io
 from http import HTTPStatus
 from typing import Callable, Iterable
 
-from kg.server.protocol import FORM, QUERY_BODY, ProtocolError, answer_query, media_type, parse_request, text_answer
+from kg.errors import ProtocolError
+from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
+from kg.server.protocol import FORM, QUERY_BODY, answer_query, media_type, parse_request, text_answer
 
 class SparqlFastPath:
-    def __init__(self, app: Callable, *, executor, max_body: int):
-        from kg.server import CORS_HEADERS, SECURITY_HEADERS
-
+    def __init__(self, app: Callable, *, executor, max_body: int, retry_after: int = 5):
         self.app = app
+        self.retry_after = retry_after
         self.executor = executor
         self.max_body = max_body
         self.extra = [*SECURITY_HEADERS.items(), *CORS_HEADERS.items()]
@@ -53,7 +54,8 @@ class SparqlFastPath:
             return self.app(environ, start_response)
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
         base_iri = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}/sparql"
-        return self._respond(start_response, *answer_query(self.executor, req, environ.get("HTTP_ACCEPT"), base_iri))
+        return self._respond(start_response, *answer_query(self.executor, req, environ.get("HTTP_ACCEPT"), base_iri,
+                                                                  retry_after=self.retry_after))
 
     def _respond(self, start_response: Callable, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
         out = [*headers.items(), ("Content-Length", str(len(body)))]

@@ -11,20 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from kg.server.executor import NotAcceptable, QueryRejected, QueryTimeout, ServiceBusy
+from kg.errors import KGError, ProtocolError
+from kg.server.formats import with_charset
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
 UPDATE_BODY = "application/sparql-update"
 DOWNLOAD_SUFFIXES = ("csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdf")
-
-
-class ProtocolError(Exception):
-    """A request the protocol does not allow; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -90,15 +83,21 @@ def parse_request(method: str, query_string: str, content_type: str | None, body
     return SparqlRequest(params, query, update)
 
 
-def with_charset(media_type: str) -> str:
-    return media_type if "charset" in media_type else f"{media_type}; charset=utf-8"
-
-
 def text_answer(status: int, message: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "text/plain; charset=utf-8", **headers}, (message.rstrip("\n") + "\n").encode("utf-8")
 
 
-def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str) -> tuple[int, dict[str, str], bytes]:
+def error_answer(exc: KGError, retry_after: int) -> tuple[int, dict[str, str], bytes]:
+    """A project error as plain text with its one status (the same the Flask handler gives)."""
+    message = str(exc)
+    if exc.status == 400 and not isinstance(exc, ProtocolError):
+        message = f"malformed or unsupported query: {message}"
+    headers = {"Retry-After": str(retry_after)} if exc.status == 503 else {}
+    return text_answer(exc.status, message, **headers)
+
+
+def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str, *,
+                 retry_after: int = 5) -> tuple[int, dict[str, str], bytes]:
     """Run a protocol query; (status, headers, body), errors included as plain-text answers."""
     fmt = req.first("format") or req.first("output")
     try:
@@ -106,14 +105,8 @@ def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str
             "kind": "query", "query": req.query, "accept": accept, "format": fmt, "base_iri": base_iri,
             "default_graphs": req.params.get("default-graph-uri", []), "named_graphs": req.params.get("named-graph-uri", []),
         })
-    except QueryRejected as exc:
-        return text_answer(400, f"malformed or unsupported query: {exc}")
-    except NotAcceptable as exc:
-        return text_answer(406, str(exc))
-    except QueryTimeout as exc:
-        return text_answer(503, str(exc), **{"Retry-After": "1"})
-    except ServiceBusy as exc:
-        return text_answer(503, str(exc), **{"Retry-After": "5"})
+    except KGError as exc:
+        return error_answer(exc, retry_after)
     headers = {"Content-Type": with_charset(answer.media_type), **answer.headers, "Vary": "Accept"}
     if fmt in DOWNLOAD_SUFFIXES and req.params.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="results.{fmt}"'

@@ -1,0 +1,1 @@
+"""Loading: the pipeline in steps, upserts, reports, provenance and the loader contract."""

@@ -1,0 +1,251 @@
+"""The one loading path every source shares, as a sequence of steps.
+
+file(s) → loader records → entities (triples) → compiled SHACL → valid: N-Triples scratch file,
+rejected: report → bulk load into a new store generation → links → search index → metadata →
+hub counts → switch current. What differs per source is declared by its loader (``relinks``,
+``summarised``, ``streamable``), never by testing the dataset's name here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from kg.errors import InputError, LoadError, StrictFailure
+from kg.link import LinkStats, relink
+from kg.load.batches import load_source
+from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now,
+                                write_quads)
+from kg.load.report import Report
+from kg.load.sources import SourceFile, expand_inputs, sha256_of
+from kg.load.stream import stream_source
+from kg.load.written import SummaryFile, SummaryWriter
+from kg.loaders import get_loader
+from kg.rdf import VOID
+from kg.rdf.iri import Minter
+from kg.resources import code_list_files, ontology_files
+from kg.settings import Settings
+from kg.store import open_home
+from kg.store.hubs import count_hubs
+from kg.store.interface import Build, Home, WriteStore
+from kg.store.search import SearchIndex, index_dataset
+from kg.validation.shapes import validator_for
+
+__all__ = ["LoadError", "LoadResult", "StrictFailure", "run_load"]
+
+
+@dataclass
+class LoadResult:
+    stats: LoadStats
+    report_path: Path | None
+    triples: int
+    generation: str
+    links: "LinkStats | None" = None
+    #: seconds spent in each step (records, links, search index, metadata, hub counts, switch), for the CLI
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[int], None]
+
+
+class _Clock:
+    """Seconds per step, for ``kg load``'s ``steps:`` line."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def step(self, name: str) -> None:
+        now_ = time.monotonic()
+        self.steps[name] = now_ - self._last
+        self._last = now_
+
+
+def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, replace: bool = False,
+             strict: bool = False, progress: Callable[[int], Progress] | None = None) -> LoadResult:
+    """Load ``paths`` into ``dataset``; upsert by entity unless ``replace``.
+
+    ``progress(total_bytes)`` may return a callback that receives bytes read.
+    """
+    try:
+        loader = get_loader(dataset)
+    except KeyError:
+        raise LoadError(f"unknown source {dataset!r}") from None
+    minter = Minter(settings.base)
+    try:
+        sources = expand_inputs(paths, loader.suffixes)
+    except InputError as exc:
+        raise LoadError(str(exc)) from None
+    if not sources:
+        raise LoadError(f"no {'/'.join(loader.suffixes)} files in {', '.join(map(str, paths))}")
+    home = open_home(settings.data_path)
+    _check_base(home, minter)
+    graph = minter.graph(dataset)
+    load_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    stats = LoadStats(load_id, dataset, "replace" if replace else "update", now())
+    report = Report(settings.data_path / "reports" / f"{load_id}-{dataset}.csv")
+    on_read = progress(sum(s.size for s in sources)) if progress else None
+    # a --replace starts empty and copies the other graphs; links that this dataset's entities
+    # carry are recomputed from nothing, so they are not copied either (program links are few:
+    # a --replace of programs keeps graph/links and relinking recomputes them)
+    excluded = [graph, minter.graph("links")] if loader.relinks in ("corporations", "towns") else [graph]
+    clock = _Clock()
+    try:
+        with home.build(copy_all_except=excluded if replace else None) as build:
+            triples, links = _build(build, loader, sources, settings, minter, graph, stats, report, clock,
+                                    replace=replace, strict=strict, on_read=on_read)
+            generation = build.path.name
+        clock.step("switch")
+    except InputError as exc:
+        raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None
+    finally:
+        report.close()
+    return LoadResult(stats, report.path if report.written else None, triples, generation, links, clock.steps)
+
+
+def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
+           stats: LoadStats, report: Report, clock: _Clock, *, replace: bool, strict: bool, on_read) -> tuple:
+    """The steps inside the new generation; returns (dataset triples, link statistics)."""
+    store = build.store
+    _refresh_reference_graphs(store, minter)
+    was_empty = not store.has(graph=graph)
+    if loader.summarised:
+        stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
+    if loader.relinks and not was_empty and not replace:
+        stats.touched = []
+    _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read)
+    report.close()
+    stats.ended = now()
+    clock.step("records")
+    stats.report = report.path.name if report.written else None
+    rows = summary_path = None
+    if stats.summaries is not None:
+        stats.summaries.close()
+        summary_path = stats.summaries.path
+        rows = SummaryFile(summary_path, dedupe=len(sources) > 1)
+        stats.summaries = None
+    fresh = replace or was_empty
+    links = None
+    # a fresh dataset's search index needs only the summaries: it is built in a forked child
+    # while this process relinks and counts (each is single-threaded; two cores)
+    indexer = _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None
+    try:
+        if loader.relinks:
+            links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows)
+            clock.step("links")
+        if indexer is None:
+            _build_index(build.path, store, minter, loader.dataset, touched=stats.touched, rows=rows, full=fresh)
+            clock.step("search index")
+        triples = _write_metadata(store, minter, loader.info, stats)
+        clock.step("metadata")
+        if indexer is not None:
+            _finish_indexer(indexer)
+            clock.step("search index (rest)")
+        count_hubs(store, minter, build.path, find=fresh, hub_min=settings.hub_min)
+        clock.step("hub counts")
+    finally:
+        if indexer is not None and indexer.is_alive():
+            indexer.kill()
+            indexer.join()
+        if summary_path is not None:
+            summary_path.unlink(missing_ok=True)
+    return triples, links
+
+
+def _load_records(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
+                  stats: LoadStats, report: Report, *, strict: bool, on_read) -> None:
+    """Map, validate and write every source, one after the other.
+
+    Each file is loaded before the next is read, so a diff file in the same load sees (and
+    updates) what an earlier full file added.
+    """
+    store = build.store
+    validator = validator_for(loader.dataset, minter.base)
+    unflushed = 0
+    for source in sources:
+        empty = not store.has(graph=graph)
+        stats.sources.append(SourceRecord(source.name, source.size, sha256_of(source)))
+        if empty and loader.streamable and not strict:
+            stream_source(loader, source, minter, validator, store, graph, report, stats,
+                          batch_size=settings.batch_size, on_read=on_read)
+            continue
+        scratch = build.tempfile(".nt")
+        try:
+            with open(scratch, "w", encoding="utf-8") as out:
+                load_source(loader, source, minter, validator, store, graph, out, report, stats,
+                            batch_size=settings.batch_size, upsert=not empty, on_read=on_read)
+            if strict and stats.rejected:
+                report.close()
+                raise StrictFailure(f"--strict: {stats.rejected} record(s) rejected; nothing was loaded "
+                                    f"(report: {report.path})")
+            size = scratch.stat().st_size
+            # bulk loading costs tens of ms per call whatever the size: a zip of 10k small law
+            # files loads far faster by transactional loads of each; flushing now and then keeps
+            # the store's write buffers (and so RSS) from growing
+            small = size < settings.small_source
+            store.add(path=scratch, fmt="ntriples", graph=graph, bulk=not small)
+            if small:
+                unflushed += size
+                if unflushed > settings.small_flush:
+                    store.flush()
+                    unflushed = 0
+        finally:
+            scratch.unlink(missing_ok=True)
+
+
+def _check_base(home: Home, minter: Minter) -> None:
+    store = home.open_current()
+    if store is None:
+        return
+    found = {q.object.value for q in store.quads(None, str(VOID.uriSpace), None)}
+    if found and minter.id not in found:
+        raise LoadError(f"the store in {home.root} was loaded with IRIs under {sorted(found)[0]}, not {minter.id}; "
+                        f"set KG_BASE_URI to the same base or use another KG_DATA_DIR")
+
+
+def _refresh_reference_graphs(store: WriteStore, m: Minter) -> None:
+    """Ontology and code lists travel with the code: reload them into every generation."""
+    for name, files in (("ontology", ontology_files()), ("codes", code_list_files())):
+        graph = m.graph(name)
+        store.remove_graph(graph)
+        for path in files:
+            store.add(path=path, fmt="turtle", base_iri=m.base, graph=graph)
+
+
+def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) -> "mp.process.BaseProcess":
+    """Index a fresh dataset from its summaries in a forked child (it never touches the store)."""
+    child = mp.get_context("fork").Process(target=_build_index, args=(gen_dir, None, m, dataset),
+                                           kwargs={"rows": rows, "full": True}, daemon=True)
+    child.start()
+    return child
+
+
+def _build_index(gen_dir: Path, store: WriteStore | None, m: Minter, dataset: str, **how) -> None:
+    """(Re)index ``dataset`` in the generation's search index (``how``: see :func:`index_dataset`)."""
+    index = SearchIndex.for_generation(gen_dir)
+    try:
+        index_dataset(store, m, index, dataset, **how)
+    finally:
+        index.close()
+
+
+def _finish_indexer(child: "mp.process.BaseProcess") -> None:
+    child.join()
+    if child.exitcode != 0:
+        raise LoadError(f"building the search index failed (exit status {child.exitcode}); nothing was loaded, "
+                        f"the previous data is unchanged")
+
+
+def _write_metadata(store: WriteStore, m: Minter, info, stats: LoadStats) -> int:
+    """Record the load and the dataset's new counts; returns the dataset's triple count."""
+    meta = m.graph("meta")
+    store.remove(dataset_summary_quads(store, m.graph(stats.dataset), meta))
+    store.add(text=write_quads(load_triples(stats, info, m), meta), fmt="nquads")
+    description = dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now())
+    store.add(text=write_quads(description, meta), fmt="nquads")
+    return next(int(o.value) for s, p, o in description if p == VOID.triples)

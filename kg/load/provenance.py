@@ -1,0 +1,131 @@
+"""The metadata graph: PROV-O load activities, DCAT/VoID dataset descriptions, counts.
+
+Counts that pages show are computed here, once per load, not per request (a typed count over
+millions of entities costs seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kg.load.contract import DatasetInfo
+from kg.rdf.iri import Minter, fragment_prefix
+from kg.store.interface import Quad, ReadStore
+from kg.rdf import DCAT, DCTERMS, FOAF, IRI, PROV, RDF, SPDX, VOID, XSD, Literal, Triple, integer, nquad
+
+
+@dataclass
+class SourceRecord:
+    name: str
+    size: int
+    sha256: str
+    encoding: str | None = None
+
+
+@dataclass
+class LoadStats:
+    load_id: str
+    dataset: str
+    mode: str
+    started: dt.datetime
+    ended: dt.datetime | None = None
+    sources: list[SourceRecord] = field(default_factory=list)
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    entities: int = 0
+    #: focus IRIs written, collected when an upsert must relink just those (else None)
+    touched: list[str] | None = None
+    #: writer of what each written entity says (kg.load.written), for relinking and indexing
+    summaries: object | None = None
+    report: str | None = None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _ts(value: dt.datetime) -> Literal:
+    return Literal(value.isoformat().replace("+00:00", "Z"), XSD.dateTime)
+
+
+def load_triples(stats: LoadStats, info: DatasetInfo, m: Minter) -> list[Triple]:
+    """The activity of one load and the files it used (these accumulate: the load history)."""
+    act = m.load(stats.load_id)
+    ds = m.graph(stats.dataset)
+    t: list[Triple] = [
+        (act, RDF.type, PROV.Activity),
+        (act, DCTERMS.title, Literal(f"load {stats.dataset} ({stats.mode})")),
+        (act, PROV.startedAtTime, _ts(stats.started)),
+        (act, PROV.endedAtTime, _ts(stats.ended or now())),
+        (act, m.term("loadMode"), Literal(stats.mode)),
+        (act, m.term("recordsRead"), integer(stats.read)),
+        (act, m.term("recordsLoaded"), integer(stats.loaded)),
+        (act, m.term("recordsRejected"), integer(stats.rejected)),
+        (act, PROV.generated, ds),
+    ]
+    if stats.report:
+        t.append((act, m.term("report"), Literal(stats.report)))
+    for i, src in enumerate(stats.sources, 1):
+        node = m.load_source(stats.load_id, i)
+        checksum = m.fragment(node, "sha256")
+        t += [
+            (act, PROV.used, node),
+            (node, RDF.type, PROV.Entity),
+            (node, RDF.type, DCAT.Distribution),
+            (node, DCTERMS.title, Literal(src.name)),
+            (node, DCAT.byteSize, Literal(str(src.size), XSD.nonNegativeInteger)),
+            (node, SPDX.checksum, checksum),
+            (checksum, RDF.type, SPDX.Checksum),
+            (checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256),
+            (checksum, SPDX.checksumValue, Literal(src.sha256, XSD.hexBinary)),
+            (node, DCTERMS.publisher, IRI(info.publisher_url)),
+            (node, DCTERMS.license, IRI(info.license_url)),
+        ]
+        if src.encoding:
+            t.append((node, DCTERMS.format, Literal(f"text/csv; charset={src.encoding}")))
+    return t
+
+
+def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load: str, modified: dt.datetime) -> list[Triple]:
+    """The current description of a dataset graph, with counts computed now."""
+    graph = m.graph(info.name)
+    triples = store.count(graph)
+    t: list[Triple] = [
+        (graph, RDF.type, DCAT.Dataset),
+        (graph, RDF.type, VOID.Dataset),
+        (graph, DCTERMS.title, Literal(info.title_ja, None, "ja")),
+        (graph, DCTERMS.title, Literal(info.title_en, None, "en")),
+        (graph, DCTERMS.publisher, IRI(info.publisher_url)),
+        (IRI(info.publisher_url), RDF.type, FOAF.Organization),
+        (IRI(info.publisher_url), FOAF.name, Literal(info.publisher, None, "ja")),
+        (graph, DCTERMS.license, IRI(info.license_url)),
+        (IRI(info.license_url), DCTERMS.title, Literal(info.license_name, None, "ja")),
+        (graph, m.term("attributionText"), Literal(info.attribution, None, "ja")),
+        (graph, DCAT.landingPage, IRI(info.source_url)),
+        (graph, DCTERMS.modified, _ts(modified)),
+        (graph, VOID.uriSpace, Literal(m.id)),
+        (graph, VOID.triples, integer(triples)),
+        (graph, PROV.wasGeneratedBy, m.load(last_load)),
+    ]
+    query = f"SELECT ?c (COUNT(?s) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }} GROUP BY ?c ORDER BY ?c"
+    for i, solution in enumerate(store.query(query), 1):
+        part = m.fragment(graph, f"class-{i}")
+        t += [(graph, VOID.classPartition, part), (part, VOID["class"], IRI(solution["c"])),
+              (part, VOID.entities, integer(solution["n"].value))]
+    return t
+
+
+def dataset_summary_quads(store: ReadStore, graph: str, meta: str) -> list[Quad]:
+    """The existing description of a dataset in the meta graph (to replace it)."""
+    quads = list(store.quads(graph, None, None, meta))
+    for q in list(quads):
+        if isinstance(q.object, IRI) and q.object.startswith(fragment_prefix(graph) + "class-"):
+            quads.extend(store.quads(q.object, None, None, meta))
+    return quads
+
+
+def write_quads(triples: Iterable[Triple], graph: str) -> str:
+    return "".join(nquad(s, p, o, graph) for s, p, o in triples)

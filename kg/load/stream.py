@@ -1,0 +1,125 @@
+"""Loading an empty dataset in two processes: a forked child maps and validates while this one
+bulk-loads what it writes (see :func:`stream_source`)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from pathlib import Path
+
+from kg.errors import InputError, LoadError
+from kg.load.batches import load_source
+from kg.load.provenance import LoadStats, now
+from kg.load.report import Report
+from kg.load.sources import SourceFile
+from kg.load.written import SummaryWriter
+from kg.rdf.iri import Minter
+from kg.store.interface import WriteStore
+from kg.validation.compiler import Validator
+
+
+def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read) -> None:
+    """Map and validate in a forked child while this process bulk-loads what it writes.
+
+    With nothing to delete (an empty dataset) the two halves of a load are independent, and on
+    two cores they overlap: the child's Python (parse, map, validate, write N-Triples) and
+    pyoxigraph's bulk_load run at the same time, joined by an OS pipe. If the child fails, the
+    pipe closes, bulk_load ends, and the error aborts the whole generation.
+    """
+    ctx = mp.get_context("fork")
+    read_fd, write_fd = os.pipe()
+    receiver, sender = ctx.Pipe(duplex=False)
+    summary_path = stats.summaries.path if stats.summaries is not None else None
+    if stats.summaries is not None:
+        stats.summaries.fh.flush()
+    child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, write_fd, report.path, sender,
+                                               batch_size, summary_path), daemon=True)
+    child.start()
+    os.close(write_fd)
+    sender.close()
+    outcome: list = []
+    stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome)
+    try:
+        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True)
+    finally:
+        stream.close()
+        child.join()
+    stream.drain()
+    if not outcome:
+        raise LoadError(f"{source.name}: the loading process died (exit code {child.exitcode}); nothing was loaded")
+    kind, payload = outcome[0]
+    if kind == "input":
+        raise InputError(payload)
+    if kind != "ok":
+        raise LoadError(f"{source.name}: {payload}")
+    stats.read += payload["read"]
+    stats.loaded += payload["loaded"]
+    stats.rejected += payload["rejected"]
+    stats.entities += payload["entities"]
+    report.count += payload["reported"]
+
+
+class _ProgressReader:
+    """The pipe bulk_load reads, also relaying the child's progress and final message."""
+
+    def __init__(self, raw, conn, on_read, outcome: list):
+        self.raw, self.conn, self.on_read, self.outcome = raw, conn, on_read, outcome
+
+    def read(self, n: int = -1) -> bytes:
+        self.drain()
+        return self.raw.read(n)
+
+    def readable(self) -> bool:
+        return True
+
+    def drain(self) -> None:
+        try:
+            while self.conn.poll():
+                message = self.conn.recv()
+                if message[0] == "progress":
+                    if self.on_read:
+                        self.on_read(message[1])
+                else:
+                    self.outcome.append(message)
+        except (EOFError, OSError):
+            pass
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,
+             report_path: Path, conn, batch_size: int, summary_path: Path | None = None) -> None:
+    """The child half of :func:`_stream_source` (never touches the store)."""
+    report = Report(report_path)
+    stats = LoadStats("child", "", "", now())
+    if summary_path is not None:
+        stats.summaries = SummaryWriter(summary_path, m)
+    pending = [0]
+
+    def progress(n: int) -> None:
+        pending[0] += n
+        if pending[0] >= 1 << 20:
+            conn.send(("progress", pending[0]))
+            pending[0] = 0
+
+    try:
+        with os.fdopen(write_fd, "w", encoding="utf-8", buffering=1 << 20) as out:
+            load_source(loader, source, m, validator, None, graph, out, report, stats,
+                         batch_size=batch_size, upsert=False, on_read=progress)
+        report.close()
+        if stats.summaries is not None:
+            stats.summaries.close()
+        if pending[0]:
+            conn.send(("progress", pending[0]))
+        conn.send(("ok", {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
+                          "entities": stats.entities, "reported": report.count}))
+    except InputError as exc:
+        conn.send(("input", str(exc)))
+    except BaseException as exc:  # reported by the parent, which aborts the generation
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+

@@ -1,0 +1,40 @@
+"""One error handler per exception: a project error (:mod:`kg.errors`) has one status everywhere.
+
+HTML pages get the styled problem page; everything else (the endpoint, JSON, RDF) a plain-text
+line. 503s say when to come back (``KG_RETRY_AFTER``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template, request
+
+from kg.errors import KGError, MalformedIdentifier, ProtocolError
+
+TITLES = {400: "不正な要求 / Bad request", 404: "見つかりません / Not found", 406: "形式がありません / Not acceptable",
+          503: "混雑しています / Service unavailable"}
+
+
+def _wants_html() -> bool:
+    return request.path.startswith(("/doc/", "/id/", "/def/")) and request.accept_mimetypes.accept_html
+
+
+def error_response(exc: KGError) -> Response:
+    status = exc.status
+    headers = {"Retry-After": str(current_app.config["KG_SETTINGS"].retry_after)} if status == 503 else {}
+    message = str(exc)
+    if _wants_html():
+        title = "不正な識別子 / Malformed identifier" if isinstance(exc, MalformedIdentifier) else TITLES.get(status, "Error")
+        return Response(render_template("problem.html", title=title, message=message), status, headers=headers,
+                        mimetype="text/html")
+    if status == 400 and not isinstance(exc, (ProtocolError, MalformedIdentifier)) and request.path == "/sparql":
+        message = f"malformed or unsupported update: {message}"
+    return Response(message.rstrip("\n") + "\n", status, headers=headers, mimetype="text/plain")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(KGError, error_response)
+
+    @app.errorhandler(413)
+    def too_large(_error) -> Response:
+        limit = current_app.config["KG_SETTINGS"].max_body
+        return Response(f"request body larger than {limit} bytes (KG_MAX_BODY)\n", 413, mimetype="text/plain")

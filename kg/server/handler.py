@@ -1,0 +1,107 @@
+"""What the query path does with one request: run it on the served generation and serialise
+the answer (see :mod:`kg.server.executor` for where it runs and how the time limit is kept)."""
+
+from __future__ import annotations
+
+import json
+
+from kg.errors import EntityNotFound, NotAcceptable
+from kg.rdf.iri import Minter
+from kg.server.answer import Answer
+from kg.server.formats import Format, by_short_name, negotiate, offered
+from kg.server.sparql_text import appearance_order
+from kg.store import open_home
+from kg.store.describe import GenerationCache, attributions, describe, description_json, description_triples
+from kg.store.generations import Served
+from kg.store.hubs import read_hubs
+from kg.store.results import serialize_boolean
+
+
+class RequestHandler:
+    """Answers query, update, describe and ping requests (plain dicts, so they can cross a pipe)."""
+
+    def __init__(self, data_dir: str, base: str, max_rows: int, page_size: int = 20):
+        self.home = open_home(data_dir, create=False)
+        self.served = Served(self.home)
+        self.minter = Minter(base)
+        self._prefixes = self.minter.prefixes()
+        self.max_rows = max_rows
+        self.page_size = page_size
+        self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache())
+
+    def _current(self):
+        """(name, store, what pages learnt of it): the cache changes with the generation."""
+        name, store = self.served.get()
+        if self._cache[0] != name:
+            self._cache = (name, GenerationCache(hubs=read_hubs(self.home.gens / name) if name else {}))
+        return name, store, self._cache[1]
+
+    def handle(self, request: dict) -> Answer:
+        kind = request["kind"]
+        if kind == "query":
+            return self.query(request)
+        if kind == "update":
+            return self.update(request)
+        if kind == "describe":
+            return self.describe(request)
+        if kind == "ping":
+            name, _, _ = self._current()
+            return Answer(b"ok", "text/plain", headers={"X-KG-Generation": name or ""})
+        raise ValueError(f"unknown request kind {kind!r}")
+
+    def query(self, request: dict) -> Answer:
+        name, store, _ = self._current()
+        text = request["query"]
+        # only the prefixes the text may use: handing the engine all of them costs more than a lookup
+        prefixes = {p: iri for p, iri in self._prefixes.items() if p + ":" in text}
+        result = store.query(text, prefixes=prefixes, base_iri=request.get("base_iri"),
+                             default_graphs=request.get("default_graphs") or (),
+                             named_graphs=request.get("named_graphs") or ())
+        wanted = request.get("format")
+        accept = (getattr(by_short_name(wanted), "media_type", None) or wanted) if wanted else request.get("accept")
+        headers = {"X-KG-Generation": name or ""}
+        if isinstance(result, bool):
+            fmt = self._choose(accept, "boolean")
+            return Answer(serialize_boolean(result, fmt.name), fmt.media_type, False, headers)
+        if hasattr(result, "variables"):
+            fmt = self._choose(accept, "solutions")
+            variables = appearance_order(text, result.variables)
+            body, truncated = result.serialize(fmt.name, max_rows=self.max_rows, variables=variables)
+            unit = "rows"
+        else:
+            fmt = self._choose(accept, "graph")
+            body, truncated = result.serialize(fmt.name, max_triples=self.max_rows, prefixes=self._prefixes)
+            unit = "triples"
+        if truncated:
+            headers["X-KG-Truncated"] = f"results cut at {self.max_rows} {unit} (KG_MAX_ROWS)"
+        return Answer(body, fmt.media_type, truncated, headers)
+
+    @staticmethod
+    def _choose(accept: str | None, kind: str) -> Format:
+        formats = offered(kind)
+        fmt = negotiate(accept, formats)
+        if fmt is None:
+            raise NotAcceptable("none of the requested types can be produced for this query; available: "
+                                + ", ".join(f.media_type for f in formats))
+        return fmt
+
+    def describe(self, request: dict) -> Answer:
+        name, store, cache = self._current()
+        d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0),
+                     limit=self.page_size, cache=cache)
+        headers = {"X-KG-Generation": name or ""}
+        if not d.found:
+            raise EntityNotFound(f"{request['iri']} についてのデータはありません。検索してください。 (No data about this IRI.)")
+        fmt = request["format"]
+        if fmt == "page":
+            graphs = {q.graph for q in d.quads if q.graph}
+            body = json.dumps(description_json(d, attributions(store, self.minter, graphs)), ensure_ascii=False)
+            return Answer(body.encode("utf-8"), "application/json", headers=headers)
+        from kg.store import serialize
+
+        return Answer(serialize(description_triples(d), fmt, self._prefixes), "", headers=headers)
+
+    def update(self, request: dict) -> Answer:
+        with self.home.build() as build:
+            build.store.update(request["update"], base_iri=request.get("base_iri"))
+        return Answer(b"", "text/plain")

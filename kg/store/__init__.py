@@ -1,0 +1,44 @@
+"""The store: the interface the rest of the project talks to, and its implementation.
+
+Only this package imports pyoxigraph. :func:`open_home` is the one accessor of the data: the
+served version (``open_current()``) and building the next one (``build()``). See
+:mod:`kg.store.interface` for what a store offers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kg.store.interface import Build, Home, Quad, ReadStore, Result, Solutions, Triples, WriteStore
+
+
+def open_home(data_dir: str | os.PathLike[str], *, create: bool = True) -> Home:
+    """The data directory's store: its served generation and the building of the next."""
+    from kg.store.generations import Generations
+
+    return Generations(data_dir, create=create)
+
+
+def empty_store() -> ReadStore:
+    """A store with nothing in it (answers queries before anything is loaded)."""
+    from kg.store.oxigraph import OxStore
+
+    return OxStore.memory()
+
+
+def serialize(triples, fmt: str, prefixes=None) -> bytes:
+    """Triples built in Python (service description, catalogue) in an RDF format."""
+    from kg.store.oxigraph import serialize as _serialize
+
+    return _serialize(triples, fmt, prefixes)
+
+
+def parse(data: bytes | str, fmt: str, *, base_iri: str | None = None) -> list[Quad]:
+    """RDF text (a small document) as quads of :mod:`kg.rdf` terms."""
+    from kg.store.oxigraph import parse as _parse
+
+    return _parse(data, fmt, base_iri=base_iri)
+
+
+__all__ = ["Build", "Home", "Quad", "ReadStore", "Result", "Solutions", "Triples", "WriteStore", "open_home",
+           "empty_store", "serialize", "parse"]

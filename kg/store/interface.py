@@ -1,0 +1,128 @@
+"""The store interface: what the rest of the project may ask of a store, in our own RDF terms.
+
+Everything outside :mod:`kg.store` talks to these protocols and never to an engine. Terms are
+those of :mod:`kg.rdf` (``IRI``, ``Literal``, ``BNode``); graphs are IRIs as ``str``. Results
+are serialised by the store itself (an engine writes its own results far faster than Python),
+named by the format names of :mod:`kg.server.formats` (``json``, ``xml``, ``csv``, ``tsv`` for
+solutions; ``turtle``, ``ntriples``, ``nquads``, ``trig``, ``jsonld``, ``rdfxml`` for graphs).
+
+Two implementations are meant to fit: the embedded one (:mod:`kg.store.oxigraph`, immutable
+generations on disk switched by a rename) and one over a remote SPARQL 1.1 server (Query,
+Update, Graph Store Protocol), where ``query`` and ``update`` are requests and ``add`` is a
+Graph Store POST. Nothing here assumes the data is in this process.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Mapping, NamedTuple, Protocol, Union
+
+from kg.rdf import Term, Triple
+
+
+class Quad(NamedTuple):
+    subject: Term
+    predicate: str
+    object: Term
+    graph: str | None
+
+
+class Row(Protocol):
+    """One solution: ``row["var"]`` is the bound term or None."""
+
+    def __getitem__(self, variable: str) -> Term | None: ...
+
+
+class Solutions(Protocol):
+    """The answer of a SELECT, consumed once."""
+
+    variables: list[str]
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+    def serialize(self, fmt: str, *, max_rows: int, variables: list[str] | None = None) -> tuple[bytes, bool]:
+        """The solutions in a results format, cut at ``max_rows``; (body, truncated)."""
+
+
+class Triples(Protocol):
+    """The answer of a CONSTRUCT or DESCRIBE, consumed once."""
+
+    def __iter__(self) -> Iterator[Triple]: ...
+
+    def serialize(self, fmt: str, *, max_triples: int, prefixes: Mapping[str, str] | None = None) -> tuple[bytes, bool]:
+        """The triples in an RDF format, cut at ``max_triples``; (body, truncated)."""
+
+
+Result = Union[Solutions, Triples, bool]
+
+
+class ReadStore(Protocol):
+    """A read-only view of one version of the data (a served generation, say)."""
+
+    def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
+              default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> Result:
+        """Run SPARQL; the default graph is the union of every named graph unless
+        ``default_graphs``/``named_graphs`` (the protocol's dataset) are given. A malformed
+        query raises :class:`kg.errors.QueryRejected`."""
+
+    def quads(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
+              graph: str | None = None) -> Iterator[Quad]:
+        """The quads matching a pattern (None matches anything; ``graph=None`` every named graph)."""
+
+    def has(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
+            graph: str | None = None) -> bool: ...
+
+    def named_graphs(self) -> list[str]: ...
+
+    def count(self, graph: str) -> int:
+        """Triples in a graph, counted inside the engine."""
+
+    def entity(self, iri: str, graph: str | None = None) -> list[Quad]:
+        """An entity as the project defines it: its own quads plus those of its fragment nodes
+        (``iri#…``, followed recursively). One definition for validation, pages and upserts."""
+
+    def dump(self, graph: str, path: Path) -> None:
+        """Write a graph as N-Triples to ``path``."""
+
+
+class WriteStore(ReadStore, Protocol):
+    """A version being built: writes are seen by its own reads, by nobody else until switched."""
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None: ...
+
+    def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
+            fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False) -> None:
+        """Add RDF from a file, a string or a byte stream (``fmt``: nquads, ntriples, turtle);
+        triples go to ``graph``. ``bulk``: the engine's fastest path, for millions of triples."""
+
+    def remove(self, quads: Iterable[Quad]) -> None: ...
+
+    def remove_graph(self, graph: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class Build(Protocol):
+    """A new generation under construction (see :meth:`Home.build`)."""
+
+    store: WriteStore
+    path: Path
+
+    def tempfile(self, suffix: str = ".nt") -> Path: ...
+
+
+class Home(Protocol):
+    """Where the data lives: the served version, and building the next one atomically."""
+
+    root: Path
+
+    def current_name(self) -> str | None: ...
+
+    def current_path(self) -> Path | None:
+        """Directory of the served version's local files (search index, hub counts)."""
+
+    def open_current(self) -> ReadStore | None: ...
+
+    def build(self, *, copy_all_except: Iterable[str] | None = None) -> AbstractContextManager[Build]:
+        """The next version; it is served only if the block exits normally."""

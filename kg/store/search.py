@@ -1,0 +1,252 @@
+"""Name search: an SQLite FTS5 trigram index beside each store generation.
+
+Oxigraph has no text index, and SPARQL CONTAINS over a million names costs seconds. The trigram
+tokenizer matches inside unsegmented Japanese (「国税」 finds 国税庁); a two-character query becomes
+the OR of the indexed trigrams it starts, and only a single character falls back to a LIKE scan.
+Names are folded before indexing and before searching: NFKC (full/half width), katakana →
+hiragana, lower case, no spaces.
+The index lives inside the generation directory, so it switches with the data it describes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from kg.rdf import CPSV, ELI, IRI, Literal, RDF, ROV
+from kg.rdf.iri import Minter
+from kg.rdf.labels import NAME_PROPERTIES, language_rank
+from kg.store.interface import ReadStore
+from kg.text.normalize import fold
+
+FILENAME = "kg-search.sqlite"
+
+KINDS = {  # kind → (class, dataset, Japanese label)
+    "corporation": (str(ROV.RegisteredOrganization), "houjin", "法人"),
+    "prefecture": (None, "abr", "都道府県"),
+    "municipality": (None, "abr", "市区町村"),
+    "town": (None, "abr", "町字"),
+    "law": (str(ELI.LegalResource), "laws", "法令"),
+    "program": (str(CPSV.PublicService), "programs", "支援制度"),
+}
+
+
+def _class_iris(m: Minter) -> dict[str, str]:
+    out = {k: v[0] for k, v in KINDS.items() if v[0]}
+    out.update(prefecture=m.term("Prefecture"), municipality=m.term("Municipality"), town=m.term("Town"))
+    return out
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    label: str
+    names: str
+
+
+class SearchIndex:
+    def __init__(self, path: Path, *, readonly: bool = False):
+        self.path = path
+        self._vocab = False  # the fts5vocab view, made on the first two-character query
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(path)
+            # the file belongs to a generation nobody reads until it is switched in; a crash
+            # discards the whole generation, so the journal buys nothing here
+            self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            self.db.executescript("""
+                CREATE TABLE IF NOT EXISTS entities(id INTEGER PRIMARY KEY, iri TEXT UNIQUE, kind TEXT, dataset TEXT,
+                                                    label TEXT, names TEXT, folded TEXT);
+                CREATE INDEX IF NOT EXISTS entities_dataset ON entities(dataset);
+                CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(folded, tokenize='trigram');
+            """)
+
+    @classmethod
+    def for_generation(cls, gen_dir: Path) -> "SearchIndex":
+        """The writable index of a generation being built (the store copied the previous one's)."""
+        return cls(gen_dir / FILENAME)
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    # ---- writing ---------------------------------------------------------------------------
+    def remove(self, iris: Iterable[str] | None = None, *, dataset: str | None = None) -> None:
+        if dataset is not None:
+            self.db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM entities WHERE dataset = ?)", (dataset,))
+            self.db.execute("DELETE FROM entities WHERE dataset = ?", (dataset,))
+            return
+        for iri in iris or ():
+            row = self.db.execute("SELECT id FROM entities WHERE iri = ?", (iri,)).fetchone()
+            if row:
+                self.db.execute("DELETE FROM fts WHERE rowid = ?", row)
+                self.db.execute("DELETE FROM entities WHERE id = ?", row)
+
+    def add_dataset(self, dataset: str, entries) -> int:
+        """Replace a dataset's entries wholesale: rows in batches, then the text index in one
+        statement (a fresh load indexes millions; row-by-row FTS inserts cost minutes)."""
+        self.remove(dataset=dataset)
+        count = 0
+        batch = []
+
+        def flush() -> None:
+            self.db.executemany("INSERT OR REPLACE INTO entities(iri, kind, dataset, label, names, folded) "
+                                "VALUES (?,?,?,?,?,?)", batch)
+            batch.clear()
+
+        for iri, kind, label, names in entries:
+            text = " | ".join(dict.fromkeys(n for n in names if n))
+            batch.append((iri, kind, KINDS[kind][1], label, text, fold(text)))
+            count += 1
+            if len(batch) >= 20_000:
+                flush()
+        flush()
+        self.db.execute("INSERT INTO fts(rowid, folded) SELECT id, folded || '|' FROM entities WHERE dataset = ?", (dataset,))
+        return count
+
+    def add(self, iri: str, kind: str, label: str, names: list[str]) -> None:
+        text = " | ".join(dict.fromkeys(n for n in names if n))
+        folded = fold(text)
+        cur = self.db.execute("INSERT OR REPLACE INTO entities(iri, kind, dataset, label, names, folded) VALUES (?,?,?,?,?,?)",
+                              (iri, kind, KINDS[kind][1], label, text, folded))
+        self.db.execute("INSERT INTO fts(rowid, folded) VALUES (?, ?)", (cur.lastrowid, folded + "|"))
+
+    # ---- reading ---------------------------------------------------------------------------
+    def search(self, query: str, *, kind: str | None = None, limit: int = 20, offset: int = 0,
+               max_hits: int = 1000) -> tuple[list[Hit], int]:
+        """Hits and how many there are (counted up to 1,000).
+
+        The first 1,000 matches the index yields are ranked (shortest name first): finding them
+        stops early however common the text, and no page past them is offered anyway.
+        """
+        q = fold(query)
+        if not q:
+            return [], 0
+        kind_sql, args = ("AND e.kind = ?", [kind]) if kind else ("", [])
+        expression = self._match_expression(q)
+        if expression is not None:
+            hits = (f"SELECT e.id FROM fts JOIN entities e ON e.id = fts.rowid WHERE fts MATCH ? {kind_sql} "
+                    f"LIMIT {max_hits}")
+            params = [expression, *args]
+        else:  # one character: no trigram index helps
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            hits = f"SELECT e.id FROM entities e WHERE e.folded LIKE ? ESCAPE '\\' {kind_sql} LIMIT {max_hits}"
+            params = [pattern, *args]
+        rows = self.db.execute(f"SELECT e.iri, e.kind, e.label, e.names, count(*) OVER () FROM ({hits}) h "
+                               f"JOIN entities e ON e.id = h.id ORDER BY length(e.folded), e.iri LIMIT ? OFFSET ?",
+                               [*params, limit, offset]).fetchall()
+        total = rows[0][4] if rows else self.db.execute(f"SELECT count(*) FROM ({hits})", params).fetchone()[0]
+        return [Hit(*r[:4]) for r in rows], total
+
+    def _match_expression(self, q: str) -> str | None:
+        """The FTS5 query for folded text ``q``: a phrase of its trigrams or, for two characters,
+        every indexed trigram that starts with them (each text ends with ``|``, so a pair at the
+        very end still starts one)."""
+        if len(q) >= 3:
+            return _phrase(q)
+        if len(q) < 2:
+            return None
+        if not self._vocab:
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, 'row')")
+            self._vocab = True
+        terms = [t for (t,) in self.db.execute("SELECT term FROM temp.fts_terms WHERE term >= ? AND term < ?",
+                                                [q, q + "\U0010ffff"])]
+        if not terms:
+            return _phrase(q)   # matches nothing, as it should
+        return " OR ".join(_phrase(t) for t in terms)
+
+
+def _phrase(text: str) -> str:
+    """``text`` as an FTS5 phrase (quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _names_of(store: ReadStore, iri: str, graph: str) -> tuple[str, list[str]]:
+    label, names = "", []
+    for p in NAME_PROPERTIES:
+        for q in store.quads(iri, p, None, graph):
+            if isinstance(q.object, Literal):
+                names.append(q.object.value)
+                if not label and q.object.lang in ("ja", None):
+                    label = q.object.value
+    return label or (names[0] if names else iri), names
+
+
+def index_dataset(store: ReadStore | None, m: Minter, index: SearchIndex, dataset: str, *,
+                  touched: list[str] | None = None, rows=None, full: bool = False) -> int:
+    """(Re)index a dataset's searchable entities: all of them, or those a load touched.
+
+    ``rows`` (kg.load.written.Summary) give the names of what a load wrote without reading the store.
+    """
+    classes = _class_iris(m)
+    if rows is not None:
+        kinds_by_class = {classes[k]: k for k, v in KINDS.items() if v[1] == dataset}
+        if full:
+            return index.add_dataset(dataset, (
+                (r.focus, kind, r.label or (r.names[0] if r.names else r.focus), r.names)
+                for r in rows if (kind := kinds_by_class.get(r.cls)) is not None
+                and r.action == "upsert" and not r.excluded and "#" not in r.focus))
+        count = 0
+        for r in rows:  # streamed: the last row per entity wins (add replaces by IRI)
+            index.remove([r.focus])
+            kind = kinds_by_class.get(r.cls)
+            if r.action != "upsert" or kind is None or r.excluded or "#" in r.focus:
+                continue
+            index.add(r.focus, kind, r.label or (r.names[0] if r.names else r.focus), r.names)
+            count += 1
+        return count
+    graph = m.graph(dataset)
+    excluded = m.term("searchExcluded")
+    kinds = [k for k, v in KINDS.items() if v[1] == dataset]
+    if touched is None:
+        index.remove(dataset=dataset)
+        return sum(_index_all(store, index, graph, kind, classes[kind], excluded) for kind in kinds)
+    index.remove(touched)
+    count = 0
+    for iri in touched:
+        if "#" in iri or store.has(iri, excluded, None, graph):
+            continue  # hihyoji=1: the NTA asks that it not be found by name
+        for kind in kinds:
+            if store.has(iri, str(RDF.type), IRI(classes[kind]), graph):
+                label, names = _names_of(store, iri, graph)
+                index.add(iri, kind, label, names)
+                count += 1
+                break
+    return count
+
+
+def _index_all(store: ReadStore, index: SearchIndex, graph: str, kind: str, cls: str, excluded: str) -> int:
+    """Every entity of a class in one query (a lookup per entity costs minutes at millions)."""
+    wanted = ", ".join(f"<{p}>" for p in NAME_PROPERTIES)
+    # the type pattern first and a FILTER (not VALUES) on the property: the engine then walks
+    # subjects in order and the rows of one subject arrive together
+    q = f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s a <{cls}> . ?s ?p ?o FILTER(?p IN ({wanted}))
+            FILTER NOT EXISTS {{ ?s <{excluded}> true }} }} }}"""
+    count = 0
+    current, label, names = None, "", []
+    rank_of = {p: i for i, p in enumerate(NAME_PROPERTIES)}
+    best = 99
+
+    def flush() -> None:
+        nonlocal count
+        if current is not None and "#" not in current:
+            index.add(current, kind, label or (names[0] if names else current), names)
+            count += 1
+
+    for solution in store.query(q):
+        s, o = solution["s"], solution["o"]
+        if not isinstance(s, IRI) or not isinstance(o, Literal):
+            continue
+        if s != current:
+            flush()
+            current, label, names, best = str(s), "", [], 99
+        names.append(o.value)
+        rank = rank_of.get(str(solution["p"]), 50) + (0 if language_rank(o.lang) <= 1 else 20)
+        if rank < best:
+            label, best = o.value, rank
+    flush()
+    return count

@@ -1,0 +1,1 @@
+"""SHACL validation: shapes compiled to per-entity checks, and pySHACL as the reference."""
