@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from kg.settings import load_settings
 from support import BASE, REAL
+from support.server import start_server
 
 
 @pytest.fixture
@@ -42,3 +43,55 @@ def real_dir() -> Path:
     return REAL
 
 
+
+
+# ---- the demo data, loaded once per session ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """A data directory holding every bundled sample dataset, loaded once for the whole session.
+
+    Read it, never write it: a test that adds data works on :func:`demo_copy`.
+    """
+    from kg.load.pipeline import run_load
+    from kg.resources import package_dir
+
+    data = tmp_path_factory.mktemp("demo") / "data"
+    settings = load_settings({}, data_dir=str(data), base_uri=BASE)
+    samples = package_dir("samples")
+    for name in ("houjin", "abr", "laws", "programs"):
+        run_load(settings, name, [samples / name], replace=True)
+    return data
+
+
+@pytest.fixture(scope="module")
+def demo_copy(demo_dir: Path, tmp_path_factory) -> Path:
+    """A private copy of the demo data directory (cheap: the demo is a few MB) for one module."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("demo-copy") / "data"
+    shutil.copytree(demo_dir, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_dir: Path, tmp_path_factory):
+    """A running ``kg serve`` (granian, worker processes) over the demo data, with a 4 s time limit."""
+    yield from start_server(demo_dir, tmp_path_factory.mktemp("serve"), KG_QUERY_TIMEOUT="4")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (skips where it is not installed)."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()

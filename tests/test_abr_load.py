@@ -13,7 +13,7 @@ from kg.load.report import read_report
 from kg.settings import load_settings
 from kg.store.generations import Generations
 
-import abr_rows as A
+from support import abr_rows as A
 from support import BASE
 
 M = Minter(BASE)

@@ -15,7 +15,7 @@ from kg.rdf import GEO, RDFS, XSD, Literal
 from kg.resources import graph_of, reference_graph, shape_files
 from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
-import abr_rows as A
+from support import abr_rows as A
 from support import BASE, assert_same_verdict_as_pyshacl
 
 M = Minter(BASE)

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-
-from test_sparql_clients import server  # noqa: F401  (module fixture: a running `kg demo`)
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
+def server(demo_server):
+    return demo_server
 
 
-def test_example_query_runs_in_the_ui_and_shows_a_table(server, browser):  # noqa: F811
+def test_example_query_runs_in_the_ui_and_shows_a_table(server, browser):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

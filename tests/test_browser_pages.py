@@ -12,36 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from kg.load.pipeline import run_load
+from kg.settings import load_settings
 from support import BASE, number, nta_row, write_csv
-from test_browser import browser  # noqa: F401  (module fixture: Debian chromium via Playwright)
-from test_sparql_clients import free_port
+from support.server import start_server
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(demo_copy, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("site")
-    port = free_port()
-    env = {**os.environ, "KG_DATA_DIR": str(tmp / "data"), "KG_BASE_URI": BASE, "KG_PORT": str(port)}
-    kg = str(Path(sys.executable).parent / "kg")
-    subprocess.run([kg, "demo", "--no-serve"], env=env, cwd=tmp, check=True, capture_output=True)
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
     extra = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京テスト{i}", street=f"湯島２丁目{i}番") for i in range(1, 31)]
-    subprocess.run([kg, "load", "houjin", str(write_csv(tmp / "extra.csv", extra))], env=env, cwd=tmp, check=True,
-                   capture_output=True)
-    proc = subprocess.Popen([kg, "serve"], env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    run_load(settings, "houjin", [write_csv(tmp / "extra.csv", extra)])
+    yield from start_server(demo_copy, tmp)
 
 
-def test_search_open_follow_and_page(site, browser):  # noqa: F811
+def test_search_open_follow_and_page(site, browser):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -61,7 +47,7 @@ def test_search_open_follow_and_page(site, browser):  # noqa: F811
     assert not errors, errors
 
 
-def test_open_a_law_and_walk_to_an_article(site, browser):  # noqa: F811
+def test_open_a_law_and_walk_to_an_article(site, browser):
     page = browser.new_page()
     page.goto(site + "/id/law/411AC0000000127")
     page.wait_for_selector("h1")

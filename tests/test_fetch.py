@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-import jgrants_rows as J
+from support import jgrants_rows as J
 from kg.loaders.jgrants_api import FetchError, fetch_jgrants
 
 

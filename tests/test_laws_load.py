@@ -16,7 +16,7 @@ from kg.load.report import read_report
 from kg.store.generations import Generations
 
 from support import BASE, current_store, one, values
-from laws_support import (LAW_ID, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
+from support.laws import (LAW_ID, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
                           v2_law_revisions, v2_laws, v2_revision, write_law)
 
 M = Minter(BASE)

@@ -19,7 +19,7 @@ from kg.resources import graph_of, reference_graph, shape_files
 from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
 from support import BASE, assert_same_verdict_as_pyshacl
-from laws_support import LAW_ID, REV_2020, REV_2024, V1_UPDATELAWLISTS, law_xml, v2_laws
+from support.laws import LAW_ID, REV_2020, REV_2024, V1_UPDATELAWLISTS, law_xml, v2_laws
 
 M = Minter(BASE)
 LAW = M.law(LAW_ID)

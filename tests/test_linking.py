@@ -11,7 +11,7 @@ from kg.load.pipeline import run_load
 from support import raw_current, run_query
 from kg.store.generations import Generations
 
-import abr_rows as A
+from support import abr_rows as A
 from support import BASE, number, nta_row, write_csv
 
 M = Minter(BASE)

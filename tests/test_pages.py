@@ -28,15 +28,12 @@ ENTITIES = {
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(demo_copy, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pages")
-    settings = load_settings({}, data_dir=str(tmp / "data"), base_uri=BASE)
-    samples = package_dir("samples")
-    run_load(settings, "houjin", [samples / "houjin"], replace=True)
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京{i}", street=f"湯島２丁目{i}番") for i in range(1, 46)]
     many.append(nta_row(46, number("000000000046"), name="<script>alert('x')</script>株式会社", street="湯島２丁目"))
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
-    run_load(settings, "abr", [samples / "abr"], replace=True)
     executor = InlineExecutor(settings)
     yield create_app(settings, executor=executor)
     executor.close()

@@ -7,7 +7,7 @@ import datetime as dt
 import pyoxigraph as ox
 import pytest
 
-import jgrants_rows as J
+from support import jgrants_rows as J
 from kg.rdf.iri import Minter
 from kg.link.programs import LawMatcher
 from kg.loaders import jgrants

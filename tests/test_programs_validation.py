@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-import jgrants_rows as J
+from support import jgrants_rows as J
 from kg.rdf.iri import Minter
 from kg.load.contract import Entity, Record
 from kg.loaders.jgrants import JgrantsItem, _drop_attachment_data, program_entity, response_level

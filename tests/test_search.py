@@ -19,13 +19,9 @@ from support import BASE, number, nta_row, write_csv
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def app(demo_copy, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("search")
-    settings = load_settings({}, data_dir=str(tmp / "data"), base_uri=BASE)
-    samples = package_dir("samples")
-    for name in ("houjin", "abr", "laws"):
-        if (samples / name).is_dir():
-            run_load(settings, name, [samples / name], replace=True)
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社サンプル商事{i}", furigana=f"サンプルショウジ{i}")
             for i in range(1, 31)]
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])

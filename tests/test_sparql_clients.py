@@ -18,38 +18,9 @@ import pytest
 from support import BASE
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {**os.environ, "KG_DATA_DIR": str(tmp / "data"), "KG_BASE_URI": BASE, "KG_PORT": str(port),
-           "KG_HOST": "127.0.0.1", "KG_QUERY_TIMEOUT": "4"}
-    kg = Path(sys.executable).parent / "kg"
-    proc = subprocess.Popen([str(kg), "demo"], env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
-                if b"gen-" in r.read():
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("kg demo did not start serving: " + (proc.stdout.read() if proc.stdout else ""))
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def server(demo_server):
+    return demo_server
 
 
 def test_sparqlwrapper_select_ask_construct(server):

@@ -14,7 +14,7 @@ from kg.server.executor import Executor
 from kg.settings import load_settings
 
 from support import BASE
-from server_support import CONFORMANCE, seed
+from support.server import CONFORMANCE, seed
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")

@@ -21,7 +21,7 @@ from kg.server.executor import Executor
 from kg.settings import load_settings
 
 from support import BASE
-from server_support import CONFORMANCE, seed
+from support.server import CONFORMANCE, seed
 
 JSON_RES = CONFORMANCE / "sparql11-json-res"
 CSV_RES = CONFORMANCE / "sparql11-csv-tsv-res"

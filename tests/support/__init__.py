@@ -17,7 +17,7 @@ from kg.rdf.iri import Minter
 
 BASE = "http://localhost:8000/"
 HERE = Path(__file__).parent
-REAL = HERE.parent.parent / "shared" / "data" / "real"
+REAL = Path(__file__).parents[3] / "shared" / "data" / "real"
 
 
 def raw_current(data_dir: str | Path) -> ox.Store | None:

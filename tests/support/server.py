@@ -1,0 +1,73 @@
+"""Helpers for server tests: apps over seeded stores, and the W3C manifest reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.store import open_home
+from support import BASE
+
+CONFORMANCE = Path(__file__).parents[3] / "shared" / "conformance"
+
+
+def seed(data_dir: Path, graphs: dict[str, Path | str]) -> None:
+    """Make a fresh generation holding exactly ``graphs`` (name → N-Triples file or text)."""
+    home = open_home(data_dir)
+    current = home.open_current()
+    with home.build(copy_all_except=current.named_graphs() if current else []) as b:
+        b.store.update("CLEAR ALL")
+        for name, data in graphs.items():
+            if isinstance(data, Path):
+                b.store.add(path=data, fmt="ntriples", graph=name)
+            else:
+                b.store.add(text=data, fmt="ntriples", graph=name)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, cwd: Path, **env: str):
+    """``kg serve`` on ``data_dir`` at a free loopback port; yields its URL, stops it after."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    environ = {**os.environ, "KG_DATA_DIR": str(data_dir), "KG_BASE_URI": BASE, "KG_PORT": str(port),
+               "KG_HOST": "127.0.0.1", **env}
+    kg = Path(sys.executable).parent / "kg"
+    proc = subprocess.Popen([str(kg), "serve"], env=environ, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if b"gen-" in r.read():
+                    break
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("kg serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    if proc.poll() is not None:
+        pytest.fail("kg serve exited: " + (proc.stdout.read() if proc.stdout else ""))
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
