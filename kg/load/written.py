@@ -44,7 +44,7 @@ class SummaryWriter:
         names: list[str] = []
         label, best = "", 99
         excluded = False
-        address = focus + "#address"
+        address = Minter.fragment(focus, "address")
         for s, p, o in triples:
             if s == focus:
                 if p == str(RDF.type) and not cls:

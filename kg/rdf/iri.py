@@ -1,4 +1,4 @@
-"""The one place that mints IRIs (DESIGN.md, Identifiers), and reads them back.
+"""The one place that mints IRIs (the README's table "What the graph looks like"), and reads them back.
 
 Everything is relative to the ``base`` setting, so a store loaded under one base is consistent.
 Each method quotes its own arguments (:func:`segment`): callers pass source values as they are,

@@ -1,4 +1,4 @@
-"""The vocabularies we reuse (DESIGN.md, Vocabulary: reuse first), as namespaces of IRIs.
+"""The vocabularies we reuse (README, "What the graph looks like": reuse first), as namespaces of IRIs.
 
 >>> DCTERMS.title
 'http://purl.org/dc/terms/title'
