@@ -34,9 +34,10 @@ def test_non_editable_install_runs_the_demo(tmp_path):
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     site_dir = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)])
+    # only now: before the install, pip would see an outer `kg` through this line and skip it
     deps = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
     (Path(site_dir) / "outer-deps.pth").write_text("\n".join(deps) + "\n")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)])
     env = {**os.environ, "KG_DATA_DIR": str(tmp_path / "data")}
     site = _run([str(python), "-c", "import kg, kg.loaders, importlib.util as u; print(kg.__file__); "
                  "print(u.find_spec('loaders'))"], env=env, cwd=tmp_path)
