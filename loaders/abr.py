@@ -32,7 +32,6 @@ How rows become entities:
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -46,7 +45,7 @@ from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDF, RDFS, SKOS, XSD, Literal, Tripl
 from kg.load.contract import DatasetInfo, Entity, Problem, Record
 from kg.load.sources import SourceFile
 from kg.errors import InputError
-from .reading import open_text
+from .reading import adjacent_groups, csv_rows
 
 INFO = DatasetInfo(
     name="abr",
@@ -303,34 +302,16 @@ class AbrLoader:
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
         """Rows of one ABR CSV; the kind comes from the header. Raises InputError for non-ABR files."""
-        text, encoding = open_text(source.open(), on_read)
-        reader = csv.reader(text, strict=True)
         layout: Layout | None = None
-        try:
-            with text:
-                try:
-                    header = next(reader)
-                except StopIteration:
-                    raise InputError(f"{source.name}: empty file, not an アドレス・ベース・レジストリ (ABR) CSV") from None
-                except csv.Error as exc:
-                    raise InputError(f"{source.name}: not an アドレス・ベース・レジストリ (ABR) CSV ({exc})") from None
-                layout = read_layout(source, header)
-                while True:
-                    try:
-                        cells = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error as exc:
-                        yield Problem(source.name, reader.line_num, "", f"malformed CSV: {exc}")
-                        continue
-                    if not cells or cells == [""]:
-                        continue
-                    yield self._record(source, layout, reader.line_num, cells)
-        except UnicodeDecodeError as exc:
-            if layout is None:
-                raise InputError(f"{source.name}: not an アドレス・ベース・レジストリ (ABR) CSV "
-                                 f"(line 1 is not UTF-8 or Shift_JIS text)") from None
-            raise InputError(f"{source.name}: line {reader.line_num + 1}: bytes that are not {encoding} ({exc.reason})") from None
+        for item in csv_rows(source, on_read, what="an アドレス・ベース・レジストリ (ABR) CSV"):
+            if isinstance(item, Problem):
+                yield item
+            elif layout is None:
+                layout = read_layout(source, item[1])
+            else:
+                yield self._record(source, layout, *item)
+        if layout is None:
+            raise InputError(f"{source.name}: empty file, not an アドレス・ベース・レジストリ (ABR) CSV")
 
     @staticmethod
     def _record(source: SourceFile, layout: Layout, line: int, cells: list[str]) -> Record | Problem:
@@ -355,17 +336,11 @@ class AbrLoader:
         """Group adjacent rows of one key into one entity (see the module docstring)."""
         terms = _Terms(minter)
         state = _FileState()
-        pending: list[Record] = []
-        for item in records:
-            if isinstance(item, Problem):
-                yield item
-                continue
-            if pending and pending[-1].key != item.key:
-                yield from self._group(pending, minter, terms, state)
-                pending = []
-            pending.append(item)
-        if pending:
-            yield from self._group(pending, minter, terms, state)
+        for group in adjacent_groups(records):
+            if isinstance(group, Problem):
+                yield group
+            else:
+                yield from self._group(group, minter, terms, state)
 
     def _group(self, rows: list[Record], m: Minter, t: _Terms, state: _FileState) -> Iterator[Entity | Problem]:
         kind = rows[0].data.kind

@@ -9,7 +9,6 @@ one corporation are adjacent and are grouped while streaming (memory stays flat)
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -23,7 +22,7 @@ from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Li
 from kg.load.contract import DatasetInfo, Entity, Problem, Record
 from kg.load.sources import SourceFile
 from kg.errors import InputError
-from .reading import open_text, undecodable
+from .reading import CountingReader, adjacent_groups, csv_rows
 
 COLUMNS = (
     "sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name",
@@ -91,52 +90,28 @@ class HoujinLoader:
             yield from self._csv_records(source, on_read)
 
     def _csv_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
-        raw = source.open()
-        text, encoding = open_text(raw, on_read)
-        reader = csv.reader(text, strict=True)
         first = True
-        bad_seen = undecodable[0]
-        try:
-            with text:
-                while True:
-                    try:
-                        row = next(reader)
-                    except StopIteration:
-                        break
-                    except csv.Error as exc:
-                        if first:
-                            raise InputError(f"{source.name}: not a CSV file ({exc})") from None
-                        yield Problem(source.name, reader.line_num, "", f"malformed CSV: {exc}")
-                        continue
-                    line = reader.line_num
-                    if undecodable[0] != bad_seen and any("\ufffd" in cell for cell in row):
-                        raise UnicodeDecodeError(encoding, b"", 0, 1, "bytes that do not decode")
-                    if not row or row == [""]:
-                        continue
-                    if first and len(row) == 4 and _API_HEADER.match(row[0]):
-                        first = False  # Web-API CSV: lastUpdateDate,count,divideNumber,divideSize
-                        continue
-                    if len(row) != 30:
-                        if first:
-                            raise InputError(
-                                f"{source.name}: line {line}: not an NTA corporate-number CSV "
-                                f"({len(row)} columns, expected 30)")
-                        yield Problem(source.name, line, row[1] if len(row) > 1 else "",
-                                      f"{len(row)} columns, expected 30", "columns")
-                        continue
-                    first = False
-                    yield Record(source.name, line, row[NUMBER], row)
-        except UnicodeDecodeError:
-            if first:
-                raise InputError(f"{source.name}: not an NTA corporate-number CSV "
-                                 f"(line {reader.line_num} is not UTF-8 or Shift_JIS text)") from None
-            raise InputError(f"{source.name}: line {reader.line_num}: bytes that are not {encoding}") from None
+        for item in csv_rows(source, on_read, what="an NTA corporate-number CSV"):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            line, row = item
+            if first and len(row) == 4 and _API_HEADER.match(row[0]):
+                first = False  # Web-API CSV: lastUpdateDate,count,divideNumber,divideSize
+                continue
+            if len(row) != 30:
+                if first:
+                    raise InputError(f"{source.name}: line {line}: not an NTA corporate-number CSV "
+                                     f"({len(row)} columns, expected 30)")
+                yield Problem(source.name, line, row[1] if len(row) > 1 else "", f"{len(row)} columns, expected 30",
+                              "columns")
+                continue
+            first = False
+            yield Record(source.name, line, row[NUMBER], row)
         if first:
             raise InputError(f"{source.name}: no corporate-number rows")
 
     def _xml_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
-        from .reading import CountingReader
-
         index = 0
         try:
             for _, elem in ET.iterparse(CountingReader(source.open(), on_read), events=("end",)):
@@ -153,17 +128,11 @@ class HoujinLoader:
 
     # ---- mapping ----------------------------------------------------------------------------
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
-        pending: list[Record] = []
-        for item in records:
-            if isinstance(item, Problem):
-                yield item
-                continue
-            if pending and pending[-1].key != item.key:
-                yield from self._group(pending, minter)
-                pending = []
-            pending.append(item)
-        if pending:
-            yield from self._group(pending, minter)
+        for group in adjacent_groups(records):
+            if isinstance(group, Problem):
+                yield group
+            else:
+                yield from self._group(group, minter)
 
     def _group(self, rows: list[Record], minter: Minter) -> Iterator[Entity | Problem]:
         for record in rows:

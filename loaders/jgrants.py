@@ -49,7 +49,7 @@ from kg.rdf import CPSV, CV, DCTERMS, IRI, RDF, RDFS, XSD, Literal, Triple, bool
 from kg.load.contract import DatasetInfo, Entity, Problem, Record
 from kg.load.sources import SourceFile
 from kg.errors import InputError
-from .reading import CountingReader
+from .reading import read_json
 
 INFO = DatasetInfo(
     name="programs",
@@ -110,7 +110,7 @@ class JgrantsLoader:
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
-        data = read_json(source, on_read)
+        data = read_json(source, on_read, what="a jGrants API response")
         by_id: dict[str, Record] = {}
         for index, item in enumerate(response_items(data, source.name), 1):
             where = f"result[{index - 1}]"
@@ -135,20 +135,6 @@ class JgrantsLoader:
                 yield item
                 continue
             yield program_entity(item, minter, at)
-
-
-def read_json(source: SourceFile, on_read: Callable[[int], None] | None = None):
-    """The parsed file; an :class:`InputError` names the file and the line of a JSON error."""
-    with CountingReader(source.open(), on_read) as stream:
-        raw = stream.read()
-    try:
-        return json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source.name}: not UTF-8 JSON ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source.name}: line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})") from None
-    except RecursionError:
-        raise InputError(f"{source.name}: JSON nested too deeply to be a jGrants API response") from None
 
 
 def response_items(data, name: str) -> list:

@@ -23,7 +23,6 @@ replaced on its own terms when files are loaded in any order (see :class:`Entity
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -36,8 +35,8 @@ from kg.load.contract import DatasetInfo, Entity, Problem, Record
 from kg.load.sources import SourceFile
 from kg.errors import InputError
 from .lawtext import (ERA_BY_DIGIT, ERA_BY_NAME, ERA_START, LawDocument, LawStructureError, LawXMLError, TextNode,
-                      _Builder, int_to_kanji, law_from_json_tree, parse_law_number, xml_events)
-from .reading import CountingReader
+                      LawBuilder, int_to_kanji, law_from_json_tree, parse_law_number, xml_events)
+from .reading import CountingReader, read_json
 
 INFO = DatasetInfo(
     name="laws",
@@ -265,7 +264,7 @@ class LawsLoader:
             stream.close()
 
     def _law_text_record(self, source: SourceFile, first, events) -> Record | Problem:
-        builder = _Builder(source.name)
+        builder = LawBuilder(source.name)
         try:
             builder.start(first[1])
             for event, elem in events:
@@ -332,16 +331,7 @@ class LawsLoader:
             yield Record(source.name, line_of[law_id], law_id, record)
 
     def _json_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
-        with CountingReader(source.open(), on_read) as stream:
-            raw = stream.read()
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{source.name}: not UTF-8 JSON ({exc.reason} at byte {exc.start})") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{source.name}: line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})") from None
-        except RecursionError:
-            raise InputError(f"{source.name}: JSON nested too deeply to be an e-Gov 法令API response") from None
+        data = read_json(source, on_read, what="an e-Gov 法令API response")
         if not isinstance(data, dict):
             raise InputError(f"{source.name}: not an e-Gov 法令API v2 response (top level is not an object)")
         if isinstance(data.get("laws"), list):             # GET /laws

@@ -298,7 +298,7 @@ class _Frame:
     depth: int = 0
 
 
-class _Builder:
+class LawBuilder:
     """Consumes start/end events; keeps only the open structural elements in memory."""
 
     def __init__(self, name: str):
@@ -491,7 +491,7 @@ class _Builder:
 
 def parse_law_xml(stream: IO[bytes], name: str) -> LawDocument:
     """Parse one 法令標準XML document safely and incrementally."""
-    builder = _Builder(name)
+    builder = LawBuilder(name)
     for event, elem in xml_events(stream, name):
         if event == "start":
             builder.start(elem)
@@ -504,7 +504,7 @@ def parse_law_xml(stream: IO[bytes], name: str) -> LawDocument:
 
 def law_from_json_tree(tree: dict, name: str) -> LawDocument:
     """The ``law_full_text`` JSON tree of API v2 ``law_data`` (``{tag, attr, children}``) → a document."""
-    builder = _Builder(name)
+    builder = LawBuilder(name)
 
     def walk(node, depth: int) -> Iterator[tuple[str, ET.Element]]:
         if depth > 200:

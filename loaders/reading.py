@@ -1,24 +1,25 @@
-"""Decoding published text files whose encoding nobody tells us (UTF-8 or Shift_JIS/CP932)."""
+"""Reading published files, for every loader: decoding, CSV rows, JSON documents, grouping.
+
+Published text files do not say their encoding (UTF-8 or Shift_JIS/CP932), CSV rows of one
+entity come in runs, and a JSON response is one document: the loaders differ in what the rows
+mean, not in how they are read, so the reading is here once.
+"""
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
-from typing import IO, Callable
+import itertools
+import json
+from typing import IO, Callable, Iterable, Iterator
+
+from kg.errors import InputError
+from kg.load.contract import Problem, Record
+from kg.load.sources import SourceFile
 
 SAMPLE = 1 << 16
-
-#: bytes that did not decode, counted by the "kg-mark" error handler (they become U+FFFD), so a
-#: reader can find the exact line: strict decoding fails a whole chunk ahead of the CSV reader.
-undecodable = [0]
-
-
-def _mark(exc: UnicodeDecodeError):
-    undecodable[0] += 1
-    return "\ufffd", exc.end
-
-
-codecs.register_error("kg-mark", _mark)
+_HANDLERS = itertools.count()
 
 
 def detect_encoding(head: bytes) -> str:
@@ -69,9 +70,95 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
+class DecodedText:
+    """A binary stream as text in its detected encoding.
+
+    Bytes that do not decode become U+FFFD and are counted (``undecodable``), so a reader can
+    name the exact line: strict decoding would fail a whole chunk ahead of the CSV reader.
+    """
+
+    def __init__(self, raw: IO[bytes], on_read: Callable[[int], None] | None = None):
+        buffered = io.BufferedReader(CountingReader(raw, on_read), buffer_size=1 << 20)
+        self.encoding = detect_encoding(buffered.peek(SAMPLE)[:SAMPLE])
+        self.undecodable = 0
+        handler = f"kg-mark-{next(_HANDLERS)}"
+        codecs.register_error(handler, self._mark)
+        self.text = io.TextIOWrapper(buffered, encoding=self.encoding, errors=handler, newline="")
+
+    def _mark(self, exc: UnicodeDecodeError):
+        self.undecodable += 1
+        return "\ufffd", exc.end
+
+
 def open_text(raw: IO[bytes], on_read: Callable[[int], None] | None = None) -> tuple[IO[str], str]:
     """Wrap a binary stream as text in its detected encoding; returns (text, encoding)."""
-    buffered = io.BufferedReader(CountingReader(raw, on_read), buffer_size=1 << 20)
-    head = buffered.peek(SAMPLE)[:SAMPLE]
-    encoding = detect_encoding(head)
-    return io.TextIOWrapper(buffered, encoding=encoding, errors="kg-mark", newline=""), encoding
+    decoded = DecodedText(raw, on_read)
+    return decoded.text, decoded.encoding
+
+
+def csv_rows(source: SourceFile, on_read: Callable[[int], None] | None, *, what: str) -> Iterator[tuple[int, list[str]] | Problem]:
+    """``(line, cells)`` of each non-blank CSV row, or a :class:`Problem` for a malformed one.
+
+    ``what`` names the format ("an NTA corporate-number CSV"): a file that fails before its first
+    row is not one (:class:`InputError`), and so is one with bytes that do not decode, named by
+    line. Later malformed rows are problems and the rest reads on.
+    """
+    decoded = DecodedText(source.open(), on_read)
+    reader = csv.reader(decoded.text, strict=True)
+    first = True
+    with decoded.text:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if first:
+                    raise InputError(f"{source.name}: not {what} ({exc})") from None
+                yield Problem(source.name, reader.line_num, "", f"malformed CSV: {exc}")
+                continue
+            # the decoder runs a chunk ahead of the CSV reader: a count says bad bytes were met
+            # somewhere, U+FFFD in a row says where (a genuine U+FFFD alone is left as it is)
+            if decoded.undecodable and any("\ufffd" in cell for cell in cells):
+                if first:
+                    raise InputError(f"{source.name}: not {what} (line {reader.line_num} is not UTF-8 or Shift_JIS "
+                                     f"text)")
+                raise InputError(f"{source.name}: line {reader.line_num}: bytes that are not {decoded.encoding}")
+            if not cells or cells == [""]:
+                continue
+            first = False
+            yield reader.line_num, cells
+
+
+def read_json(source: SourceFile, on_read: Callable[[int], None] | None, *, what: str):
+    """The parsed document; an :class:`InputError` names the file and the line of a JSON error."""
+    with CountingReader(source.open(), on_read) as stream:
+        raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source.name}: not UTF-8 JSON ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source.name}: line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{source.name}: JSON nested too deeply to be {what}") from None
+
+
+def adjacent_groups(records: Iterable[Record | Problem]) -> Iterator[list[Record] | Problem]:
+    """Runs of consecutive records with the same key (the rows of one entity); problems pass.
+
+    >>> [g if isinstance(g, Problem) else [r.line for r in g] for g in adjacent_groups(
+    ...     [Record("f", 1, "a", None), Record("f", 2, "a", None), Record("f", 3, "b", None)])]
+    [[1, 2], [3]]
+    """
+    pending: list[Record] = []
+    for item in records:
+        if isinstance(item, Problem):
+            yield item
+            continue
+        if pending and pending[-1].key != item.key:
+            yield pending
+            pending = []
+        pending.append(item)
+    if pending:
+        yield pending
