@@ -38,7 +38,7 @@ from pathlib import PurePosixPath
 from typing import Callable, Iterator
 
 from kg.rdf.checkdigits import local_government_code, local_government_code_problem
-from kg.rdf.iri import Minter
+from kg.rdf.iri import Minter, Terms
 from kg.text.normalize import header_key
 from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDF, RDFS, SKOS, XSD, Literal, Triple, date
 
@@ -248,33 +248,6 @@ class Row:
         return self.values.get(name, "")
 
 
-class _Terms:
-    """Our vocabulary terms, minted once per load."""
-
-    def __init__(self, m: Minter):
-        for name in ("Prefecture", "Municipality", "Ward", "Town", "Block", "Residence", "Parcel", "prefecture",
-                     "municipality", "machiazaId", "blockId", "residenceId", "residence2Id", "parcelId",
-                     "machiazaType", "residentialAddressIndication", "residentialAddressMethod", "oazaChoAlias",
-                     "koazaAlias", "confirmationStatus", "lotNumbering", "sourceMaterial", "pointSource",
-                     "basicResidenceDivision", "parcelRecordLevel", "parcelArea", "oazaCho", "chome", "chomeNumber",
-                     "koaza", "machiazaDistinction", "county", "blockNumber", "residenceNumber", "residenceNumber2",
-                     "parcelNumber", "parcelBranch", "parcelSubBranch", "realPropertyNumber", "effectiveDate",
-                     "abolishedDate", "oazaChoGsiGaiji", "koazaGsiGaiji", "oazaChoGaijiRegistry", "oazaChoGaijiMJ",
-                     "oazaChoGaijiCodeType", "oazaChoGaijiCode", "koazaGaijiRegistry", "koazaGaijiMJ",
-                     "koazaGaijiCodeType", "koazaGaijiCode", "mapLevel", "mlitOazaChomeCode", "censusAreaKeyCode",
-                     "gsiAddressCode", "gsiDataDate"):
-            setattr(self, name, m.term(name))
-        self._minter = m
-        self._codes: dict[tuple[str, str], IRI] = {}
-
-    def code(self, scheme: str, value: str) -> IRI:
-        """A code list concept (memoised: the same few codes recur on every row)."""
-        iri = self._codes.get((scheme, value))
-        if iri is None:
-            iri = self._codes[(scheme, value)] = self._minter.code(scheme, value)
-        return iri
-
-
 KEEP = frozenset({str(GEO.hasGeometry)})
 _SRID = re.compile(r"^(?:EPSG:?)?\s*([0-9]{4,6})$", re.IGNORECASE)
 CRS_BASE = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -334,7 +307,7 @@ class AbrLoader:
     # ---- mapping ----------------------------------------------------------------------------
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
         """Group adjacent rows of one key into one entity (see the module docstring)."""
-        terms = _Terms(minter)
+        terms = minter.terms
         state = _FileState()
         for group in adjacent_groups(records):
             if isinstance(group, Problem):
@@ -342,7 +315,7 @@ class AbrLoader:
             else:
                 yield from self._group(group, minter, terms, state)
 
-    def _group(self, rows: list[Record], m: Minter, t: _Terms, state: _FileState) -> Iterator[Entity | Problem]:
+    def _group(self, rows: list[Record], m: Minter, t: Terms, state: _FileState) -> Iterator[Entity | Problem]:
         kind = rows[0].data.kind
         if kind.pos:
             yield from _point_group(rows, m, t)
@@ -382,12 +355,12 @@ def _names(out: list[Triple], s: IRI, p: str, ja: str, kana: str = "", en: str =
         out.append((s, p, Literal(en, None, "en")))
 
 
-def _code(out: list[Triple], s: IRI, p: str, t: _Terms, scheme: str, value: str) -> None:
+def _code(out: list[Triple], s: IRI, p: str, t: Terms, scheme: str, value: str) -> None:
     if value:
         out.append((s, p, t.code(scheme, value)))
 
 
-def _common(out: list[Triple], s: IRI, row: Row, t: _Terms) -> None:
+def _common(out: list[Triple], s: IRI, row: Row, t: Terms) -> None:
     """Columns every ABR base file has: efct/ablt dates and remarks."""
     if row["efct_date"]:
         out.append((s, t.effectiveDate, date(row["efct_date"])))
@@ -403,7 +376,7 @@ def _prefecture_of(m: Minter, lg: str) -> IRI | None:
     return None
 
 
-def _place(out: list[Triple], s: IRI, lg: str, m: Minter, t: _Terms) -> None:
+def _place(out: list[Triple], s: IRI, lg: str, m: Minter, t: Terms) -> None:
     """def:municipality and def:prefecture shortcuts of everything below a municipality."""
     out.append((s, t.municipality, m.municipality(lg)))
     pref = _prefecture_of(m, lg)
@@ -433,7 +406,7 @@ def town_name(row: Row) -> tuple[str, str, str]:
 
 # ---- prefectures and municipalities -----------------------------------------------------------
 
-def _prefecture(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _prefecture(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg = row["lg_code"]
     s = m.prefecture(lg)
@@ -448,7 +421,7 @@ def _designated_city(lg: str) -> str | None:
     return max(candidates) if candidates else None
 
 
-def _municipality(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _municipality(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg = row["lg_code"]
     s = m.municipality(lg)
@@ -488,7 +461,7 @@ def _municipality(record: Record, m: Minter, t: _Terms, state: _FileState) -> Ma
 
 # ---- towns ------------------------------------------------------------------------------------
 
-def _town(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _town(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid = row["lg_code"], row["machiaza_id"]
     s = m.town(lg, mid)
@@ -545,7 +518,7 @@ def _town(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | P
 
 # ---- 住居表示: blocks and residences; 地番: parcels ------------------------------------------------
 
-def _block_core(row: Row, m: Minter, t: _Terms) -> tuple[IRI, list[Triple]]:
+def _block_core(row: Row, m: Minter, t: Terms) -> tuple[IRI, list[Triple]]:
     """What both a block row and a residence row say about a block (so derived blocks match)."""
     lg, mid, blk = row["lg_code"], row["machiaza_id"], row["blk_id"]
     s = m.block(lg, mid, blk)
@@ -562,7 +535,7 @@ def _block_core(row: Row, m: Minter, t: _Terms) -> tuple[IRI, list[Triple]]:
     return s, out
 
 
-def _rsdtdsp_facts(out: list[Triple], s: IRI, row: Row, m: Minter, t: _Terms) -> None:
+def _rsdtdsp_facts(out: list[Triple], s: IRI, row: Row, m: Minter, t: Terms) -> None:
     _code(out, s, t.residentialAddressIndication, t, "rsdt-addr-flag", row["rsdt_addr_flg"])
     _code(out, s, t.residentialAddressMethod, t, "rsdt-addr-method", row["rsdt_addr_mtd_code"])
     _code(out, s, t.confirmationStatus, t, "status-flag", row["status_flg"])
@@ -570,14 +543,14 @@ def _rsdtdsp_facts(out: list[Triple], s: IRI, row: Row, m: Minter, t: _Terms) ->
     _common(out, s, row, t)
 
 
-def _block(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _block(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     s, out = _block_core(row, m, t)
     _rsdtdsp_facts(out, s, row, m, t)
     return s, out, []
 
 
-def _residence(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _residence(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid, blk, rsdt, rsdt2 = (row[c] for c in ("lg_code", "machiaza_id", "blk_id", "rsdt_id", "rsdt2_id"))
     s = m.residence(lg, mid, blk, rsdt, rsdt2 if rsdt2 else "")
@@ -608,7 +581,7 @@ def _residence(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mappe
     return s, out, extra
 
 
-def _parcel(record: Record, m: Minter, t: _Terms, state: _FileState) -> Mapped | Problem:
+def _parcel(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
     row: Row = record.data
     lg, mid, prc = row["lg_code"], row["machiaza_id"], row["prc_id"]
     s = m.parcel(lg, mid, prc)
@@ -685,7 +658,7 @@ def wkt_point(lon: str, lat: str, srid: str) -> tuple[str | None, str | None]:
     return f"<{CRS_BASE}{int(match.group(1))}> POINT({lon} {lat})", None
 
 
-def point_triples(row: Row, entity: IRI, wkt: str, m: Minter, t: _Terms) -> list[Triple]:
+def point_triples(row: Row, entity: IRI, wkt: str, m: Minter, t: Terms) -> list[Triple]:
     p = m.point(entity)
     out: list[Triple] = [(p, RDF.type, GEO.Geometry), (p, GEO.asWKT, Literal(wkt, GEO.wktLiteral))]
     if row["rep_scale"]:
@@ -708,7 +681,7 @@ def point_triples(row: Row, entity: IRI, wkt: str, m: Minter, t: _Terms) -> list
     return out
 
 
-def _point_group(rows: list[Record], m: Minter, t: _Terms) -> Iterator[Entity | Problem]:
+def _point_group(rows: list[Record], m: Minter, t: Terms) -> Iterator[Entity | Problem]:
     """Adjacent _pos rows of one key: identical rows (the real files repeat some) are one point."""
     first: tuple[Record, IRI, list[Triple]] | None = None
     count = 0

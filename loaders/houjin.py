@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from functools import lru_cache
-from types import SimpleNamespace
 from typing import Iterator, Sequence
 
 from kg.rdf.iri import Minter
@@ -170,19 +168,9 @@ def _flag_problem(record: Record) -> Problem | None:
     return None
 
 
-@lru_cache(maxsize=8)
-def _vocab(base: str) -> SimpleNamespace:
-    """Our terms under one base, minted once (mapping runs per row: no string building there)."""
-    m = Minter(base)
-    return SimpleNamespace(**{name: m.term(name) for name in TERMS})
-
-
-TERMS = ('CorporationRecord', 'changeCause', 'changeDate', 'closeCause', 'closeDate', 'correction', 'foreignAddress', 'imageId', 'municipality', 'prefecture', 'process', 'searchExcluded', 'sequenceNumber', 'streetNumber', 'successor')
-
-
 def _state_triples(s: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """The columns that describe a published state, for a corporation or one of its records."""
-    v = _vocab(m.base)
+    v = m.terms
     t: list[Triple] = []
     add = t.append
     name = row[NAME]
@@ -286,7 +274,7 @@ def record_key(row: Sequence[str]) -> str:
 
 def record_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
     """A history state: keyed by its content, so republishing it does not duplicate it."""
-    v = _vocab(m.base)
+    v = m.terms
     rec = m.corporation_record(corp, record_key(row))
     t: list[Triple] = [
         (rec, A, v.CorporationRecord),

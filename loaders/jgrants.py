@@ -38,7 +38,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
-from types import SimpleNamespace
 from typing import Callable, Iterator
 
 from kg.rdf.checkdigits import local_government_code
@@ -329,18 +328,6 @@ def _yen(value) -> tuple[Literal | None, str | None]:
 
 # ---- mapping ---------------------------------------------------------------------------------------
 
-TERMS = ("managementNumber", "catchPhrase", "targetAreaDetail", "employeeClass", "subsidyRate", "subsidyMaxLimit",
-         "acceptanceStart", "acceptanceEnd", "projectEndDeadline", "acceptanceStatus", "acceptanceStatusDate",
-         "institutionName", "sourceResponse", "applicationGuidelines", "outlineOfGrant", "applicationForm",
-         "requestReception", "multipleApplications", "grantType", "applicationRound", "ApplicationRound")
-
-
-@lru_cache(maxsize=8)
-def _vocab(base: str) -> SimpleNamespace:
-    m = Minter(base)
-    return SimpleNamespace(**{name: m.term(name) for name in TERMS})
-
-
 class _Fields:
     """Reads one item's fields, collecting what is wrong with them (field name and reason)."""
 
@@ -382,7 +369,7 @@ class _Fields:
 def program_entity(record: Record, m: Minter, at: dt.datetime) -> Entity | Problem:
     """One program as one response states it → a versioned upsert (the fuller response wins)."""
     it: JgrantsItem = record.data  # type: ignore[assignment]
-    k = _vocab(m.base)
+    k = m.terms
     tables = code_tables(m.base)
     f = _Fields(it.item)
     key = record.key

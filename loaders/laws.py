@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from urllib.parse import quote
 
-from kg.rdf.iri import Minter
+from kg.rdf.iri import Minter, Terms
 from kg.rdf import DCTERMS, ELI, IRI, RDF, RDFS, Literal, Triple, XSD, boolean, date, integer
 
 from kg.load.contract import DatasetInfo, Entity, Problem, Record
@@ -171,30 +171,22 @@ class LawRecord:
 
 # ---- predicates, and which part of a record owns them -----------------------------------------------
 
-def _terms(m: Minter) -> dict[str, IRI]:
-    names = ("currentRevision", "textRevision", "lawNumberEra", "lawNumberYear", "lawNumberNum", "issuerCode",
-             "category", "repealStatus", "revisionStatus", "amendingLaw", "amendmentType", "mission",
-             "enforcementComment", "scheduledEnforcementDate", "caption", "text", "order", "amendLawNum",
-             "amendingLawNumber", "extract")
-    return {n: m.term(n) for n in names}
-
-
-def _law_predicates(k: dict[str, IRI]) -> frozenset[str]:
+def _law_predicates(k: Terms) -> frozenset[str]:
     """Every predicate the loader writes on a law, so each part can keep the others'."""
     return frozenset({
-        RDF.type, DCTERMS.identifier, ELI.id_local, RDFS.seeAlso, k["lawNumberEra"], k["lawNumberYear"],
-        k["lawNumberNum"], k["issuerCode"], ELI.is_realized_by, ELI.amended_by,
-        k["currentRevision"], DCTERMS.title, RDFS.label, DCTERMS.alternative, ELI.type_document, ELI.number,
-        ELI.date_document, k["category"], k["repealStatus"], ELI.date_no_longer_in_force,
-        k["textRevision"], ELI.has_part,
+        RDF.type, DCTERMS.identifier, ELI.id_local, RDFS.seeAlso, k.lawNumberEra, k.lawNumberYear,
+        k.lawNumberNum, k.issuerCode, ELI.is_realized_by, ELI.amended_by,
+        k.currentRevision, DCTERMS.title, RDFS.label, DCTERMS.alternative, ELI.type_document, ELI.number,
+        ELI.date_document, k.category, k.repealStatus, ELI.date_no_longer_in_force,
+        k.textRevision, ELI.has_part,
     })
 
 
-def _revision_predicates(k: dict[str, IRI]) -> frozenset[str]:
+def _revision_predicates(k: Terms) -> frozenset[str]:
     return frozenset({
-        RDF.type, DCTERMS.identifier, ELI.realizes, ELI.version_date, k["amendingLaw"], ELI.title, RDFS.label,
-        ELI.title_alternative, k["category"], k["revisionStatus"], k["repealStatus"], ELI.date_no_longer_in_force,
-        k["amendmentType"], k["mission"], DCTERMS.modified, k["enforcementComment"], k["scheduledEnforcementDate"],
+        RDF.type, DCTERMS.identifier, ELI.realizes, ELI.version_date, k.amendingLaw, ELI.title, RDFS.label,
+        ELI.title_alternative, k.category, k.revisionStatus, k.repealStatus, ELI.date_no_longer_in_force,
+        k.amendmentType, k.mission, DCTERMS.modified, k.enforcementComment, k.scheduledEnforcementDate,
         RDFS.seeAlso,
     })
 
@@ -366,7 +358,7 @@ class LawsLoader:
 
     # ---- mapping ----------------------------------------------------------------------------
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
-        k = _terms(minter)
+        k = minter.terms
         law_preds, rev_preds = _law_predicates(k), _revision_predicates(k)
         for item in records:
             if isinstance(item, Problem):
@@ -472,7 +464,7 @@ def _law_type(value: str | None) -> str | None:
     return value if value in LAW_TYPES else LAW_TYPE_NAMES.get(value, value)
 
 
-def identity_triples(law: IRI, law_id: str, m: Minter, k: dict[str, IRI]) -> list[Triple]:
+def identity_triples(law: IRI, law_id: str, m: Minter, k: Terms) -> list[Triple]:
     """What the law ID alone says: the same from every source, so it is appended, never replaced."""
     t: list[Triple] = [
         (law, RDF.type, ELI.LegalResource),
@@ -483,15 +475,15 @@ def identity_triples(law: IRI, law_id: str, m: Minter, k: dict[str, IRI]) -> lis
     if LAW_ID.fullmatch(law_id):
         era = ERA_BY_DIGIT.get(law_id[0])
         if era:
-            t.append((law, k["lawNumberEra"], m.code("era", era[1])))
-        t.append((law, k["lawNumberYear"], integer(int(law_id[1:3]))))
+            t.append((law, k.lawNumberEra, m.code("era", era[1])))
+        t.append((law, k.lawNumberYear, integer(int(law_id[1:3]))))
         standard = _STANDARD_ID.fullmatch(law_id)
         ordinance = _ORDINANCE_ID.fullmatch(law_id)
         if standard:
-            t.append((law, k["lawNumberNum"], integer(int(standard.group(3)))))
+            t.append((law, k.lawNumberNum, integer(int(standard.group(3)))))
         elif ordinance:
-            t.append((law, k["lawNumberNum"], integer(int(ordinance.group(4)))))
-            t.append((law, k["issuerCode"], Literal(ordinance.group(3))))
+            t.append((law, k.lawNumberNum, integer(int(ordinance.group(4)))))
+            t.append((law, k.issuerCode, Literal(ordinance.group(3))))
     return t
 
 
@@ -501,7 +493,7 @@ def _current_revision(record: LawRecord) -> Revision | None:
     return max(candidates, key=lambda r: r.id) if candidates else None
 
 
-def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang: str) -> list[Triple]:
+def revision_triples(rev: Revision, law: IRI, m: Minter, k: Terms, lang: str) -> list[Triple]:
     """One revision (eli:LegalExpression): dates and amending law from its ID, the rest as the source says."""
     r = m.law_revision(rev.id)
     t: list[Triple] = [
@@ -511,7 +503,7 @@ def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang
         (r, ELI.version_date, date(rev.enforcement_date)),
     ]
     if rev.amending_law_id:
-        t.append((r, k["amendingLaw"], m.law(rev.amending_law_id)))
+        t.append((r, k.amendingLaw, m.law(rev.amending_law_id)))
     if rev.title:
         t.append((r, ELI.title, Literal(rev.title, None, lang)))
         t.append((r, RDFS.label, Literal(rev.title, None, lang)))
@@ -520,34 +512,34 @@ def revision_triples(rev: Revision, law: IRI, m: Minter, k: dict[str, IRI], lang
     for a in rev.abbrevs:
         t.append((r, ELI.title_alternative, Literal(a, None, lang)))
     if rev.category:
-        t.append((r, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
+        t.append((r, k.category, m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
     if rev.status:
-        t.append((r, k["revisionStatus"], m.code("revision-status", rev.status)))
+        t.append((r, k.revisionStatus, m.code("revision-status", rev.status)))
     if rev.repeal_status:
-        t.append((r, k["repealStatus"], m.code("repeal-status", rev.repeal_status)))
+        t.append((r, k.repealStatus, m.code("repeal-status", rev.repeal_status)))
     if rev.repeal_date:
         t.append((r, ELI.date_no_longer_in_force, date(rev.repeal_date)))
     if rev.amendment_type:
-        t.append((r, k["amendmentType"], Literal(rev.amendment_type)))
+        t.append((r, k.amendmentType, Literal(rev.amendment_type)))
     if rev.mission:
-        t.append((r, k["mission"], Literal(rev.mission)))
+        t.append((r, k.mission, Literal(rev.mission)))
     if rev.updated:
         t.append((r, DCTERMS.modified, Literal(rev.updated, XSD.dateTime)))
     if rev.enforcement_comment:
-        t.append((r, k["enforcementComment"], Literal(rev.enforcement_comment, None, "ja")))
+        t.append((r, k.enforcementComment, Literal(rev.enforcement_comment, None, "ja")))
     if rev.scheduled_enforcement:
-        t.append((r, k["scheduledEnforcementDate"], date(rev.scheduled_enforcement)))
+        t.append((r, k.scheduledEnforcementDate, date(rev.scheduled_enforcement)))
     if rev.url and rev.url.startswith(("https://", "http://")):
         t.append((r, RDFS.seeAlso, IRI(quote(rev.url, safe=":/?=&%#_.-~"))))
     return t
 
 
-def current_triples(record: LawRecord, rev: Revision | None, law: IRI, m: Minter, k: dict[str, IRI]) -> list[Triple]:
+def current_triples(record: LawRecord, rev: Revision | None, law: IRI, m: Minter, k: Terms) -> list[Triple]:
     """The law's current metadata: from its latest revision, plus the 法令番号 and dates."""
     lang = record.lang
     t: list[Triple] = []
     if rev is not None:
-        t.append((law, k["currentRevision"], m.law_revision(rev.id)))
+        t.append((law, k.currentRevision, m.law_revision(rev.id)))
     title = rev.title if rev and rev.title else record.title
     kana = rev.kana if rev and rev.kana else record.kana
     if title:
@@ -565,9 +557,9 @@ def current_triples(record: LawRecord, rev: Revision | None, law: IRI, m: Minter
     if record.promulgation_date:
         t.append((law, ELI.date_document, date(record.promulgation_date)))
     if rev and rev.category:
-        t.append((law, k["category"], m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
+        t.append((law, k.category, m.code("law-category", CATEGORIES.get(rev.category) or rev.category)))
     if rev and rev.repeal_status:
-        t.append((law, k["repealStatus"], m.code("repeal-status", rev.repeal_status)))
+        t.append((law, k.repealStatus, m.code("repeal-status", rev.repeal_status)))
     if rev and rev.repeal_date:
         t.append((law, ELI.date_no_longer_in_force, date(rev.repeal_date)))
     return t
@@ -591,7 +583,7 @@ def _kanji_num(num: str | None) -> str:
     return num or ""
 
 
-def text_triples(record: LawRecord, law: IRI, law_id: str, m: Minter, k: dict[str, IRI]) -> list[Triple]:
+def text_triples(record: LawRecord, law: IRI, law_id: str, m: Minter, k: Terms) -> list[Triple]:
     """The current text: every subdivision with its place, numbering, caption and plain text."""
     doc = record.text
     assert doc is not None and record.text_revision
@@ -606,14 +598,14 @@ def text_triples(record: LawRecord, law: IRI, law_id: str, m: Minter, k: dict[st
         return found
 
     by_path = {n.path: n for n in doc.nodes}
-    t: list[Triple] = [(law, k["textRevision"], m.law_revision(record.text_revision))]
+    t: list[Triple] = [(law, k.textRevision, m.law_revision(record.text_revision))]
     t.extend((law, ELI.has_part, iri(p)) for p in doc.top)
     for n in doc.nodes:
         s = iri(n.path)
         t.append((s, RDF.type, ELI.LegalResourceSubdivision))
         t.append((s, ELI.type_subdivision, m.code("subdivision-type", n.kind)))
         t.append((s, ELI.is_part_of, iri(n.parent)))
-        t.append((s, k["order"], integer(n.order)))
+        t.append((s, k.order, integer(n.order)))
         if n.num:
             t.append((s, ELI.id_local, Literal(n.num)))
         if n.number:
@@ -621,16 +613,16 @@ def text_triples(record: LawRecord, law: IRI, law_id: str, m: Minter, k: dict[st
         if n.title:
             t.append((s, DCTERMS.title, Literal(n.title, None, lang)))
         if n.caption:
-            t.append((s, k["caption"], Literal(n.caption, None, lang)))
+            t.append((s, k.caption, Literal(n.caption, None, lang)))
         if n.text:
-            t.append((s, k["text"], Literal(n.text, None, lang)))
+            t.append((s, k.text, Literal(n.text, None, lang)))
         if n.amend_law_num:
-            t.append((s, k["amendLawNum"], Literal(n.amend_law_num, None, lang)))
+            t.append((s, k.amendLawNum, Literal(n.amend_law_num, None, lang)))
             parsed = parse_law_number(n.amend_law_num)
             if parsed:
-                t.append((s, k["amendingLawNumber"], Literal(parsed.canonical(), None, "ja")))
+                t.append((s, k.amendingLawNumber, Literal(parsed.canonical(), None, "ja")))
         if n.extract:
-            t.append((s, k["extract"], boolean(True)))
+            t.append((s, k.extract, boolean(True)))
         chain = []
         node: TextNode | None = n
         while node is not None:
@@ -646,7 +638,7 @@ def _dedupe(triples: list[Triple]) -> list[Triple]:
     return list(dict.fromkeys(triples))
 
 
-def law_entity(record: Record, m: Minter, k: dict[str, IRI], law_preds: frozenset[str],
+def law_entity(record: Record, m: Minter, k: Terms, law_preds: frozenset[str],
                rev_preds: frozenset[str]) -> Entity:
     """One source record → the law (identity, appended) with its current/text/revision parts."""
     lr: LawRecord = record.data  # type: ignore[assignment]
@@ -674,10 +666,10 @@ def law_entity(record: Record, m: Minter, k: dict[str, IRI], law_preds: frozense
     if triples:
         version = m.law_revision(current.id) if current else ""
         stated = {p for _, p, _ in triples}
-        parts.append(Entity(law, triples, **base, keep=law_preds - stated, version=(k["currentRevision"], version)))
+        parts.append(Entity(law, triples, **base, keep=law_preds - stated, version=(k.currentRevision, version)))
     if lr.text is not None and lr.text_revision:
         triples = _dedupe(text_triples(lr, law, law_id, m, k))
-        text_preds = {k["textRevision"], ELI.has_part}
+        text_preds = {k.textRevision, ELI.has_part}
         parts.append(Entity(law, triples, **base, keep=law_preds - text_preds, owns=(law + "/",),
-                            version=(k["textRevision"], m.law_revision(lr.text_revision))))
+                            version=(k.textRevision, m.law_revision(lr.text_revision))))
     return Entity(law, [], **base, action="append", extra=_dedupe(extra), parts=parts)

@@ -60,6 +60,35 @@ def fragment_prefix(iri: str) -> str:
     return iri + ("-" if "#" in iri else "#")
 
 
+class Terms:
+    """Our vocabulary terms and code concepts under one base, minted once: mapping runs per row.
+
+    ``terms.effectiveDate`` is ``{base}def/effectiveDate`` (an attribute from its first use on);
+    ``terms.code(scheme, value)`` memoises :meth:`Minter.code`.
+
+    >>> t = Minter("https://kg.example.jp/").terms
+    >>> t.effectiveDate, t.code("era", "4")
+    ('https://kg.example.jp/def/effectiveDate', 'https://kg.example.jp/id/code/era/4')
+    """
+
+    def __init__(self, minter: "Minter"):
+        self._minter = minter
+        self._codes: dict[tuple[str, str], IRI] = {}
+
+    def __getattr__(self, name: str) -> IRI:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        iri = self._minter.term(name)
+        setattr(self, name, iri)
+        return iri
+
+    def code(self, scheme: str, value: str) -> IRI:
+        iri = self._codes.get((scheme, value))
+        if iri is None:
+            iri = self._codes[(scheme, value)] = self._minter.code(scheme, value)
+        return iri
+
+
 class Minter:
     """Mints every IRI of the graph under one base."""
 
@@ -69,6 +98,7 @@ class Minter:
         self.base = base
         self.id = base + "id/"
         self.def_ = base + "def/"
+        self.terms = Terms(self)
 
     # ---- vocabulary and infrastructure -------------------------------------------------------
     def term(self, name: str) -> IRI:
