@@ -50,6 +50,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("search_max_hits", 1000, "Search matches ranked per query (the count shown stops there).", int),
     Setting("page_timeout", 20.0, "Seconds the home page, the catalogue and the health check may spend on their own queries.", float),
     Setting("update_timeout", 60.0, "Seconds a SPARQL Update (or a query's update generation) may run.", float),
+    Setting("query_threads", 16, "Threads per `kg serve` worker process that run queries (the engine releases the GIL while it evaluates).", int),
+    Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
+    Setting("page_cache", 200_000, "Labels and incoming-link counts a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )

@@ -34,11 +34,11 @@ def _translated(kind: str, message: str) -> Exception | None:
     return None
 
 
-def _worker_main(conn, data_dir: str, base: str, max_rows: int, page_size: int) -> None:
+def _worker_main(conn, data_dir: str, base: str, max_rows: int, page_size: int, page_cache: int) -> None:
     from kg.server.handler import RequestHandler
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = RequestHandler(data_dir, base, max_rows, page_size)
+    worker = RequestHandler(data_dir, base, max_rows, page_size, page_cache)
     while True:
         try:
             request = conn.recv()
@@ -56,7 +56,8 @@ class _Proc:
     def __init__(self, ctx, settings: Settings):
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, str(settings.data_path), settings.base,
-                                                              settings.max_rows, settings.page_size), daemon=True)
+                                                              settings.max_rows, settings.page_size,
+                                                              settings.page_cache), daemon=True)
         self.process.start()
         child.close()
 
@@ -141,14 +142,16 @@ class InlineExecutor:
     defaults to ending the process so that the server starts a fresh one.
     """
 
-    def __init__(self, settings: Settings, *, threads: int = 16, grace: float = 2.0, on_runaway=_recycle_process):
+    def __init__(self, settings: Settings, *, threads: int | None = None, grace: float | None = None,
+                 on_runaway=_recycle_process):
         from kg.server.handler import RequestHandler
 
         self.settings = settings
-        self.size = threads
-        self._worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows, settings.page_size)
-        self._pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kg-query")
-        self._grace = grace
+        self.size = threads or settings.query_threads
+        self._worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows, settings.page_size,
+                                      settings.page_cache)
+        self._pool = cf.ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kg-query")
+        self._grace = settings.recycle_grace if grace is None else grace
         self._on_runaway = on_runaway
         self._lock = threading.Lock()
         self._active = 0

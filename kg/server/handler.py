@@ -20,20 +20,22 @@ from kg.store.results import serialize_boolean
 class RequestHandler:
     """Answers query, update, describe and ping requests (plain dicts, so they can cross a pipe)."""
 
-    def __init__(self, data_dir: str, base: str, max_rows: int, page_size: int = 20):
+    def __init__(self, data_dir: str, base: str, max_rows: int, page_size: int = 20, page_cache: int = 200_000):
         self.home = open_home(data_dir, create=False)
         self.served = Served(self.home)
         self.minter = Minter(base)
         self._prefixes = self.minter.prefixes()
         self.max_rows = max_rows
         self.page_size = page_size
-        self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache())
+        self.page_cache = page_cache
+        self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=page_cache))
 
     def _current(self):
         """(name, store, what pages learnt of it): the cache changes with the generation."""
         name, store = self.served.get()
         if self._cache[0] != name:
-            self._cache = (name, GenerationCache(hubs=read_hubs(self.home.gens / name) if name else {}))
+            self._cache = (name, GenerationCache(hubs=read_hubs(self.home.gens / name) if name else {},
+                                                limit=self.page_cache))
         return name, store, self._cache[1]
 
     def handle(self, request: dict) -> Answer:
