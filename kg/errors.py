@@ -14,7 +14,7 @@ from __future__ import annotations
 class KGError(Exception):
     """An error a user can act on; ``status`` is what HTTP answers with."""
 
-    status = 500
+    status = 400
     #: seconds a client should wait before retrying (a ``Retry-After`` header), if any
     retry_after: float | None = None
 
@@ -23,6 +23,10 @@ class QueryRejected(KGError):
     """A query or update that is malformed or cannot be answered."""
 
     status = 400
+
+
+class QueryRefused(QueryRejected):
+    """A query or update past a limit of what this endpoint runs (nesting, length, SERVICE, LOAD)."""
 
 
 class DatasetConflict(QueryRejected):

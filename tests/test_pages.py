@@ -175,7 +175,7 @@ def test_incoming_counts_follow_a_new_load_and_pages_do_not_overlap(tmp_path):
     prop, muni = BASE + "def/municipality", BASE + "id/municipality/131059"
     first = [nta_row(i, number(f"{i:012d}"), name=f"株式会社湯島{i}") for i in range(1, 31)]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", first)])
-    worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows)
+    worker = RequestHandler(settings)
 
     def page(offset=0):
         answer = worker.handle({"kind": "describe", "iri": muni, "prop": prop, "offset": offset, "format": "page"})
@@ -220,12 +220,12 @@ def test_hub_counts_are_counted_at_load_and_only_trusted_for_their_generation(tm
     db.execute("UPDATE counts SET counts = ? WHERE iri = ?", (json.dumps({prop: 12345}), muni))
     db.commit()
     db.close()
-    assert shown(RequestHandler(str(settings.data_path), settings.base, settings.max_rows)) == 12345
+    assert shown(RequestHandler(settings)) == 12345
     # an update makes a generation whose copied counts file carries the old stamp: counted live
-    RequestHandler(str(settings.data_path), settings.base, settings.max_rows).handle(
+    RequestHandler(settings).handle(
         {"kind": "update", "update": f"INSERT DATA {{ GRAPH <{BASE}graph/houjin> {{ <{BASE}id/x> <{prop}> <{muni}> }} }}"})
     assert gens.current_path() != gen and read_hubs(gens.current_path()) == {}
-    assert shown(RequestHandler(str(settings.data_path), settings.base, settings.max_rows)) == 6
+    assert shown(RequestHandler(settings)) == 6
 
 
 def test_a_diff_recounts_the_known_hubs(tmp_path, monkeypatch):

@@ -182,12 +182,13 @@ def test_service_description(demo_app):
     """The three SD manifest checks: RDF on GET, sd:endpoint is the endpoint, SD vocabulary used."""
     c = demo_app.test_client()
     for media, fmt in [("text/turtle", "turtle"), ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")]:
-        r = c.get("/sparql", headers={"Accept": media})
+        r = c.get("/sparql", headers={"Accept": media, "Host": "attacker.example"})
         assert r.status_code == 200 and r.mimetype == media
         g = rdflib.Graph().parse(data=r.get_data(), format=fmt)
         SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
         service = next(g.subjects(rdflib.RDF.type, SD.Service))
-        assert str(g.value(service, SD.endpoint)) == "http://localhost/sparql"
+        # the configured endpoint, whatever the Host header claims (it is the client's to forge)
+        assert str(g.value(service, SD.endpoint)) == BASE + "sparql"
         assert SD.SPARQL11Query in set(g.objects(service, SD.supportedLanguage))
         names = {str(n) for n in g.objects(None, SD.name)}
         assert BASE + "graph/houjin" in names

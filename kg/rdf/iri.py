@@ -115,6 +115,10 @@ class Minter:
     def scheme(self, scheme: str) -> IRI:
         return IRI(f"{self.id}code/{scheme}")
 
+    def endpoint(self) -> IRI:
+        """This service's SPARQL endpoint, as configured (never as a request's Host header says)."""
+        return IRI(self.base + "sparql")
+
     def load(self, load_id: str) -> IRI:
         return IRI(f"{self.base}load/{load_id}")
 

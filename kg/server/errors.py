@@ -6,9 +6,15 @@ line. 503s say when to come back (``KG_RETRY_AFTER``).
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from kg.errors import KGError, MalformedIdentifier, ProtocolError
+
+log = logging.getLogger("kg.server")
 
 TITLES = {400: "不正な要求 / Bad request", 404: "見つかりません / Not found", 406: "形式がありません / Not acceptable",
           503: "混雑しています / Service unavailable"}
@@ -31,8 +37,23 @@ def error_response(exc: KGError) -> Response:
     return Response(message.rstrip("\n") + "\n", status, headers=headers, mimetype="text/plain")
 
 
+def internal_error_text(exc: BaseException) -> tuple[str, str]:
+    """(request id, the line a client sees) for one of our bugs; the traceback goes to the log."""
+    request_id = uuid.uuid4().hex[:12]
+    log.error("request %s failed", request_id, exc_info=exc)
+    return request_id, f"internal error (request id {request_id}); the server logged it\n"
+
+
+def bug_response(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):  # werkzeug's own 404, 405, ...: their status, our words
+        return exc
+    request_id, text = internal_error_text(exc)
+    return Response(text, 500, mimetype="text/plain", headers={"X-Request-Id": request_id})
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(KGError, error_response)
+    app.register_error_handler(Exception, bug_response)
 
     @app.errorhandler(413)
     def too_large(_error) -> Response:

@@ -34,11 +34,19 @@ def _translated(kind: str, message: str) -> Exception | None:
     return None
 
 
-def _worker_main(conn, data_dir: str, base: str, max_rows: int, page_size: int, page_cache: int) -> None:
+def _worker_main(conn, settings: Settings) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # queries run in a thread with a large stack (deep but allowed queries recurse in the engine)
+    threading.stack_size(settings.query_stack)
+    thread = threading.Thread(target=_answer_pipe, args=(conn, settings), name="kg-query")
+    thread.start()
+    thread.join()
+
+
+def _answer_pipe(conn, settings: Settings) -> None:
     from kg.server.handler import RequestHandler
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = RequestHandler(data_dir, base, max_rows, page_size, page_cache)
+    worker = RequestHandler(settings)
     while True:
         try:
             request = conn.recv()
@@ -55,9 +63,7 @@ def _worker_main(conn, data_dir: str, base: str, max_rows: int, page_size: int, 
 class _Proc:
     def __init__(self, ctx, settings: Settings):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, str(settings.data_path), settings.base,
-                                                              settings.max_rows, settings.page_size,
-                                                              settings.page_cache), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, settings), daemon=True)
         self.process.start()
         child.close()
 
@@ -148,8 +154,9 @@ class InlineExecutor:
 
         self.settings = settings
         self.size = threads or settings.query_threads
-        self._worker = RequestHandler(str(settings.data_path), settings.base, settings.max_rows, settings.page_size,
-                                      settings.page_cache)
+        self._worker = RequestHandler(settings)
+        # deep (but allowed) queries recurse in the engine: give its threads room (virtual memory)
+        threading.stack_size(settings.query_stack)
         self._pool = cf.ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kg-query")
         self._grace = settings.recycle_grace if grace is None else grace
         self._on_runaway = on_runaway

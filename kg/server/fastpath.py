@@ -13,7 +13,9 @@ import io
 from http import HTTPStatus
 from typing import Callable, Iterable
 
-from kg.errors import ProtocolError
+from kg.errors import KGError, ProtocolError
+from kg.server.body import read_body
+from kg.server.errors import internal_error_text
 from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
 from kg.server.protocol import FORM, QUERY_BODY, answer_query, media_type, parse_request, text_answer
 
@@ -28,6 +30,14 @@ class SparqlFastPath:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/sparql":
             return self.app(environ, start_response)
+        try:
+            return self._sparql(environ, start_response)
+        except Exception as exc:  # our bug: a 500 that says so, with an id to find it in the log
+            request_id, text = internal_error_text(exc)
+            return self._respond(start_response, 500, {"Content-Type": "text/plain; charset=utf-8",
+                                                       "X-Request-Id": request_id}, text.encode())
+
+    def _sparql(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         body = b""
         if method == "GET":
@@ -37,12 +47,11 @@ class SparqlFastPath:
             if media_type(environ.get("CONTENT_TYPE"))[0] not in (FORM, QUERY_BODY):
                 return self.app(environ, start_response)
             try:
-                length = int(environ.get("CONTENT_LENGTH") or -1)
-            except ValueError:
-                length = -1
-            if length < 0 or length > self.max_body:
-                return self.app(environ, start_response)  # chunked, too large, malformed: Flask's way
-            body = environ["wsgi.input"].read(length) if length else b""
+                body = read_body(environ, self.max_body)
+            except KGError as exc:
+                return self._respond(start_response, *text_answer(exc.status, str(exc)))
+            # whatever Flask gets next reads the body from here, with its true length
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         else:
             return self.app(environ, start_response)
         try:

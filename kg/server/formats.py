@@ -49,10 +49,10 @@ FORMATS: tuple[Format, ...] = (
     Format("json", "application/json", ("solutions", "boolean")),
     Format("xml", "application/xml", ("solutions", "boolean")),
     Format("html", "text/html", ("page",), ".html"),
-    Format("turtle", "text/turtle", ("graph",), ".ttl", ("turtle", "ttl"), "Turtle"),
+    Format("turtle", "text/turtle", ("graph",), ".ttl", ("turtle", "ttl", "n3"), "Turtle"),
     Format("ntriples", "application/n-triples", ("graph",), ".nt", ("nt", "ntriples", "n-triples"), "N-Triples"),
-    Format("jsonld", "application/ld+json", ("graph",), ".jsonld", ("jsonld", "json-ld"), "JSON-LD"),
-    Format("rdfxml", "application/rdf+xml", ("graph",), ".rdf", ("rdfxml", "rdf"), "RDF_XML"),
+    Format("jsonld", "application/ld+json", ("graph",), ".jsonld", ("jsonld", "json-ld", "json"), "JSON-LD"),
+    Format("rdfxml", "application/rdf+xml", ("graph",), ".rdf", ("rdfxml", "rdf", "xml"), "RDF_XML"),
     Format("nquads", "application/n-quads", ("graph",), None, ("nq", "nquads"), "N-Quads"),
     Format("trig", "application/trig", ("graph",), None, ("trig",), "TriG"),
     Format("ntriples", "text/plain", ("graph",)),
@@ -76,8 +76,10 @@ def by_suffix(suffix: str) -> Format | None:
     return next((f for f in FORMATS if f.suffix == suffix), None)
 
 
-def by_short_name(name: str) -> Format | None:
-    return next((f for f in FORMATS if name in f.short_names), None)
+def by_short_name(name: str, kind: str | None = None) -> Format | None:
+    """The format a ``format``/``output`` parameter names, for an answer of ``kind`` (``xml`` is
+    SPARQL XML results for a SELECT and RDF/XML for a CONSTRUCT, as SPARQLWrapper expects)."""
+    return next((f for f in FORMATS if name in f.short_names and (kind is None or kind in f.kinds)), None)
 
 
 def by_media_type(media_type: str) -> Format | None:

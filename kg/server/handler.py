@@ -9,6 +9,8 @@ from kg.errors import EntityNotFound, NotAcceptable
 from kg.rdf.iri import Minter
 from kg.server.answer import Answer
 from kg.server.formats import Format, by_short_name, negotiate, offered
+from kg.server.guard import Guard
+from kg.settings import Settings
 from kg.server.sparql_text import appearance_order
 from kg.store import open_home
 from kg.store.describe import GenerationCache, attributions, describe, description_json, description_triples
@@ -20,15 +22,17 @@ from kg.store.results import serialize_boolean
 class RequestHandler:
     """Answers query, update, describe and ping requests (plain dicts, so they can cross a pipe)."""
 
-    def __init__(self, data_dir: str, base: str, max_rows: int, page_size: int = 20, page_cache: int = 200_000):
-        self.home = open_home(data_dir, create=False)
+    def __init__(self, settings: Settings):
+        self.home = open_home(settings.data_path, create=False)
         self.served = Served(self.home)
-        self.minter = Minter(base)
+        self.minter = Minter(settings.base)
         self._prefixes = self.minter.prefixes()
-        self.max_rows = max_rows
-        self.page_size = page_size
-        self.page_cache = page_cache
-        self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=page_cache))
+        self.guard = Guard.from_settings(settings)
+        self.max_rows = settings.max_rows
+        self.page_size = settings.page_size
+        self.page_cache = settings.page_cache
+        self.update_wait = settings.update_timeout
+        self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=self.page_cache))
 
     def _current(self):
         """(name, store, what pages learnt of it): the cache changes with the generation."""
@@ -52,26 +56,26 @@ class RequestHandler:
         raise ValueError(f"unknown request kind {kind!r}")
 
     def query(self, request: dict) -> Answer:
-        name, store, _ = self._current()
         text = request["query"]
+        self.guard.check_query(text)
+        name, store, _ = self._current()
         # only the prefixes the text may use: handing the engine all of them costs more than a lookup
         prefixes = {p: iri for p, iri in self._prefixes.items() if p + ":" in text}
         result = store.query(text, prefixes=prefixes, base_iri=request.get("base_iri"),
                              default_graphs=request.get("default_graphs") or (),
                              named_graphs=request.get("named_graphs") or ())
-        wanted = request.get("format")
-        accept = (getattr(by_short_name(wanted), "media_type", None) or wanted) if wanted else request.get("accept")
+        wanted, accept = request.get("format"), request.get("accept")
         headers = {"X-KG-Generation": name or ""}
         if isinstance(result, bool):
-            fmt = self._choose(accept, "boolean")
+            fmt = self._choose(wanted, accept, "boolean")
             return Answer(serialize_boolean(result, fmt.name), fmt.media_type, False, headers)
         if hasattr(result, "variables"):
-            fmt = self._choose(accept, "solutions")
+            fmt = self._choose(wanted, accept, "solutions")
             variables = appearance_order(text, result.variables)
             body, truncated = result.serialize(fmt.name, max_rows=self.max_rows, variables=variables)
             unit = "rows"
         else:
-            fmt = self._choose(accept, "graph")
+            fmt = self._choose(wanted, accept, "graph")
             body, truncated = result.serialize(fmt.name, max_triples=self.max_rows, prefixes=self._prefixes)
             unit = "triples"
         if truncated:
@@ -79,8 +83,15 @@ class RequestHandler:
         return Answer(body, fmt.media_type, truncated, headers)
 
     @staticmethod
-    def _choose(accept: str | None, kind: str) -> Format:
+    def _choose(wanted: str | None, accept: str | None, kind: str) -> Format:
+        """The ``format``/``output`` parameter's format when it fits this answer, else by Accept."""
         formats = offered(kind)
+        if wanted:
+            named = by_short_name(wanted, kind) or next((f for f in formats if f.media_type == wanted), None)
+            if named is not None:
+                return named
+            if not accept:
+                accept = wanted  # a media type the answer cannot take: 406 below
         fmt = negotiate(accept, formats)
         if fmt is None:
             raise NotAcceptable("none of the requested types can be produced for this query; available: "
@@ -104,6 +115,7 @@ class RequestHandler:
         return Answer(serialize(description_triples(d), fmt, self._prefixes), "", headers=headers)
 
     def update(self, request: dict) -> Answer:
-        with self.home.build() as build:
+        self.guard.check_update(request["update"])
+        with self.home.build(wait=self.update_wait) as build:
             build.store.update(request["update"], base_iri=request.get("base_iri"))
         return Answer(b"", "text/plain")

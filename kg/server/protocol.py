@@ -8,6 +8,7 @@ query itself.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -43,9 +44,27 @@ def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
     return main.strip().lower(), params
 
 
+_RAW = re.compile(rb"[\x80-\xff]")
+
+
+def _form(data: bytes, where: str) -> dict[str, list[str]]:
+    """``application/x-www-form-urlencoded`` data, decoded as strict UTF-8 (raw bytes and
+    percent-escapes alike): a query with bytes that are not UTF-8 is refused, not run with
+    U+FFFD in it.
+
+    >>> _form(b"query=%E5%9B%BD&x", "q")
+    {'query': ['国'], 'x': ['']}
+    """
+    text = _RAW.sub(lambda m: b"%%%02X" % m.group()[0], data).decode("ascii")
+    try:
+        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"{where} is not valid UTF-8 (percent-encode the query's UTF-8 bytes)") from None
+
+
 def parse_request(method: str, query_string: str, content_type: str | None, body: bytes) -> SparqlRequest:
     """The parameters, query and update of a protocol request (URL, form body or direct body)."""
-    params: dict[str, list[str]] = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+    params = _form(query_string.encode("latin-1", "replace"), "the URL's query string") if query_string else {}
     query = update = None
     if method == "POST":
         ctype, ctype_params = media_type(content_type)
@@ -57,7 +76,7 @@ def parse_request(method: str, query_string: str, content_type: str | None, body
         except UnicodeDecodeError:
             raise ProtocolError(400, "request body is not valid UTF-8") from None
         if ctype == FORM:
-            for k, v in parse_qs(text, keep_blank_values=True).items():
+            for k, v in _form(body, "the form body").items():
                 params.setdefault(k, []).extend(v)
         elif ctype == QUERY_BODY:
             query = text

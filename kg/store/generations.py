@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -76,14 +77,20 @@ class Generations:
 
     # --- writing -----------------------------------------------------------------------------
     @contextmanager
-    def writer_lock(self, *, wait: bool = False) -> Iterator[None]:
+    def writer_lock(self, *, wait: float = 0) -> Iterator[None]:
+        """The one writer's lock; ``wait`` seconds for another writer to finish (0: not at all)."""
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                raise StoreBusy(f"another load is running on {self.root} (lock {self.root / '.lock'})") from None
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(f"another load is running on {self.root} (lock {self.root / '.lock'})") from None
+                    time.sleep(0.05)
             yield
         finally:
             os.close(fd)
@@ -124,14 +131,14 @@ class Generations:
         return f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
 
     @contextmanager
-    def build(self, *, copy_all_except: Iterable[str] | None = None) -> Iterator["Build"]:
+    def build(self, *, copy_all_except: Iterable[str] | None = None, wait: float = 0) -> Iterator["Build"]:
         """Build the next generation; it becomes current only if the block exits normally.
 
         ``copy_all_except=None``: start from a hard-linked checkpoint of the current generation
         (cheap; for updates). Otherwise start empty and bulk-copy every current graph except the
         listed graph IRIs (for replacing a dataset without deleting it quad by quad).
         """
-        with self.writer_lock():
+        with self.writer_lock(wait=wait):
             self._sweep(keep_previous=True)
             name = self._next_name()
             path = self.gens / name

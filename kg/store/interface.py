@@ -124,5 +124,6 @@ class Home(Protocol):
 
     def open_current(self) -> ReadStore | None: ...
 
-    def build(self, *, copy_all_except: Iterable[str] | None = None) -> AbstractContextManager[Build]:
-        """The next version; it is served only if the block exits normally."""
+    def build(self, *, copy_all_except: Iterable[str] | None = None, wait: float = 0) -> AbstractContextManager[Build]:
+        """The next version; it is served only if the block exits normally. ``wait``: seconds to
+        wait for another writer (else :class:`~kg.errors.StoreBusy` at once)."""

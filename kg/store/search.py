@@ -123,7 +123,7 @@ class SearchIndex:
         The first 1,000 matches the index yields are ranked (shortest name first): finding them
         stops early however common the text, and no page past them is offered anyway.
         """
-        q = fold(query)
+        q = "".join(c for c in fold(query) if c >= " " and c != "\x7f")  # control characters find nothing
         if not q:
             return [], 0
         kind_sql, args = ("AND e.kind = ?", [kind]) if kind else ("", [])

@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kg.rdf import RDF, SD, VOID, XSD, BNode, IRI, Literal
+from kg.server.body import read_body
 from kg.server.examples import EXAMPLES
 from kg.server.formats import FORMATS, by_name, negotiate, with_charset
 from kg.server.protocol import SparqlRequest, answer_query, parse_request, text_answer
@@ -38,8 +39,8 @@ def preflight() -> Response:
 def endpoint() -> Response:
     settings = current_app.config["KG_SETTINGS"]
     executor = current_app.extensions["kg_executor"]
-    req = parse_request(request.method, request.query_string.decode("latin-1"), request.content_type,
-                        request.get_data() if request.method == "POST" else b"")
+    body = read_body(request.environ, settings.max_body) if request.method == "POST" else b""
+    req = parse_request(request.method, request.query_string.decode("latin-1"), request.content_type, body)
     if req.update is not None:
         return _update(settings, executor, req)
     if req.query is None:
@@ -59,7 +60,9 @@ def _update(settings, executor, req: SparqlRequest) -> Response:
     given = request.headers.get("Authorization", "")
     if not token:
         return _text(403, "this endpoint is read-only (set KG_UPDATE_TOKEN to allow SPARQL Update)")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    scheme, _, credentials = given.strip().partition(" ")
+    # the scheme is case-insensitive (RFC 9110 §11.1), the token is not
+    if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(), token.encode()):
         return _text(403, "SPARQL Update needs the update token as 'Authorization: Bearer <token>'")
     update = req.update
     if req.params.get("using-graph-uri") or req.params.get("using-named-graph-uri"):
@@ -73,7 +76,8 @@ def _service_description() -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, with each graph's triple count."""
     settings = current_app.config["KG_SETTINGS"]
     fmt = negotiate(request.headers.get("Accept"), SD_OFFER) or SD_OFFER[0]
-    endpoint = IRI(request.base_url)
+    # the endpoint as configured, not as the Host header of this request says
+    endpoint = current_app.config["KG_MINTER"].endpoint()
     rdf_type = str(RDF.type)
     t = [(endpoint, rdf_type, SD.Service), (endpoint, SD.endpoint, endpoint),
          (endpoint, SD.supportedLanguage, SD.SPARQL11Query), (endpoint, SD.feature, SD.UnionDefaultGraph)]
