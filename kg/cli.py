@@ -230,7 +230,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 def _serve(settings) -> None:
-    from kg.server.wsgi import serve
+    from kg.server.serve import serve
 
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
                f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")

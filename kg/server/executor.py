@@ -128,6 +128,11 @@ class Executor:
                 break
 
 
+#: a worker process never recycles itself sooner than this after it started: granian ends the
+#: whole server when a worker dies within 5.5 s of its (re)spawn
+RECYCLE_MIN_AGE = 6.5
+
+
 def _recycle_process() -> None:
     import sys
 
@@ -163,6 +168,7 @@ class InlineExecutor:
         self._lock = threading.Lock()
         self._active = 0
         self._recycling = False
+        self._started = time.monotonic()
 
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         timeout = self.settings.query_timeout if timeout is None else timeout
@@ -196,6 +202,8 @@ class InlineExecutor:
                     break
             time.sleep(0.02)
         time.sleep(0.2)  # let the server write the last responses out
+        if self._on_runaway is _recycle_process:  # a real exit: not so young that granian gives up
+            time.sleep(max(0.0, self._started + RECYCLE_MIN_AGE - time.monotonic()))
         self._on_runaway()
 
     def close(self) -> None:

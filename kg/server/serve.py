@@ -1,0 +1,92 @@
+"""``kg serve``: the app under granian (HTTP in Rust), supervised so that it never ends by itself.
+
+Why granian and in-process queries: measured on this machine with wrk at concurrency 8, waitress
+(pure-Python HTTP) in front of a pool of query processes answered a one-entity SELECT about 14x
+slower than ``oxigraph serve``. Each granian worker process parses HTTP in Rust; the request goes
+through :class:`~kg.server.asgi.WsgiBridge` (body read by the event loop, with a time limit) to
+the Flask app, whose queries run in threads (:class:`~kg.server.executor.InlineExecutor`;
+pyoxigraph releases the GIL while it evaluates).
+
+What keeps it up: a query past the time limit is answered with the timeout error and its process
+is recycled (never sooner than ``RECYCLE_MIN_AGE`` after it started, so granian's crash-loop
+detector, which ends the server when a worker dies within 5.5 s of its respawn, is not
+tripped); granian respawns it while the other workers serve on. Should granian itself exit
+anyway, :func:`serve` starts it again after a backoff (doubling to ``KG_RESTART_BACKOFF_MAX``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from kg.settings import Settings, load_settings
+
+
+def worker_app():
+    """The ASGI app of one worker process (granian calls this factory in each of them)."""
+    from kg.server import create_app
+    from kg.server.asgi import WsgiBridge
+    from kg.server.executor import InlineExecutor
+
+    settings = load_settings()
+    app = create_app(settings, executor=InlineExecutor(settings))
+    return WsgiBridge(app, max_body=settings.max_body, body_timeout=settings.body_timeout,
+                      client_requests=settings.client_requests, threads=settings.query_threads,
+                      retry_after=settings.retry_after, stack_size=settings.query_stack)
+
+
+def run_granian(settings: Settings, *, log_level: str = "error") -> None:
+    """One granian server in this process (what :func:`serve` supervises)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    Granian(
+        "kg.server.serve:worker_app", factory=True, interface=Interfaces.ASGI,
+        address=settings.host, port=settings.port, workers=max(1, settings.workers),
+        backpressure=settings.max_connections, backlog=max(1024, settings.max_connections),
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(settings.header_timeout * 1000))),
+        respawn_failed_workers=True, respawn_interval=0.5,
+        log_level=LogLevels(log_level),
+    ).serve()
+
+
+def serve(settings: Settings, *, log_level: str = "error") -> None:
+    """Serve until interrupted; granian runs in a child process and is restarted if it exits.
+
+    The settings reach the workers through ``KG_*`` variables.
+    """
+    env = {**os.environ, **settings.environ()}
+    backoff = 0.5
+    child: subprocess.Popen | None = None
+
+    def stop(signum, _frame):
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen([sys.executable, "-c", "from kg.server.serve import _child; _child()", log_level],
+                                 env=env)
+        code = child.wait()
+        if time.monotonic() - started > 60:
+            backoff = 0.5  # it ran a good while: the next failure starts the backoff over
+        print(f"kg: the HTTP server exited (status {code}); starting it again in {backoff:g} s",
+              file=sys.stderr, flush=True)
+        time.sleep(backoff)
+        backoff = min(backoff * 2, settings.restart_backoff_max)
+
+
+def _child() -> None:
+    run_granian(load_settings(), log_level=sys.argv[1] if len(sys.argv) > 1 else "error")
