@@ -160,6 +160,7 @@ class Generations:
                 for sidecar in current.glob("*.sqlite"):
                     shutil.copyfile(sidecar, path / sidecar.name)
             build = Build(store, path, self.root)
+            store = None  # the Build holds the only handle, so closing it closes the database
             try:
                 yield build
                 # not store.flush(): after a large bulk load RocksDB has level-0 compactions pending,
@@ -234,7 +235,10 @@ class Build:
         return Path(name)
 
     def close(self) -> None:
-        # pyoxigraph closes the database when the last reference goes.
+        # pyoxigraph closes the database when the last reference goes: drop ours even if an
+        # exception's traceback still holds the OxStore
+        if self.store is not None:
+            self.store.close()
         self.store = None  # type: ignore[assignment]
 
 

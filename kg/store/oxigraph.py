@@ -221,6 +221,8 @@ class OxStore:
             self._store.update(sparql, base_iri=base_iri)
         except (SyntaxError, ValueError) as exc:
             raise QueryRejected(str(exc)) from None
+        except RuntimeError as exc:  # e.g. "The graph <…> does not exist" (CLEAR/DROP without SILENT)
+            raise QueryRejected(str(exc)) from None
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False) -> None:
@@ -252,6 +254,10 @@ class OxStore:
 
     def flush(self) -> None:
         self._store.flush()
+
+    def close(self) -> None:
+        """Let go of the engine (it closes when the last handle goes)."""
+        self._store = None
 
     def backup(self, path: Path) -> None:
         self._store.backup(str(path))

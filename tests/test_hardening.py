@@ -1,0 +1,343 @@
+"""The public endpoint under hostile input: each finding of the hardening issue, reproduced.
+
+Against a real ``kg serve`` (granian, worker processes) where a crash or a stall would show, and
+through the app where the answer is what matters. Every request goes to loopback addresses only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from kg.server import create_app
+from kg.server.executor import InlineExecutor
+from kg.settings import load_settings
+from support import BASE
+from support.server import start_server
+
+TOKEN = "s3cret"
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A SPARQL endpoint that records who called it (the SSRF target)."""
+
+    calls: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        self._answer()
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer()
+
+    def _answer(self):
+        type(self).calls.append(self.path)
+        body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [
+            {"x": {"type": "literal", "value": "remote"}}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def target():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def app(demo_copy):
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE, update_token=TOKEN)
+    executor = InlineExecutor(settings)
+    yield create_app(settings, executor=executor)
+    executor.close()
+
+
+def _query(app, text: str, **params):
+    return app.test_client().get("/sparql", query_string={"query": text, **params},
+                                 headers={"Accept": "application/sparql-results+json"})
+
+
+def _update(app, text: str, auth: str = f"Bearer {TOKEN}"):
+    return app.test_client().post("/sparql", data=text, headers={"Content-Type": "application/sparql-update",
+                                                                 "Authorization": auth})
+
+
+# ---- 1. no request may make the server open a connection ---------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+    "SELECT * WHERE {{ service silent <{url}> {{ ?x ?y ?z }} }}",
+    "SELECT * WHERE {{ BIND(<{url}> AS ?e) SERVICE ?e {{ ?x ?y ?z }} }}",
+    "SELECT * WHERE {{ SERVICE <http://localhost:1/> {{ ?x ?y ?z }} }}",
+    "SELECT * WHERE {{ SERVICE <ftp://127.0.0.1/> {{ ?x ?y ?z }} }}",
+    "SELECT * WHERE {{ SERVICE <http://[::1]:1/> {{ ?x ?y ?z }} }}",
+])
+def test_service_is_refused_and_nothing_is_called(app, target, text):
+    _Recorder.calls.clear()
+    r = _query(app, text.format(url=target))
+    assert r.status_code == 400 and "SERVICE" in r.get_data(as_text=True) and "KG_REMOTE_ALLOWED" in r.get_data(as_text=True)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert _Recorder.calls == []
+
+
+@pytest.mark.parametrize("text", [
+    "LOAD <{url}>", "LOAD SILENT <{url}> INTO GRAPH <http://x/g>", "LOAD <file:///etc/passwd>",
+    "INSERT {{ ?x ?y ?z }} WHERE {{ SERVICE <{url}> {{ ?x ?y ?z }} }}",
+])
+def test_updates_cannot_fetch_either(app, target, text):
+    _Recorder.calls.clear()
+    r = _update(app, text.format(url=target))
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert _Recorder.calls == []
+
+
+def test_listed_endpoints_may_be_called(demo_copy, target):
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE, remote_allowed=target)
+    executor = InlineExecutor(settings)
+    try:
+        app = create_app(settings, executor=executor)
+        _Recorder.calls.clear()
+        r = _query(app, f"SELECT ?x WHERE {{ SERVICE <{target}> {{ ?s ?p ?x }} }}")
+        assert r.status_code == 200 and "remote" in r.get_data(as_text=True)
+        assert len(_Recorder.calls) == 1
+        other = target.replace("/sparql", "/other")
+        assert _query(app, f"SELECT ?x WHERE {{ SERVICE <{other}> {{ ?s ?p ?x }} }}").status_code == 400
+        assert len(_Recorder.calls) == 1
+    finally:
+        executor.close()
+
+
+# ---- 2. deep queries are refused before the engine, and the server cannot be taken down ---------
+
+DEEP = {
+    "groups": "SELECT * WHERE " + "{" * 10_000 + "?s ?p ?o" + "}" * 10_000,
+    "parentheses": "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 10_000 + "1" + ")" * 10_000 + ") }",
+    "unclosed": "SELECT * WHERE " + "{" * 10_000,
+    "optional": "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 5_000 + "}" * 5_000 + " }",
+    "lists": "SELECT * WHERE { ?s ?p " + "(" * 10_000 + "1" + ")" * 10_000 + " }",
+    "not exists": "SELECT * WHERE { ?s ?p ?o " + "FILTER NOT EXISTS { " * 5_000 + "}" * 5_000 + " }",
+}
+
+
+@pytest.fixture(scope="module")
+def served(demo_copy, tmp_path_factory):
+    """A `kg serve` of its own (this module tries to crash it), with a short time limit."""
+    yield from start_server(demo_copy, tmp_path_factory.mktemp("hostile"), KG_QUERY_TIMEOUT="2",
+                            KG_BODY_TIMEOUT="2", KG_HEADER_TIMEOUT="2", KG_UPDATE_TOKEN=TOKEN)
+
+
+def _http(url: str, method: str = "GET", path: str = "/sparql", body: bytes | None = None,
+          headers: dict | None = None, source: str = "127.0.0.1", timeout: float = 10) -> tuple[int, str]:
+    parsed = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout, source_address=(source, 0))
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        c.close()
+
+
+def _ask(url: str, source: str = "127.0.0.1") -> int:
+    q = urllib.parse.urlencode({"query": "ASK { ?c <http://purl.org/dc/terms/identifier> '7000012050002' }"})
+    return _http(url, path="/sparql?" + q, source=source)[0]
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_deep_nesting_is_a_400(served, kind):
+    status, body = _http(served, "POST", body=DEEP[kind].encode(), headers={"Content-Type": "application/sparql-query"})
+    assert status == 400 and ("KG_MAX_NESTING" in body or "KG_MAX_PATTERNS" in body), body
+    assert _ask(served) == 200
+
+
+def test_deep_but_allowed_queries_run(served):
+    """Nesting under the limit runs: the query threads have room on their stack."""
+    text = "SELECT * WHERE " + "{" * 200 + "?s ?p ?o" + "}" * 200 + " LIMIT 1"
+    status, body = _http(served, "POST", body=text.encode(), headers={"Content-Type": "application/sparql-query"})
+    assert status == 200, body
+
+
+def test_rounds_of_runaway_queries_never_end_the_service(served):
+    """Runaway queries recycle their worker; granian's crash-loop detector is never tripped."""
+    cross = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    for _ in range(2):
+        threads = [threading.Thread(target=lambda: _http(served, "POST", body=cross.encode(), timeout=30,
+                                                         headers={"Content-Type": "application/sparql-query"}))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    deadline = time.monotonic() + 30
+    answered = 0
+    while time.monotonic() < deadline and answered < 10:
+        try:
+            answered += _ask(served) == 200
+        except OSError:
+            time.sleep(0.3)
+    assert answered == 10
+
+
+# ---- 3. idle and slow clients cannot starve the others ------------------------------------------
+
+def test_idle_sockets_and_slow_bodies_do_not_starve_other_clients(served):
+    port = urllib.parse.urlsplit(served).port
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
+    slow = []
+    for _ in range(40):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                  b"Content-Length: 1000\r\n\r\nSELEC")
+        slow.append(s)
+    partial = []
+    for _ in range(40):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        partial.append(s)
+    try:
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert [_ask(served, source="127.0.0.2") for _ in range(5)] == [200] * 5
+        assert time.monotonic() - started < 5
+        # slow bodies get 408 (or 503 past the per-client cap), partial headers are closed
+        time.sleep(3)
+        for s in slow + partial:
+            s.settimeout(5)
+            data = s.recv(4096)
+            assert data == b"" or data.split(b" ")[1] in (b"408", b"503", b"400"), data[:80]
+    finally:
+        for s in idle + slow + partial:
+            s.close()
+    assert _ask(served) == 200
+
+
+# ---- 4. one body-size rule ----------------------------------------------------------------------
+
+def test_a_chunked_body_over_the_limit_is_refused_whole(app):
+    """Two statements separated by more than KG_MAX_BODY of spaces: nothing runs, 413."""
+    update = ("INSERT DATA { GRAPH <http://x/g> { <http://x/a> <http://x/p> 1 } }" + " " * (1_100_000)
+              + " ; INSERT DATA { GRAPH <http://x/g> { <http://x/b> <http://x/p> 2 } }")
+    import io
+
+    c = app.test_client()
+    r = c.post("/sparql", input_stream=io.BytesIO(update.encode()), headers={
+        "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}",
+        "Transfer-Encoding": "chunked"})
+    assert r.status_code == 413
+    r = _query(app, "ASK { GRAPH <http://x/g> { ?s ?p ?o } }")
+    assert json.loads(r.get_data())["boolean"] is False
+
+
+def test_chunked_bodies_over_the_limit_are_413_on_the_real_server(served):
+    port = urllib.parse.urlsplit(served).port
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.putrequest("POST", "/sparql")
+    c.putheader("Content-Type", "application/sparql-query")
+    c.putheader("Transfer-Encoding", "chunked")
+    c.endheaders()
+    chunk = b" " * 65536
+    try:
+        for _ in range(20):  # 1.25 MiB
+            c.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        c.send(b"0\r\n\r\n")
+    except OSError:
+        pass  # the server may close the connection once it has answered 413
+    assert c.getresponse().status == 413
+
+
+# ---- 5. every client error is a 4xx with a message and the security headers ---------------------
+
+@pytest.mark.parametrize("path", ["/search?q=ab%00c", "/search.json?q=%00", "/def/%7C", "/doc/%7C", "/def/%3C%3E",
+                                  "/search?type=bogus&q=x", "/doc/corporation/%FF"])
+def test_odd_urls_are_answered_without_a_5xx(app, path):
+    r = app.test_client().get(path, headers={"Accept": "text/html"})
+    assert r.status_code < 500, (path, r.status_code, r.get_data(as_text=True)[:200])
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+@pytest.mark.parametrize("text", ["CLEAR GRAPH <http://x/nonexistent>", "DROP GRAPH <http://x/nonexistent>",
+                                  "CLEAR SILENT GRAPH <http://x/none>"])
+def test_updates_on_missing_graphs_are_not_500(app, text):
+    r = _update(app, text)
+    assert r.status_code in (204, 400), r.get_data(as_text=True)
+
+
+def test_our_own_bugs_are_500_with_a_request_id(app, monkeypatch):
+    import kg.server.handler as handler
+
+    def broken(self, request):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(handler.RequestHandler, "query", broken)
+    r = _query(app, "ASK {}")
+    assert r.status_code == 500 and "request id" in r.get_data(as_text=True)
+    assert r.headers["X-Request-Id"] in r.get_data(as_text=True)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# ---- 6. invalid UTF-8 is refused --------------------------------------------------------------
+
+def test_invalid_utf8_in_the_query_string_is_a_400(app):
+    r = app.test_client().get("/sparql?query=SELECT%20%2A%20WHERE%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D")
+    assert r.status_code == 400 and "UTF-8" in r.get_data(as_text=True)
+
+
+def test_invalid_utf8_in_a_form_is_a_400(app):
+    r = app.test_client().post("/sparql", data=b"query=ASK%20%7B%7D%FF",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400
+
+
+# ---- 7. clients ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("param,value,media", [("format", "xml", "application/rdf+xml"),
+                                               ("output", "rdf", "application/rdf+xml"),
+                                               ("format", "n3", "text/turtle"),
+                                               ("format", "json", "application/ld+json")])
+def test_format_parameters_for_construct(app, param, value, media):
+    r = app.test_client().get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", param: value})
+    assert r.status_code == 200 and r.mimetype == media
+
+
+def test_a_parameter_that_does_not_fit_leaves_a_valid_accept(app):
+    r = app.test_client().get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "format": "csv"},
+                              headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and r.mimetype == "application/n-triples"
+
+
+def test_the_bearer_scheme_is_case_insensitive(app):
+    r = _update(app, "INSERT DATA { GRAPH <http://x/h> { <http://x/a> <http://x/p> 1 } }", auth=f"bearer {TOKEN}")
+    assert r.status_code == 204
+    assert _update(app, "CLEAR GRAPH <http://x/h>", auth=f"Bearer {TOKEN}x").status_code == 403
+
+
+def test_concurrent_updates_wait_their_turn(app):
+    results: list[int] = []
+
+    def insert(i):
+        results.append(_update(app, f"INSERT DATA {{ GRAPH <http://x/c> {{ <http://x/{i}> <http://x/p> {i} }} }}").status_code)
+
+    threads = [threading.Thread(target=insert, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [204] * 4
+    r = _query(app, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://x/c> { ?s ?p ?o } }")
+    assert json.loads(r.get_data())["results"]["bindings"][0]["n"]["value"] == "4"
