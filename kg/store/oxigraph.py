@@ -163,8 +163,8 @@ class OxStore:
         kwargs: dict = {"prefixes": dict(prefixes or {}), "base_iri": base_iri}
         defaults, named = list(default_graphs), list(named_graphs)
         if defaults or named:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in defaults]
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named]
+            kwargs["default_graph"] = [_node(g) for g in defaults]
+            kwargs["named_graphs"] = [_node(g) for g in named]
         else:
             kwargs["use_default_graph_as_union"] = True
         try:
