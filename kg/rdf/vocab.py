@@ -51,6 +51,7 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 IC = Namespace("http://imi.go.jp/ns/core/rdf#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
 #: Prefixes shown to users (query UI, Turtle output); our own are added by :mod:`kg.rdf.iri`.
 STANDARD_PREFIXES: dict[str, str] = {

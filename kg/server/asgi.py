@@ -29,15 +29,18 @@ import threading
 from collections import Counter
 from typing import Callable
 
+from kg.errors import ProtocolError
 from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
+from kg.server.protocol import FORM, QUERY_BODY, answer_query_async, media_type, parse_request
 
 
 class WsgiBridge:
     """An ASGI application that serves a WSGI application under the limits above."""
 
     def __init__(self, wsgi_app: Callable, *, max_body: int, body_timeout: float, client_requests: int,
-                 threads: int, retry_after: int, stack_size: int | None = None):
+                 threads: int, retry_after: int, stack_size: int | None = None, executor=None):
         self.app = wsgi_app
+        self.executor = executor
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.client_requests = client_requests
@@ -68,6 +71,8 @@ class WsgiBridge:
             body = await self._body(scope, receive, send)
             if body is None:
                 return
+            if self.executor is not None and scope["path"] == "/sparql" and await self._query(scope, body, send):
+                return
             loop = asyncio.get_running_loop()
             status, headers, chunks = await loop.run_in_executor(self.pool, self._call, scope, body)
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -90,6 +95,8 @@ class WsgiBridge:
         if length is not None and length > self.max_body:
             await _plain(send, 413, f"request body larger than {self.max_body} bytes (KG_MAX_BODY)")
             return None
+        if length == 0 or (length is None and scope["method"] in ("GET", "HEAD", "OPTIONS")):
+            return b""  # nothing to wait for
         parts, size = [], 0
         try:
             async with asyncio.timeout(self.body_timeout):
@@ -110,6 +117,37 @@ class WsgiBridge:
                          {"Connection": "close"})
             return None
         return b"".join(parts)
+
+    async def _query(self, scope: dict, body: bytes, send: Callable) -> bool:
+        """Answer a plain protocol query on the event loop (the query itself runs in the
+        executor's threads: one hop, where Flask would add a second); False for anything else
+        (the UI, the service description, updates), which goes to the WSGI app."""
+        method = scope["method"]
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        content_type = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"content-type"), None)
+        if method == "GET":
+            if "query=" not in query_string:
+                return False
+        elif method != "POST" or media_type(content_type)[0] not in (FORM, QUERY_BODY):
+            return False
+        try:
+            req = parse_request(method, query_string, content_type, body)
+        except ProtocolError as exc:
+            await _plain(send, exc.status, str(exc))
+            return True
+        if req.query is None:
+            return False
+        headers = dict(scope.get("headers", ()))
+        accept = headers.get(b"accept", b"").decode("latin-1") or None
+        host = headers.get(b"host", b"localhost").decode("latin-1")
+        base_iri = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/sparql"
+        status, answer_headers, payload = await answer_query_async(self.executor, req, accept, base_iri,
+                                                                   retry_after=self.retry_after)
+        out = {**SECURITY_HEADERS, **CORS_HEADERS, **answer_headers, "Content-Length": str(len(payload))}
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]})
+        await send({"type": "http.response.body", "body": payload})
+        return True
 
     def _call(self, scope: dict, body: bytes) -> tuple[int, list, list[bytes]]:
         """Run the WSGI app on one request (in a pool thread)."""

@@ -119,6 +119,11 @@ class Executor:
         kind, message = payload
         raise _translated(kind, message) or RuntimeError(f"{kind}: {message}")
 
+    async def run_async(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(None, self.run, request, timeout)
+
     def close(self) -> None:
         self._closed = True
         while True:
@@ -172,26 +177,56 @@ class InlineExecutor:
 
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         timeout = self.settings.query_timeout if timeout is None else timeout
-        with self._lock:
-            self._active += 1
+        self._start()
         runaway = False
         try:
-            future = self._pool.submit(self._worker.handle, request)
+            submitted = self._pool.submit(self._worker.handle, request)
             try:
-                return future.result(timeout)
+                return submitted.result(timeout)
             except cf.TimeoutError:
-                if future.cancel():
-                    raise ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s") from None
-                runaway = True
-                raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
-                                   f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT") from None
+                runaway, error = self._timeout(submitted, timeout)
+                raise error from None
         finally:
-            with self._lock:
-                self._active -= 1
-                start = runaway and not self._recycling
-                self._recycling = self._recycling or runaway
-            if start:
-                threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
+            self._finish(runaway)
+
+    async def run_async(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
+        """:meth:`run` for an event loop: no thread waits for the query but the one running it."""
+        import asyncio
+
+        timeout = self.settings.query_timeout if timeout is None else timeout
+        self._start()
+        runaway = False
+        try:
+            submitted = self._pool.submit(self._worker.handle, request)
+            try:
+                async with asyncio.timeout(timeout):  # no extra task per query, unlike wait_for
+                    return await asyncio.wrap_future(submitted)
+            except TimeoutError:
+                runaway, error = self._timeout(submitted, timeout)
+                raise error from None
+        finally:
+            self._finish(runaway)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._recycling:  # about to be replaced: a clean 503 now beats a connection cut later
+                raise ServiceBusy("this worker process is being replaced after a runaway query; retry")
+            self._active += 1
+
+    def _timeout(self, submitted: cf.Future, timeout: float) -> tuple[bool, Exception]:
+        """(whether the query is now a runaway, the error to answer) once the time limit passed."""
+        if submitted.cancel():  # it never started: every thread was busy
+            return False, ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s")
+        return True, QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
+                                  f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT")
+
+    def _finish(self, runaway: bool) -> None:
+        with self._lock:
+            self._active -= 1
+            start = runaway and not self._recycling
+            self._recycling = self._recycling or runaway
+        if start:
+            threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
 
     def _recycle(self) -> None:
         """Wait for the other requests to finish (bounded), then hand over to ``on_runaway``."""

@@ -115,18 +115,37 @@ def error_answer(exc: KGError, retry_after: int) -> tuple[int, dict[str, str], b
     return text_answer(exc.status, message, **headers)
 
 
-def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str, *,
-                 retry_after: int = 5) -> tuple[int, dict[str, str], bytes]:
-    """Run a protocol query; (status, headers, body), errors included as plain-text answers."""
+def query_request(req: SparqlRequest, accept: str | None, base_iri: str) -> dict:
+    """The request a :class:`~kg.server.handler.RequestHandler` answers for a protocol query."""
+    return {"kind": "query", "query": req.query, "accept": accept, "format": req.first("format") or req.first("output"),
+            "base_iri": base_iri, "default_graphs": req.params.get("default-graph-uri", []),
+            "named_graphs": req.params.get("named-graph-uri", [])}
+
+
+def query_response(req: SparqlRequest, answer) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a query's answer."""
     fmt = req.first("format") or req.first("output")
-    try:
-        answer = executor.run({
-            "kind": "query", "query": req.query, "accept": accept, "format": fmt, "base_iri": base_iri,
-            "default_graphs": req.params.get("default-graph-uri", []), "named_graphs": req.params.get("named-graph-uri", []),
-        })
-    except KGError as exc:
-        return error_answer(exc, retry_after)
     headers = {"Content-Type": with_charset(answer.media_type), **answer.headers, "Vary": "Accept"}
     if fmt in DOWNLOAD_SUFFIXES and req.params.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="results.{fmt}"'
     return 200, headers, answer.body
+
+
+def answer_query(executor, req: SparqlRequest, accept: str | None, base_iri: str, *,
+                 retry_after: int = 5) -> tuple[int, dict[str, str], bytes]:
+    """Run a protocol query; (status, headers, body), errors included as plain-text answers."""
+    try:
+        answer = executor.run(query_request(req, accept, base_iri))
+    except KGError as exc:
+        return error_answer(exc, retry_after)
+    return query_response(req, answer)
+
+
+async def answer_query_async(executor, req: SparqlRequest, accept: str | None, base_iri: str, *,
+                             retry_after: int = 5) -> tuple[int, dict[str, str], bytes]:
+    """:func:`answer_query` for an event loop: the query runs in the executor's threads."""
+    try:
+        answer = await executor.run_async(query_request(req, accept, base_iri))
+    except KGError as exc:
+        return error_answer(exc, retry_after)
+    return query_response(req, answer)

@@ -1,17 +1,24 @@
 """``kg serve``: the app under granian (HTTP in Rust), supervised so that it never ends by itself.
 
-Why granian and in-process queries: measured on this machine with wrk at concurrency 8, waitress
-(pure-Python HTTP) in front of a pool of query processes answered a one-entity SELECT about 14x
-slower than ``oxigraph serve``. Each granian worker process parses HTTP in Rust; the request goes
-through :class:`~kg.server.asgi.WsgiBridge` (body read by the event loop, with a time limit) to
-the Flask app, whose queries run in threads (:class:`~kg.server.executor.InlineExecutor`;
-pyoxigraph releases the GIL while it evaluates).
+Why granian: it parses HTTP in Rust; waitress (pure Python) answered a one-entity SELECT about
+14x slower than ``oxigraph serve`` here. Each granian worker process runs the ASGI interface:
+:class:`~kg.server.asgi.WsgiBridge` reads bodies on the event loop under a time limit, answers
+plain SPARQL queries itself and hands everything else to the Flask app in a thread.
 
-What keeps it up: a query past the time limit is answered with the timeout error and its process
-is recycled (never sooner than ``RECYCLE_MIN_AGE`` after it started, so granian's crash-loop
-detector, which ends the server when a worker dies within 5.5 s of its respawn, is not
-tripped); granian respawns it while the other workers serve on. Should granian itself exit
-anyway, :func:`serve` starts it again after a backoff (doubling to ``KG_RESTART_BACKOFF_MAX``).
+Where queries run (``KG_QUERY_PROCESSES``): pyoxigraph cannot cancel a query, so stopping a
+runaway one means ending the process it runs in.
+
+* N > 0 (the default, 2): a pool of query processes per worker (:class:`~kg.server.executor.Executor`).
+  A runaway costs its query process, which is killed and replaced; the worker and every other
+  request go on (soak: zero errors for well-behaved clients beside runaway queries).
+* 0: queries run in threads of the worker (:class:`~kg.server.executor.InlineExecutor`), about
+  twice the throughput; a runaway recycles the whole worker (never sooner than
+  ``RECYCLE_MIN_AGE`` after its start, or granian's crash-loop detector, which ends the server
+  when a worker dies within 5.5 s of its respawn, would trip), and that worker's other requests
+  get 503 or a cut connection meanwhile.
+
+Should granian itself exit anyway, :func:`serve` starts it again after a backoff (doubling to
+``KG_RESTART_BACKOFF_MAX``).
 """
 
 from __future__ import annotations
@@ -29,13 +36,17 @@ def worker_app():
     """The ASGI app of one worker process (granian calls this factory in each of them)."""
     from kg.server import create_app
     from kg.server.asgi import WsgiBridge
-    from kg.server.executor import InlineExecutor
+    from kg.server.executor import Executor, InlineExecutor
 
     settings = load_settings()
-    app = create_app(settings, executor=InlineExecutor(settings))
+    if settings.query_processes:  # a runaway query costs one query process, not the worker
+        executor = Executor(settings, size=settings.query_processes)
+    else:
+        executor = InlineExecutor(settings)
+    app = create_app(settings, executor=executor)
     return WsgiBridge(app, max_body=settings.max_body, body_timeout=settings.body_timeout,
                       client_requests=settings.client_requests, threads=settings.query_threads,
-                      retry_after=settings.retry_after, stack_size=settings.query_stack)
+                      retry_after=settings.retry_after, stack_size=settings.query_stack, executor=executor)
 
 
 def run_granian(settings: Settings, *, log_level: str = "error") -> None:

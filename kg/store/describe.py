@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from kg.rdf import IRI, BNode, Literal, Term, Triple
 from kg.rdf.iri import Minter
 from kg.rdf.labels import LABEL_PROPERTIES
-from kg.rdf.vocab import ELI, RDFS
+from kg.rdf.vocab import ELI, RDFS, XSD
 from kg.store.interface import Quad, ReadStore
 
 
@@ -18,7 +18,7 @@ def term_json(t: Term) -> dict:
         if t.lang:
             out["lang"] = t.lang
         else:
-            out["datatype"] = t.datatype or "http://www.w3.org/2001/XMLSchema#string"
+            out["datatype"] = t.datatype or str(XSD.string)
         return out
     if isinstance(t, BNode):
         return {"type": "bnode", "value": str(t)}

@@ -20,12 +20,12 @@ from typing import IO, Iterable, Iterator, Mapping
 import pyoxigraph as ox
 
 from kg.errors import QueryRejected
-from kg.rdf import BNode, IRI, Literal, Term, Triple
+from kg.rdf import XSD, BNode, IRI, Literal, Term, Triple
 from kg.rdf.iri import fragment_prefix
 from kg.store import results
 from kg.store.interface import Quad
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = str(XSD.string)
 _FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "ntriples": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE,
             "trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
 

@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kg.rdf import RDF, SD, VOID, XSD, BNode, IRI, Literal
+from kg.rdf.vocab import FORMATS as FORMATS_NS
 from kg.server.body import read_body
 from kg.server.examples import EXAMPLES
 from kg.server.formats import FORMATS, by_name, negotiate, with_charset
@@ -84,7 +85,7 @@ def _service_description() -> Response:
     if settings.update_token:
         t.append((endpoint, SD.supportedLanguage, SD.SPARQL11Update))
     for w3c in dict.fromkeys(f.w3c for f in FORMATS if f.w3c):
-        t.append((endpoint, SD.resultFormat, IRI("http://www.w3.org/ns/formats/" + w3c)))
+        t.append((endpoint, SD.resultFormat, FORMATS_NS[w3c]))
     dataset, default = BNode("dataset"), BNode("default")
     t += [(endpoint, SD.defaultDataset, dataset), (dataset, rdf_type, SD.Dataset),
           (dataset, SD.defaultGraph, default), (default, rdf_type, SD.Graph)]
