@@ -13,6 +13,7 @@ from kg.server.guard import Guard
 from kg.settings import Settings
 from kg.server.sparql_text import appearance_order
 from kg.store import open_home
+from kg.store.counts import graph_triples
 from kg.store.describe import GenerationCache, attributions, describe, description_json, description_triples
 from kg.store.generations import Served
 from kg.store.hubs import read_hubs
@@ -33,6 +34,7 @@ class RequestHandler:
         self.page_cache = settings.page_cache
         self.update_wait = settings.update_timeout
         self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=self.page_cache))
+        self._graphs: tuple[str | None, bytes] = ("", b"")
 
     def _current(self):
         """(name, store, what pages learnt of it): the cache changes with the generation."""
@@ -53,6 +55,11 @@ class RequestHandler:
         if kind == "ping":
             name, _, _ = self._current()
             return Answer(b"ok", "text/plain", headers={"X-KG-Generation": name or ""})
+        if kind == "graphs":  # triples per named graph of the served generation (service description)
+            name, store, _ = self._current()
+            if self._graphs[0] != name:  # counted once per generation: the links graph alone takes ms
+                self._graphs = (name, json.dumps(graph_triples(store, self.minter)).encode())
+            return Answer(self._graphs[1], "application/json", headers={"X-KG-Generation": name or ""})
         raise ValueError(f"unknown request kind {kind!r}")
 
     def query(self, request: dict) -> Answer:
