@@ -6,9 +6,12 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from support.server import start_server
 
 ROOT = Path(__file__).parent.parent
 
@@ -47,6 +50,15 @@ def test_non_editable_install_runs_the_demo(tmp_path):
     assert re.search(r"demo: houjin: loaded \d+ records", demo.stdout), demo.stdout
     stats = _run([str(venv / "bin" / "kg"), "stats"], env=env, cwd=tmp_path)
     assert "graph/ontology" in stats.stdout and "graph/codes" in stats.stdout
+    # served from inside a source checkout, as a new user runs `kg demo` after `pip install .`:
+    # the server's processes must run the installed package, not the checkout beside them
+    served = start_server(tmp_path / "data", tmp_path / "src", kg=venv / "bin" / "kg")
+    url = next(served)
+    try:
+        with urllib.request.urlopen(url + "/doc/corporation/7000012050002", timeout=10) as r:
+            assert r.status == 200 and "国税庁" in r.read().decode()
+    finally:
+        served.close()
 
 
 def test_every_python_package_is_declared_in_pyproject():

@@ -88,8 +88,10 @@ def serve(settings: Settings, *, log_level: str = "error") -> None:
     signal.signal(signal.SIGINT, stop)
     while True:
         started = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-c", "from kg.server.serve import _child; _child()", log_level],
-                                 env=env)
+        # -P: the working directory is not put on sys.path, so a `kg serve` started in a source
+        # checkout runs the installed package (whose kg.web the checkout does not have)
+        child = subprocess.Popen([sys.executable, "-P", "-c", "from kg.server.serve import _child; _child()",
+                                  log_level], env=env)
         code = child.wait()
         if time.monotonic() - started > 60:
             backoff = 0.5  # it ran a good while: the next failure starts the backoff over

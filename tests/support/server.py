@@ -33,7 +33,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, cwd: Path, **env: str):
+def start_server(data_dir: Path, cwd: Path, *, kg: Path | None = None, **env: str):
     """``kg serve`` on ``data_dir`` at a free loopback port; yields its URL, stops it after."""
     import os
     import subprocess
@@ -44,7 +44,7 @@ def start_server(data_dir: Path, cwd: Path, **env: str):
     port = free_port()
     environ = {**os.environ, "KG_DATA_DIR": str(data_dir), "KG_BASE_URI": BASE, "KG_PORT": str(port),
                "KG_HOST": "127.0.0.1", **env}
-    kg = Path(sys.executable).parent / "kg"
+    kg = kg or Path(sys.executable).parent / "kg"
     proc = subprocess.Popen([str(kg), "serve"], env=environ, cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
