@@ -223,15 +223,19 @@ def validate(source: str | None) -> None:
 
 @main.command()
 @click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
-@click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
+@click.option("--port", envvar="KG_PORT", type=click.IntRange(1, 65535), help="TCP port (KG_PORT).")
 def serve(host: str | None, port: int | None) -> None:
     """Serve the store: SPARQL endpoint and pages, under granian (a production HTTP server)."""
     _serve(_settings().with_overrides(host=host, port=port))
 
 
 def _serve(settings) -> None:
-    from kg.server.serve import serve
+    from kg.server.serve import check_address, serve
 
+    try:
+        check_address(settings.host, settings.port)
+    except KGError as exc:
+        raise UserError(str(exc)) from None
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
                f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")
     serve(settings)
@@ -240,7 +244,7 @@ def _serve(settings) -> None:
 @main.command()
 @click.option("--serve/--no-serve", default=True, help="Serve the data once loaded (default) or only load it.")
 @click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
-@click.option("--port", envvar="KG_PORT", type=int, help="TCP port (KG_PORT).")
+@click.option("--port", envvar="KG_PORT", type=click.IntRange(1, 65535), help="TCP port (KG_PORT).")
 def demo(serve: bool, host: str | None, port: int | None) -> None:
     """Load the bundled sample data (replacing what the data directory held) and serve it."""
     from kg.load.pipeline import run_load

@@ -124,3 +124,28 @@ def test_dump_writes_gzip_nquads_per_graph(cli, tmp_path):
     assert any(isinstance(q.object, ox.Literal) and q.object.value == "国税庁" for q in quads)
     assert {p.name for p in (tmp_path / "dumps").iterdir()} >= {"houjin.nq.gz", "meta.nq.gz", "codes.nq.gz", "ontology.nq.gz"}
     assert f"{len(quads):,} quads" in result.output
+
+
+def test_serve_refuses_a_port_in_use(cli):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        from click.testing import CliRunner
+
+        from kg.cli import main
+
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert "cannot listen on 127.0.0.1:" in result.output and "Traceback" not in result.output
+
+
+def test_serve_refuses_a_port_out_of_range():
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--port", "80000"])
+    assert result.exit_code == 2 and "80000" in result.output

@@ -49,6 +49,27 @@ def worker_app():
                       retry_after=settings.retry_after, stack_size=settings.query_stack, executor=executor)
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse to start where another server listens (granian would start and answer nothing,
+    or share the port with it); one line that says what to do."""
+    import socket
+
+    from kg.errors import KGError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise KGError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise KGError(f"cannot listen on {host}:{port}: {exc.strerror} (another server there? "
+                          f"choose another port with --port or KG_PORT)") from None
+
+
 def run_granian(settings: Settings, *, log_level: str = "error") -> None:
     """One granian server in this process (what :func:`serve` supervises)."""
     from granian import Granian
