@@ -112,7 +112,7 @@ def serve(settings: Settings, *, log_level: str = "error") -> None:
         # -P: the working directory is not put on sys.path, so a `kg serve` started in a source
         # checkout runs the installed package (whose kg.web the checkout does not have)
         child = subprocess.Popen([sys.executable, "-P", "-c", "from kg.server.serve import _child; _child()",
-                                  log_level], env=env)
+                                  log_level], env=env, preexec_fn=_die_with_parent)
         code = child.wait()
         if time.monotonic() - started > 60:
             backoff = 0.5  # it ran a good while: the next failure starts the backoff over
@@ -120,6 +120,17 @@ def serve(settings: Settings, *, log_level: str = "error") -> None:
               file=sys.stderr, flush=True)
         time.sleep(backoff)
         backoff = min(backoff * 2, settings.restart_backoff_max)
+
+
+def _die_with_parent() -> None:
+    """In the HTTP server's process, before it runs: end when the supervisor ends, however it
+    ends (Linux's PR_SET_PDEATHSIG; elsewhere nothing), so a killed `kg serve` leaves no server."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _child() -> None:
