@@ -2,7 +2,8 @@
 
 A given error has one status everywhere: the server registers one handler for :class:`KGError`
 (:mod:`kg.server.errors`) that answers ``status`` with the message, and the CLI prints the
-message as one line. Anything else that escapes is our bug (a 500 with a request id).
+message as one line. Anything else that escapes is our bug (a 500 with a request id). How long a client should
+wait after a 503 is one setting, ``KG_RETRY_AFTER``.
 
 >>> QueryRejected("expected WHERE").status, NotAcceptable("").status, QueryTimeout("").status
 (400, 406, 503)
@@ -15,8 +16,6 @@ class KGError(Exception):
     """An error a user can act on; ``status`` is what HTTP answers with."""
 
     status = 400
-    #: seconds a client should wait before retrying (a ``Retry-After`` header), if any
-    retry_after: float | None = None
 
 
 class QueryRejected(KGError):
@@ -63,21 +62,18 @@ class QueryTimeout(KGError):
     """A query ran past the time limit and was stopped."""
 
     status = 503
-    retry_after = 1
 
 
 class ServiceBusy(KGError):
     """No worker became free in time."""
 
     status = 503
-    retry_after = 5
 
 
 class StoreError(KGError):
     """A problem with the store that the user can act on."""
 
     status = 503
-    retry_after = 5
 
 
 class StoreBusy(StoreError):

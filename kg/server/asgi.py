@@ -30,8 +30,9 @@ from collections import Counter
 from typing import Callable
 
 from kg.errors import ProtocolError
+from kg.server.body import too_large
 from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
-from kg.server.protocol import FORM, QUERY_BODY, answer_query_async, media_type, parse_request
+from kg.server.protocol import FORM, QUERY_BODY, answer_query_async, endpoint_iri, media_type, parse_request
 
 
 class WsgiBridge:
@@ -93,7 +94,7 @@ class WsgiBridge:
                     await _plain(send, 400, "malformed Content-Length")
                     return None
         if length is not None and length > self.max_body:
-            await _plain(send, 413, f"request body larger than {self.max_body} bytes (KG_MAX_BODY)")
+            await _plain(send, 413, too_large(self.max_body))
             return None
         if length == 0 or (length is None and scope["method"] in ("GET", "HEAD", "OPTIONS")):
             return b""  # nothing to wait for
@@ -107,7 +108,7 @@ class WsgiBridge:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.max_body:
-                        await _plain(send, 413, f"request body larger than {self.max_body} bytes (KG_MAX_BODY)")
+                        await _plain(send, 413, too_large(self.max_body))
                         return None
                     parts.append(chunk)
                     if not message.get("more_body"):
@@ -139,8 +140,8 @@ class WsgiBridge:
             return False
         headers = dict(scope.get("headers", ()))
         accept = headers.get(b"accept", b"").decode("latin-1") or None
-        host = headers.get(b"host", b"localhost").decode("latin-1")
-        base_iri = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}/sparql"
+        base_iri = endpoint_iri(scope.get("scheme", "http"), headers.get(b"host", b"localhost").decode("latin-1"),
+                                scope.get("root_path", ""))
         status, answer_headers, payload = await answer_query_async(self.executor, req, accept, base_iri,
                                                                    retry_after=self.retry_after)
         out = {**SECURITY_HEADERS, **CORS_HEADERS, **answer_headers, "Content-Length": str(len(payload))}

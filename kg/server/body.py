@@ -25,7 +25,7 @@ def read_body(environ: dict, max_body: int) -> bytes:
         if length < 0:
             raise ProtocolError(400, "malformed Content-Length")
         if length > max_body:
-            raise BodyTooLarge(_too_large(max_body))
+            raise BodyTooLarge(too_large(max_body))
         return stream.read(length) if length and stream is not None else b""
     if stream is None:
         return b""
@@ -37,9 +37,10 @@ def read_body(environ: dict, max_body: int) -> bytes:
         parts.append(chunk)
         size += len(chunk)
         if size > max_body:
-            raise BodyTooLarge(_too_large(max_body))
+            raise BodyTooLarge(too_large(max_body))
     return b"".join(parts)
 
 
-def _too_large(max_body: int) -> str:
+def too_large(max_body: int) -> str:
+    """The one message for a body over the limit, whichever path refused it."""
     return f"request body larger than {max_body} bytes (KG_MAX_BODY)"

@@ -13,6 +13,7 @@ from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import KGError, MalformedIdentifier, ProtocolError
+from kg.server.body import too_large as too_large_message
 
 log = logging.getLogger("kg.server")
 
@@ -58,4 +59,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(_error) -> Response:
         limit = current_app.config["KG_SETTINGS"].max_body
-        return Response(f"request body larger than {limit} bytes (KG_MAX_BODY)\n", 413, mimetype="text/plain")
+        return Response(too_large_message(limit) + "\n", 413, mimetype="text/plain")

@@ -18,7 +18,8 @@ import queue
 import signal
 import threading
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from kg import errors
 from kg.errors import QueryRejected, QueryTimeout, ServiceBusy
@@ -177,56 +178,51 @@ class InlineExecutor:
 
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         timeout = self.settings.query_timeout if timeout is None else timeout
-        self._start()
-        runaway = False
-        try:
+        with self._slot() as slot:
             submitted = self._pool.submit(self._worker.handle, request)
             try:
                 return submitted.result(timeout)
             except cf.TimeoutError:
-                runaway, error = self._timeout(submitted, timeout)
-                raise error from None
-        finally:
-            self._finish(runaway)
+                raise self._timeout(slot, submitted, timeout) from None
 
     async def run_async(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         """:meth:`run` for an event loop: no thread waits for the query but the one running it."""
         import asyncio
 
         timeout = self.settings.query_timeout if timeout is None else timeout
-        self._start()
-        runaway = False
-        try:
+        with self._slot() as slot:
             submitted = self._pool.submit(self._worker.handle, request)
             try:
                 async with asyncio.timeout(timeout):  # no extra task per query, unlike wait_for
                     return await asyncio.wrap_future(submitted)
             except TimeoutError:
-                runaway, error = self._timeout(submitted, timeout)
-                raise error from None
-        finally:
-            self._finish(runaway)
+                raise self._timeout(slot, submitted, timeout) from None
 
-    def _start(self) -> None:
+    @contextmanager
+    def _slot(self) -> Iterator[dict]:
+        """One request in progress; a runaway one (``slot["runaway"]``) starts the recycling."""
         with self._lock:
             if self._recycling:  # about to be replaced: a clean 503 now beats a connection cut later
                 raise ServiceBusy("this worker process is being replaced after a runaway query; retry")
             self._active += 1
+        slot = {"runaway": False}
+        try:
+            yield slot
+        finally:
+            with self._lock:
+                self._active -= 1
+                start = slot["runaway"] and not self._recycling
+                self._recycling = self._recycling or slot["runaway"]
+            if start:
+                threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
 
-    def _timeout(self, submitted: cf.Future, timeout: float) -> tuple[bool, Exception]:
-        """(whether the query is now a runaway, the error to answer) once the time limit passed."""
+    def _timeout(self, slot: dict, submitted: cf.Future, timeout: float) -> Exception:
+        """The error to answer once the time limit passed (and whether the query now runs away)."""
         if submitted.cancel():  # it never started: every thread was busy
-            return False, ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s")
-        return True, QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
-                                  f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT")
-
-    def _finish(self, runaway: bool) -> None:
-        with self._lock:
-            self._active -= 1
-            start = runaway and not self._recycling
-            self._recycling = self._recycling or runaway
-        if start:
-            threading.Thread(target=self._recycle, name="kg-recycle", daemon=True).start()
+            return ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s")
+        slot["runaway"] = True
+        return QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
+                            f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT")
 
     def _recycle(self) -> None:
         """Wait for the other requests to finish (bounded), then hand over to ``on_runaway``."""

@@ -17,7 +17,7 @@ from kg.errors import KGError, ProtocolError
 from kg.server.body import read_body
 from kg.server.errors import internal_error_text
 from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
-from kg.server.protocol import FORM, QUERY_BODY, answer_query, media_type, parse_request, text_answer
+from kg.server.protocol import FORM, QUERY_BODY, answer_query, endpoint_iri, media_type, parse_request, text_answer
 
 class SparqlFastPath:
     def __init__(self, app: Callable, *, executor, max_body: int, retry_after: int = 5):
@@ -62,7 +62,7 @@ class SparqlFastPath:
             environ["wsgi.input"] = io.BytesIO(body)
             return self.app(environ, start_response)
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-        base_iri = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}/sparql"
+        base_iri = endpoint_iri(environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", ""))
         return self._respond(start_response, *answer_query(self.executor, req, environ.get("HTTP_ACCEPT"), base_iri,
                                                                   retry_after=self.retry_after))
 

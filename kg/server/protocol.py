@@ -115,6 +115,11 @@ def error_answer(exc: KGError, retry_after: int) -> tuple[int, dict[str, str], b
     return text_answer(exc.status, message, **headers)
 
 
+def endpoint_iri(scheme: str, host: str, root: str = "") -> str:
+    """The base IRI that relative IRIs in a query resolve against: this request's endpoint."""
+    return f"{scheme}://{host}{root}/sparql"
+
+
 def query_request(req: SparqlRequest, accept: str | None, base_iri: str) -> dict:
     """The request a :class:`~kg.server.handler.RequestHandler` answers for a protocol query."""
     return {"kind": "query", "query": req.query, "accept": accept, "format": req.first("format") or req.first("output"),

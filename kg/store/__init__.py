@@ -19,13 +19,6 @@ def open_home(data_dir: str | os.PathLike[str], *, create: bool = True) -> Home:
     return Generations(data_dir, create=create)
 
 
-def empty_store() -> ReadStore:
-    """A store with nothing in it (answers queries before anything is loaded)."""
-    from kg.store.oxigraph import OxStore
-
-    return OxStore.memory()
-
-
 def serialize(triples, fmt: str, prefixes=None) -> bytes:
     """Triples built in Python (service description, catalogue) in an RDF format."""
     from kg.store.oxigraph import serialize as _serialize
@@ -41,4 +34,4 @@ def parse(data: bytes | str, fmt: str, *, base_iri: str | None = None) -> list[Q
 
 
 __all__ = ["Build", "Home", "Quad", "ReadStore", "Result", "Solutions", "Triples", "WriteStore", "open_home",
-           "empty_store", "serialize", "parse"]
+           "serialize", "parse"]
