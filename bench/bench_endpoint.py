@@ -4,7 +4,7 @@
     python bench/bench_endpoint.py [--rows 100000] [--duration 10] [--connections 8] [--data-dir DIR]
 
 1. generate N synthetic corporations and `kg load` them (not timed; or reuse --data-dir);
-2. start `kg serve` (granian worker processes running queries in-process) and `oxigraph serve-read-only` on a copy
+2. start `kg serve` (uvicorn worker processes running queries in-process) and `oxigraph serve-read-only` on a copy
    of the served generation, both on loopback;
 3. wrk (Debian's package) at the given concurrency for a one-entity SELECT on random-ish
    entities (a Lua script cycles through 1,000 corporate numbers), against both;

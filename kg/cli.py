@@ -225,20 +225,20 @@ def validate(source: str | None) -> None:
 @click.option("--host", envvar="KG_HOST", help="Interface to listen on (KG_HOST).")
 @click.option("--port", envvar="KG_PORT", type=click.IntRange(1, 65535), help="TCP port (KG_PORT).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the store: SPARQL endpoint and pages, under granian (a production HTTP server)."""
+    """Serve the store: SPARQL endpoint and pages, in supervised worker processes."""
     _serve(_settings().with_overrides(host=host, port=port))
 
 
 def _serve(settings) -> None:
-    from kg.server.serve import check_address, serve
+    from kg.server.serve import bind, serve
 
     try:
-        check_address(settings.host, settings.port)
+        sock = bind(settings.host, settings.port, backlog=max(1024, settings.max_connections))
     except KGError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
                f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")
-    serve(settings)
+    serve(settings, sock)
 
 
 @main.command()

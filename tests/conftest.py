@@ -76,7 +76,7 @@ def demo_copy(demo_dir: Path, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_server(demo_dir: Path, tmp_path_factory):
-    """A running ``kg serve`` (granian, worker processes) over the demo data, with a 4 s time limit."""
+    """A running ``kg serve`` (uvicorn worker processes) over the demo data, with a 4 s time limit."""
     yield from start_server(demo_dir, tmp_path_factory.mktemp("serve"), KG_QUERY_TIMEOUT="4")
 
 

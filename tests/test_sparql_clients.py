@@ -69,7 +69,7 @@ def _get(url: str, query: str, timeout: float = 30) -> tuple[int, str]:
 
 
 def test_served_runaway_query_is_stopped_and_its_process_recycled(server):
-    """Under granian the runaway query's process ends after answering; the others serve on."""
+    """Under kg serve the runaway query's process ends after answering; the others serve on."""
     slow: dict = {}
 
     def run_slow():

@@ -1,10 +1,9 @@
-"""The bridge between granian's ASGI interface and our WSGI app: connection discipline first.
+"""The bridge between uvicorn's ASGI interface and our WSGI app: a request's body before the app.
 
-Why not granian's WSGI interface (measured here, granian 2.8): a WSGI app reads its body in a
-blocking thread, so 16 clients that promise ``Content-Length: 1000`` and send 5 bytes held every
-thread of both workers and every other client timed out; granian has a header read timeout but
-no body read timeout. Here the body is read by the event loop, where a slow client holds a
-coroutine, not a thread:
+Why a bridge and not a WSGI server (measured here, granian 2.8's WSGI interface): a WSGI app
+reads its body in a blocking thread, so 16 clients that promise ``Content-Length: 1000`` and send
+5 bytes held every thread of both workers and every other client timed out. Here the body is
+read by the event loop, where a slow client holds a coroutine, not a thread:
 
 * the body must arrive within ``KG_BODY_TIMEOUT`` seconds (else 408) and stay under
   ``KG_MAX_BODY`` (else 413, decided from Content-Length before reading, or as a chunked body
@@ -13,10 +12,8 @@ coroutine, not a thread:
   503 with Retry-After), so no single client can hold every worker thread;
 * only then does the WSGI app run, in a thread pool of ``KG_QUERY_THREADS`` threads.
 
-Headers are granian's (hyper's): ``KG_HEADER_TIMEOUT`` closes a connection whose headers do not
-arrive in time. Idle connections that never send a byte are not timed out by granian; with a
-high per-worker connection limit (``KG_MAX_CONNECTIONS``) they cost a file descriptor each and
-hold no request slot (200 idle sockets measured: other clients answered throughout).
+What a connection may cost before its request's headers are in (idle time, header time and size,
+connections per address) is :mod:`kg.server.connections`'.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 * :class:`InlineExecutor` -- queries run in threads of the web process itself (pyoxigraph releases
   the GIL while it evaluates), so a request costs no hop. Past the time limit the request is
   answered with the timeout error and the whole web process is recycled once its other requests
-  are done: ``kg serve`` runs it under granian, which respawns failed worker processes.
+  are done: ``kg serve`` starts another worker process at once.
 """
 
 from __future__ import annotations
@@ -134,11 +134,6 @@ class Executor:
                 break
 
 
-#: a worker process never recycles itself sooner than this after it started: granian ends the
-#: whole server when a worker dies within 5.5 s of its (re)spawn
-RECYCLE_MIN_AGE = 6.5
-
-
 def _recycle_process() -> None:
     import sys
 
@@ -147,7 +142,7 @@ def _recycle_process() -> None:
     os._exit(RECYCLE_EXIT)
 
 
-#: exit status of a web process recycled after a runaway query (granian respawns it)
+#: exit status of a web process recycled after a runaway query (`kg serve` starts another at once)
 RECYCLE_EXIT = 75
 
 
@@ -174,7 +169,6 @@ class InlineExecutor:
         self._lock = threading.Lock()
         self._active = 0
         self._recycling = False
-        self._started = time.monotonic()
 
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         timeout = self.settings.query_timeout if timeout is None else timeout
@@ -233,8 +227,6 @@ class InlineExecutor:
                     break
             time.sleep(0.02)
         time.sleep(0.2)  # let the server write the last responses out
-        if self._on_runaway is _recycle_process:  # a real exit: not so young that granian gives up
-            time.sleep(max(0.0, self._started + RECYCLE_MIN_AGE - time.monotonic()))
         self._on_runaway()
 
     def close(self) -> None:

@@ -33,8 +33,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServedURL(str):
+    """The URL of a running ``kg serve``, with the supervisor's process id and its log file."""
+
+    pid: int
+    log: Path
+
+
 def start_server(data_dir: Path, cwd: Path, *, kg: Path | None = None, **env: str):
-    """``kg serve`` on ``data_dir`` at a free loopback port; yields its URL, stops it after."""
+    """``kg serve`` on ``data_dir`` at a free loopback port; yields its URL, stops it after.
+
+    Its output goes to ``cwd/kg-serve.log`` (a pipe nobody reads would fill and stall it)."""
     import os
     import subprocess
     import sys
@@ -45,9 +54,12 @@ def start_server(data_dir: Path, cwd: Path, *, kg: Path | None = None, **env: st
     environ = {**os.environ, "KG_DATA_DIR": str(data_dir), "KG_BASE_URI": BASE, "KG_PORT": str(port),
                "KG_HOST": "127.0.0.1", **env}
     kg = kg or Path(sys.executable).parent / "kg"
-    proc = subprocess.Popen([str(kg), "serve"], env=environ, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    log = Path(cwd) / "kg-serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(kg), "serve"], env=environ, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                text=True)
+    url = ServedURL(f"http://127.0.0.1:{port}")
+    url.pid, url.log = proc.pid, log
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -60,9 +72,9 @@ def start_server(data_dir: Path, cwd: Path, *, kg: Path | None = None, **env: st
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("kg serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        pytest.fail("kg serve did not start: " + log.read_text())
     if proc.poll() is not None:
-        pytest.fail("kg serve exited: " + (proc.stdout.read() if proc.stdout else ""))
+        pytest.fail("kg serve exited: " + log.read_text())
     try:
         yield url
     finally:
