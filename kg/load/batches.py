@@ -10,7 +10,7 @@ from kg.load.contract import Entity, Problem
 from kg.load.provenance import LoadStats
 from kg.load.report import Report
 from kg.load.sources import SourceFile
-from kg.rdf import BNode, IRI, Literal, PROV
+from kg.rdf import BNode, IRI, Literal, PROV, RDF
 from kg.rdf.iri import Minter, fragment_prefix
 from kg.store.interface import Quad, WriteStore
 from kg.validation.compiler import Validator
@@ -36,6 +36,14 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
             for v in violations:
                 report.add(source=item.source, line=item.line, key=item.key, focus=v.focus, path=v.path,
                            constraint=v.component.removesuffix("ConstraintComponent"), message=v.message, value=v.value)
+            continue
+        missing = [iri for iri in item.requires if store is None or not store.has(iri, str(RDF.type))]
+        if missing:
+            stats.rejected += item.records
+            for iri in missing:
+                report.add(source=item.source, line=item.line, key=item.key, focus=item.focus, constraint="reference",
+                           message=f"refers to {iri}, which no loaded file describes (load that file first); "
+                                   f"not loaded", value=iri)
             continue
         batch.append(item)
         # parts are written as entities of their own; the record is counted once, on `item`

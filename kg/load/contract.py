@@ -65,6 +65,11 @@ class Entity:
     (its ``extra`` still is), so files can be loaded in any order and the newest one wins. A loader
     must not emit two versions of one focus in different batches of one source (the store only sees
     a source once it is loaded).
+
+    ``requires`` lists IRIs that must already name typed entities (``rdf:type``, in any graph of
+    the store, from an earlier load or an earlier file of this one) for this entity to be written:
+    a position for a town, or a parcel of a town, that was never loaded is reported (constraint
+    ``reference``) instead of creating an untyped phantom the shapes never see.
     """
 
     focus: IRI
@@ -79,6 +84,7 @@ class Entity:
     parts: list["Entity"] = field(default_factory=list)
     owns: tuple[str, ...] = ()
     version: tuple[str, str] | None = None
+    requires: tuple[IRI, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ class Loader(Protocol):
     relinks: str | None
     #: whether a load records what it wrote (:mod:`kg.load.written`) for relinking and indexing
     summarised: bool
-    #: whether a load into an empty dataset may map in a forked child beside the bulk load
+    #: whether a load into an empty dataset may map in a forked child beside the bulk load (the
+    #: child has no store, so such a loader's entities carry no ``Entity.requires``)
     streamable: bool
 
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
