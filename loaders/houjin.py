@@ -54,8 +54,8 @@ NOTATION = SKOS.notation
 SAME_AS = OWL.sameAs
 SPECIALIZATION_OF = PROV.specializationOf
 
-# columns that do not define a published state (they change when the same state is republished)
-_STATE_COLUMNS = tuple(i for i in range(30) if i not in (SEQ, UPDATE, LATEST))
+# columns that say how a state was published, not what it is (they change when it is republished)
+_STATE_COLUMNS = tuple(i for i in range(30) if i not in (SEQ, CORRECT, UPDATE, LATEST))
 _API_HEADER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 INFO = DatasetInfo(
@@ -142,20 +142,15 @@ class HoujinLoader:
         corp = minter.corporation(number)
         latest = [r for r in rows if r.data[LATEST] == "1"]
         current = latest[-1] if latest else None
-        extra: list[Triple] = []
-        for record in rows:
-            if record is not current:
-                extra.extend(record_triples(corp, record.data, minter))
+        history = [record_entity(corp, r, minter) for r in rows if r is not current]
         anchor = current or rows[-1]
         if current is not None and current.data[PROCESS] == "99":
-            yield Entity(corp, [], anchor.source, anchor.line, number, "delete", [], records=len(rows))
+            yield Entity(corp, [], anchor.source, anchor.line, number, "delete", records=len(rows))
         elif current is not None:
             yield Entity(corp, corporation_triples(corp, current.data, minter), anchor.source, anchor.line,
-                         number, "upsert", extra, records=len(rows))
+                         number, "upsert", records=len(rows), parts=history)
         else:
-            yield Entity(corp, [], anchor.source, anchor.line, number, "append", extra, records=len(rows))
-
-
+            yield Entity(corp, [], anchor.source, anchor.line, number, "append", records=len(rows), parts=history)
 
 
 def _flag_problem(record: Record) -> Problem | None:
@@ -269,16 +264,25 @@ def corporation_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple
 
 
 def record_key(row: Sequence[str]) -> str:
+    """What a past state says, without how it was published: the NTA republishes a
+    corporation's whole history (``correct=1``, a new ``updateDate`` and row number), and a
+    republished state is the same state."""
     return hashlib.sha1("\x1f".join(row[i] for i in _STATE_COLUMNS).encode("utf-8")).hexdigest()[:16]
 
 
+def record_entity(corp: IRI, record: Record, m: Minter) -> Entity:
+    """A past state of ``corp``, keyed by its content and versioned by ``updateDate``: publishing
+    it again replaces its publication facts (date, row number, correction flag) instead of adding
+    a second value of each, and an older file loaded later changes nothing."""
+    row = record.data
+    triples = record_triples(corp, row, m)
+    return Entity(triples[0][0], triples, record.source, record.line, record.key, "upsert", records=0,
+                  version=(str(MODIFIED), row[UPDATE]))
+
+
 def record_triples(corp: IRI, row: Sequence[str], m: Minter) -> list[Triple]:
-    """A history state: keyed by its content, so republishing it does not duplicate it."""
-    v = m.terms
+    """A past state (its row with latest=0, or an earlier latest=1 row of the same file)."""
     rec = m.corporation_record(corp, record_key(row))
-    t: list[Triple] = [
-        (rec, A, v.CorporationRecord),
-        (rec, SPECIALIZATION_OF, corp),
-    ]
+    t: list[Triple] = [(rec, A, m.terms.CorporationRecord), (rec, SPECIALIZATION_OF, corp)]
     t.extend(_state_triples(rec, row, m))
     return t

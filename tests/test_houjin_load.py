@@ -347,3 +347,67 @@ def test_load_reports_its_steps(settings, tmp_path):
     result = run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", [nta_row(1, number("000000000001"))])])
     assert list(result.steps)[0] == "records" and "metadata" in result.steps and "switch" in result.steps
     assert all(seconds >= 0 for seconds in result.steps.values())
+
+
+# ---- the NTA republishes whole histories (real diffs: correct=1, the file's date on every row) --
+
+SOFIS = "1010401074772"  # in the real 2021-07-14 diff with two past states and its current one
+
+
+def _history(update: str, correct: str, first_seq: int, *, current_change="2021-06-30", current_name="株式会社ソフィス"):
+    """SOFIS's history as one diff publishes it: two past states (latest=0), then its current one."""
+    common = dict(correct=correct, update=update, city="千代田区", city_code="101", street="神田錦町１丁目")
+    return [
+        nta_row(first_seq, SOFIS, process="01", change="2015-10-05", name="株式会社ソフィス", latest="0", **common),
+        nta_row(first_seq + 1, SOFIS, process="12", change="2017-01-16", name="株式会社ソフィス", latest="0",
+                **{**common, "street": "神田小川町２丁目"}),
+        nta_row(first_seq + 2, SOFIS, process="12", change=current_change, name=current_name, latest="1",
+                **{**common, "street": "神田司町２丁目"}),
+    ]
+
+
+def _records(store) -> list[tuple[str, list[str], list[str]]]:
+    rows = run_query(store, f"""SELECT ?r WHERE {{ ?r prov:specializationOf <{M.corporation(SOFIS)}> }}""")
+    return sorted((str(r["r"].value), values(store, r["r"].value, "http://purl.org/dc/terms/modified"),
+                   values(store, r["r"].value, M.term("sequenceNumber"))) for r in rows)
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one-load-each", "one-load"])
+def test_a_republished_history_is_idempotent_and_validates(settings, tmp_path, together):
+    from kg.store import open_home
+    from kg.validation.revalidate import revalidate
+
+    files = [write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1)),
+             write_csv(tmp_path / "diff_20210714.csv", _history("2021-07-14", "1", 16)),
+             write_csv(tmp_path / "diff_20210720.csv", _history("2021-07-20", "1", 40))]
+    results = [run_load(settings, "houjin", files)] if together else [run_load(settings, "houjin", [f]) for f in files]
+    assert all(r.stats.rejected == 0 for r in results)
+    store = current(settings)
+    records = _records(store)
+    # the two past states once each, with the newest publication's date and row number only
+    assert [(modified, seq) for _, modified, seq in records] == [(["2021-07-20"], ["40"]), (["2021-07-20"], ["41"])]
+    assert one(store, M.corporation(SOFIS), "http://purl.org/dc/terms/modified") == "2021-07-20"
+    checked, violations = revalidate(open_home(settings.data_path).open_current(), "houjin", M)
+    assert checked == 3 and violations == []
+
+
+def test_an_older_diff_loaded_after_a_newer_one_changes_no_past_state(settings, tmp_path):
+    new = write_csv(tmp_path / "diff_20210714.csv", _history("2021-07-14", "1", 16))
+    old = write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1))
+    run_load(settings, "houjin", [new])
+    before = _records(current(settings))
+    run_load(settings, "houjin", [old])
+    assert _records(current(settings)) == before
+
+
+def test_a_state_that_stops_being_current_becomes_one_past_record(settings, tmp_path):
+    first = write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1))
+    later = _history("2021-07-14", "1", 16) + [
+        nta_row(19, SOFIS, process="12", correct="0", update="2021-07-14", change="2021-07-10",
+                name="株式会社ソフィス新", city="千代田区", city_code="101", street="神田司町２丁目", latest="1")]
+    later[2][23] = "0"  # the old current state is history now
+    run_load(settings, "houjin", [first])
+    run_load(settings, "houjin", [write_csv(tmp_path / "diff_20210714.csv", later)])
+    store = current(settings)
+    assert len(_records(store)) == 3
+    assert values(store, M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == ["株式会社ソフィス新@ja"]

@@ -63,7 +63,8 @@ def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: 
     summaries = stats.summaries
     for entity in batch:
         stats.loaded += entity.records
-        stats.entities += 1
+        if entity.records:  # a part (a law's revision, a corporation's past state) is not counted apart
+            stats.entities += 1
         if stats.touched is not None:
             stats.touched.append(entity.focus)
         if summaries is not None and entity.action != "append":
