@@ -56,6 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("restart_backoff_max", 30.0, "Longest wait, in seconds, before `kg serve` starts a worker process again after it exited soon after its start.", float),
     Setting("workers", 2, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound).", int),
     Setting("batch_size", 5000, "Entities validated and written per batch during a load.", int),
+    Setting("pending_entities", 200_000, "Entities a load writes before it commits them to the store, so that an entity seen again later in the same file updates them (also when one is seen again).", int),
     Setting("small_source", 256 << 10, "A source whose triples take fewer bytes than this is written transactionally, not bulk-loaded (a bulk load costs tens of ms a call whatever its size).", _bytes),
     Setting("small_flush", 32 << 20, "Bytes of transactional writes after which a load flushes the store's write buffers (keeps memory flat over thousands of small files).", _bytes),
     Setting("page_size", 20, "Incoming links per property shown on an entity page, and hits per search page.", int),

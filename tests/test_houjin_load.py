@@ -411,3 +411,37 @@ def test_a_state_that_stops_being_current_becomes_one_past_record(settings, tmp_
     store = current(settings)
     assert len(_records(store)) == 3
     assert values(store, M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == ["株式会社ソフィス新@ja"]
+
+
+# ---- one corporation twice in one file: the later rows update what the earlier ones wrote -------
+
+def _twice_rows():
+    """SOFIS, another corporation, then SOFIS again (a later state): as `cat` of two diffs gives."""
+    again = _history("2021-07-14", "1", 5, current_change="2021-07-10", current_name="株式会社ソフィス新")
+    was_current = [*_history("2021-07-14", "1", 7)[2]]
+    was_current[23] = "0"  # the first file's current state, now one of the past
+    return [*_history("2021-07-01", "0", 1), nta_row(4, NTA, name="国税庁", kind="101", city="千代田区", city_code="101"),
+            *again[:2], was_current, again[2]]
+
+
+@pytest.mark.parametrize("into", ["empty", "loaded"])
+@pytest.mark.parametrize("pending", [200_000, 1])
+def test_one_corporation_twice_in_one_file_is_updated_not_doubled(data_dir, tmp_path, into, pending):
+    from kg.settings import load_settings
+    from kg.store import open_home
+    from kg.validation.revalidate import revalidate
+
+    settings = load_settings({"KG_PENDING_ENTITIES": str(pending)}, data_dir=str(data_dir), base_uri=BASE)
+    if into == "loaded":  # not empty: no streaming, upserts from the start
+        run_load(settings, "houjin", [write_csv(tmp_path / "first.csv", [nta_row(1, NDL, name="国立国会図書館")])])
+    result = run_load(settings, "houjin", [write_csv(tmp_path / "cat.csv", _twice_rows())])
+    assert (result.stats.read, result.stats.rejected) == (8, 0)
+    store = current(settings)
+    corp = M.corporation(SOFIS)
+    assert values(store, corp, "http://www.w3.org/ns/regorg#legalName") == ["株式会社ソフィス新@ja"]
+    assert one(store, corp, M.term("changeDate")) == "2021-07-10"
+    assert one(store, corp, "http://purl.org/dc/terms/modified") == "2021-07-14"
+    assert len(_records(store)) == 3  # 2015, 2017, and the 2021-06-30 state the second rows made past
+    assert one(store, M.corporation(NTA), "http://www.w3.org/ns/regorg#legalName") == "国税庁@ja"
+    checked, violations = revalidate(open_home(settings.data_path).open_current(), "houjin", M)
+    assert violations == [] and checked == (6 if into == "loaded" else 5)

@@ -16,15 +16,61 @@ from kg.store.interface import Quad, WriteStore
 from kg.validation.compiler import Validator
 
 
-def load_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                 out, report: Report, stats: LoadStats, *, batch_size: int, upsert: bool, on_read) -> None:
+class OutOfOrder(Exception):
+    """A streamed source's entities stopped ascending: the rest must be loaded with upserts,
+    after skipping the ``done`` items already streamed (see :func:`kg.load.stream.stream_source`)."""
+
+    def __init__(self, done: int):
+        super().__init__(done)
+        self.done = done
+
+
+def load_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore | None, graph: str,
+                 sink, report: Report, stats: LoadStats, *, batch_size: int, upsert: bool, on_read,
+                 skip: int = 0, pending_max: int = 200_000) -> None:
+    """Map, validate and write one source into ``sink`` (``.write(text)``; ``.commit()`` loads
+    what was written into ``store`` so later upserts see it).
+
+    A focus seen again in the same source (the same corporation twice in one file, a
+    concatenation of two diffs) must update what the first one wrote, never add to it. So the
+    foci written but not committed are remembered (at most ``pending_max``, then the sink is
+    committed, so memory stays flat); one seen again commits the sink first, and from then on
+    entities are upserts. Foci that ascend (sorted NTA files) cannot repeat, so only a focus
+    below an earlier one switches an insert-only load to upserts. Without a store
+    (``store=None``: streamed into an empty dataset) foci must ascend; one that does not raises
+    :class:`OutOfOrder` once what came before it is written.
+    """
     batch: list[Entity] = []
-    for item in loader.entities(loader.records(source, on_read), m):
+    pending: set[str] = set()
+    last = ""
+    items = loader.entities(loader.records(source, on_read), m)
+    for done, item in enumerate(items):
+        if done < skip:
+            continue
         if isinstance(item, Problem):
             stats.read += 1
             stats.rejected += 1
             report.add(source=item.source, line=item.line, key=item.key, constraint=item.constraint, message=item.message)
             continue
+        ascending = item.focus > last
+        last = max(last, item.focus)
+        if store is None:
+            if not ascending:
+                write_batch(batch, store, graph, sink, stats, upsert)
+                raise OutOfOrder(done)
+        elif item.focus in pending:  # seen again: commit what the first one wrote, then upsert
+            write_batch(batch, store, graph, sink, stats, upsert)
+            batch = []
+            sink.commit()
+            pending.clear()
+            upsert = True
+        elif not ascending:  # may repeat one committed earlier: from now on upsert
+            upsert = True
+        if len(pending) >= pending_max:
+            write_batch(batch, store, graph, sink, stats, upsert)
+            batch = []
+            sink.commit()
+            pending.clear()
         stats.read += item.records
         if item.parts:
             triples = [t for e in (item, *item.parts) for t in (*e.triples, *e.extra)]
@@ -45,14 +91,16 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
                            message=f"refers to {iri}, which no loaded file describes (load that file first); "
                                    f"not loaded", value=iri)
             continue
+        if store is not None:
+            pending.add(item.focus)
         batch.append(item)
         # parts are written as entities of their own; the record is counted once, on `item`
         batch.extend(replace(p, records=0, parts=[]) for p in item.parts)
         if len(batch) >= batch_size:
-            write_batch(batch, store, graph, out, stats, upsert)
+            write_batch(batch, store, graph, sink, stats, upsert)
             batch = []
     if batch:
-        write_batch(batch, store, graph, out, stats, upsert)
+        write_batch(batch, store, graph, sink, stats, upsert)
 
 
 def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: LoadStats, upsert: bool) -> None:

@@ -166,36 +166,68 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
     """
     store = build.store
     validator = validator_for(loader.dataset, minter.base)
-    unflushed = 0
-    for source in sources:
-        empty = not store.has(graph=graph)
-        stats.sources.append(SourceRecord(source.name, source.size, sha256_of(source)))
-        if empty and loader.streamable and not strict:
-            stream_source(loader, source, minter, validator, store, graph, report, stats,
-                          batch_size=settings.batch_size, on_read=on_read)
-            continue
-        scratch = build.tempfile(".nt")
-        try:
-            with open(scratch, "w", encoding="utf-8") as out:
-                load_source(loader, source, minter, validator, store, graph, out, report, stats,
-                            batch_size=settings.batch_size, upsert=not empty, on_read=on_read)
+    with Scratch(build, store, graph, settings) as scratch:
+        for source in sources:
+            empty = not store.has(graph=graph)
+            stats.sources.append(SourceRecord(source.name, source.size, sha256_of(source)))
+            skip = 0
+            if empty and loader.streamable and not strict:
+                skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
+                                     batch_size=settings.batch_size, on_read=on_read)
+                if skip is None:
+                    continue
+                empty = False  # its entities stopped ascending: the rest is loaded with upserts
+            load_source(loader, source, minter, validator, store, graph, scratch, report, stats,
+                        batch_size=settings.batch_size, upsert=not empty, on_read=None if skip else on_read,
+                        skip=skip, pending_max=settings.pending_entities)
             if strict and stats.rejected:
                 report.close()
                 raise StrictFailure(f"--strict: {stats.rejected} record(s) rejected; nothing was loaded "
                                     f"(report: {report.path})")
-            size = scratch.stat().st_size
+            scratch.commit()
+
+
+class Scratch:
+    """The N-Triples of one source on their way into the store; :meth:`commit` loads what was
+    written so far, so that later upserts of the same source see it."""
+
+    def __init__(self, build: Build, store: WriteStore, graph: str, settings: Settings) -> None:
+        self.build, self.store, self.graph, self.settings = build, store, graph, settings
+        self.unflushed = 0
+        self._open()
+
+    def _open(self) -> None:
+        self.path = self.build.tempfile(".nt")
+        self.fh = open(self.path, "w", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        self.fh.write(text)
+
+    def commit(self) -> None:
+        self.fh.close()
+        try:
+            size = self.path.stat().st_size
             # bulk loading costs tens of ms per call whatever the size: a zip of 10k small law
             # files loads far faster by transactional loads of each; flushing now and then keeps
             # the store's write buffers (and so RSS) from growing
-            small = size < settings.small_source
-            store.add(path=scratch, fmt="ntriples", graph=graph, bulk=not small)
+            small = size < self.settings.small_source
+            if size:
+                self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small)
             if small:
-                unflushed += size
-                if unflushed > settings.small_flush:
-                    store.flush()
-                    unflushed = 0
+                self.unflushed += size
+                if self.unflushed > self.settings.small_flush:
+                    self.store.flush()
+                    self.unflushed = 0
         finally:
-            scratch.unlink(missing_ok=True)
+            self.path.unlink(missing_ok=True)
+        self._open()
+
+    def __enter__(self) -> "Scratch":
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
 
 
 def _check_base(home: Home, minter: Minter) -> None:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from kg.errors import InputError, LoadError
-from kg.load.batches import load_source
+from kg.load.batches import OutOfOrder, load_source
 from kg.load.provenance import LoadStats, now
 from kg.load.report import Report
 from kg.load.sources import SourceFile
@@ -19,8 +19,12 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read) -> None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
+
+    Returns None when the whole source was loaded, or how many of its items were when its
+    entities stopped ascending (:class:`~kg.load.batches.OutOfOrder`): the caller loads the rest
+    with upserts, as a focus may repeat one already loaded.
 
     With nothing to delete (an empty dataset) the two halves of a load are independent, and on
     two cores they overlap: the child's Python (parse, map, validate, write N-Triples) and
@@ -51,13 +55,14 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     kind, payload = outcome[0]
     if kind == "input":
         raise InputError(payload)
-    if kind != "ok":
+    if kind not in ("ok", "resume"):
         raise LoadError(f"{source.name}: {payload}")
     stats.read += payload["read"]
     stats.loaded += payload["loaded"]
     stats.rejected += payload["rejected"]
     stats.entities += payload["entities"]
     report.count += payload["reported"]
+    return payload["done"] if kind == "resume" else None
 
 
 class _ProgressReader:
@@ -104,17 +109,22 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
             conn.send(("progress", pending[0]))
             pending[0] = 0
 
+    outcome = "ok"
+    done = None
     try:
         with os.fdopen(write_fd, "w", encoding="utf-8", buffering=1 << 20) as out:
-            load_source(loader, source, m, validator, None, graph, out, report, stats,
-                         batch_size=batch_size, upsert=False, on_read=progress)
+            try:
+                load_source(loader, source, m, validator, None, graph, out, report, stats,
+                            batch_size=batch_size, upsert=False, on_read=progress)
+            except OutOfOrder as stop:
+                outcome, done = "resume", stop.done
         report.close()
         if stats.summaries is not None:
             stats.summaries.close()
         if pending[0]:
             conn.send(("progress", pending[0]))
-        conn.send(("ok", {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
-                          "entities": stats.entities, "reported": report.count}))
+        conn.send((outcome, {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
+                             "entities": stats.entities, "reported": report.count, "done": done}))
     except InputError as exc:
         conn.send(("input", str(exc)))
     except BaseException as exc:  # reported by the parent, which aborts the generation
