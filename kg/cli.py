@@ -80,6 +80,8 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
     seconds = ((st.ended or st.started) - st.started).total_seconds()
     click.echo(f"{source}: read {st.read:,} records, loaded {st.loaded:,}, rejected {st.rejected:,} "
                f"({st.entities:,} entities; graph now {result.triples:,} triples; {seconds:.1f} s; {result.generation})")
+    for reason in st.refused:
+        click.echo(f"refused: {reason}")
     if result.report_path:
         click.echo(f"rejection report: {result.report_path}")
     if result.links is not None:

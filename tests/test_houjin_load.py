@@ -445,3 +445,68 @@ def test_one_corporation_twice_in_one_file_is_updated_not_doubled(data_dir, tmp_
     assert one(store, M.corporation(NTA), "http://www.w3.org/ns/regorg#legalName") == "国税庁@ja"
     checked, violations = revalidate(open_home(settings.data_path).open_current(), "houjin", M)
     assert violations == [] and checked == (6 if into == "loaded" else 5)
+
+
+# ---- one bad file among several: reported like a bad row, the others load (--strict: none) ------
+
+def _broken_xml(path):
+    """An NTA Web-API XML answer cut off after its first corporation (a truncated download)."""
+    row = dict(zip(("sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name"),
+                   ("1", NDL, "01", "0", "2021-07-14", "2015-10-05", "国立国会図書館")))
+    first = "<corporation>" + "".join(f"<{k}>{v}</{k}>" for k, v in row.items()) + "<latest>1</latest></corporation>"
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?><corporations><count>2</count>{first}<corporation><seq',
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("bad", ["columns", "truncated-xml"])
+@pytest.mark.parametrize("into", ["empty", "loaded"])
+def test_a_bad_file_among_several_is_reported_and_the_others_load(cli, settings, tmp_path, bad, into):
+    if into == "loaded":
+        assert cli("load", "houjin", str(write_csv(tmp_path / "first.csv", [nta_row(1, NTA, name="国税庁")]))).exit_code == 0
+    if bad == "columns":
+        broken = tmp_path / "a_broken.csv"
+        broken.write_text("1,2,3\n", encoding="utf-8")
+    else:
+        broken = _broken_xml(tmp_path / "a_broken.xml")
+    good = write_csv(tmp_path / "b_good.csv", [nta_row(1, SOFIS, name="株式会社ソフィス")])
+    result = cli("load", "houjin", str(broken), str(good))
+    assert result.exit_code == 0, result.output
+    assert f"refused: {broken.name}" in result.output and "read 1 records, loaded 1, rejected 0" in result.output
+    store = current(settings)
+    assert one(store, M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == "株式会社ソフィス@ja"
+    assert not values(store, M.corporation(NDL), "http://www.w3.org/ns/regorg#legalName")  # nothing of the bad file
+    (row,) = [r for r in read_report(result.output.split("rejection report: ")[1].split()[0]) if r["constraint"] == "file"]
+    assert row["source"] == broken.name and "not loaded" in row["message"]
+    sources = {s["n"].value for s in run_query(store, "SELECT ?n WHERE { ?a prov:used ?s . ?s dcterms:title ?n }")}
+    assert good.name in sources and broken.name not in sources
+
+
+def test_with_strict_a_bad_file_stops_the_whole_load(cli, settings, tmp_path):
+    broken = tmp_path / "a_broken.csv"
+    broken.write_text("1,2,3\n", encoding="utf-8")
+    good = write_csv(tmp_path / "b_good.csv", [nta_row(1, SOFIS, name="株式会社ソフィス")])
+    result = cli("load", "houjin", "--strict", str(broken), str(good))
+    assert result.exit_code != 0 and "a_broken.csv: line 1" in result.output and "nothing was loaded" in result.output
+    assert current(settings) is None
+    both_bad = cli("load", "houjin", str(broken), str(broken.with_name("c.csv").write_text("x\n") and broken.with_name("c.csv")))
+    assert both_bad.exit_code != 0 and "no file could be loaded" in both_bad.output
+
+
+def test_a_bad_file_after_part_of_it_was_committed_stops_the_load(data_dir, tmp_path):
+    from kg.settings import load_settings
+
+    settings = load_settings({"KG_PENDING_ENTITIES": "1"}, data_dir=str(data_dir), base_uri=BASE)
+    run_load(settings, "houjin", [write_csv(tmp_path / "first.csv", [nta_row(1, NTA, name="国税庁")])])
+    # enough corporations that the parser yields some (and the load commits them) before the cut
+    from kg.loaders.houjin import COLUMNS
+
+    rows = [nta_row(1, NDL, name="国立国会図書館")] + [nta_row(k, number(f"{9_000_000_000_00 + k:012d}"), name=f"株式会社{k}")
+                                                  for k in range(1, 2000)]
+    many = "".join("<corporation>" + "".join(f"<{c}>{v}</{c}>" for c, v in zip(COLUMNS, row)) + "</corporation>"
+                   for row in rows)
+    broken = tmp_path / "a_broken.xml"
+    broken.write_text(f"<corporations>{many}<corporation><seq", encoding="utf-8")
+    with pytest.raises(LoadError, match="a_broken.xml.*nothing was loaded"):
+        run_load(settings, "houjin", [broken, write_csv(tmp_path / "b.csv", [nta_row(1, CHIBA_HINO)])])
+    assert not values(current(settings), M.corporation(NDL), "http://www.w3.org/ns/regorg#legalName")

@@ -166,25 +166,72 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
     """
     store = build.store
     validator = validator_for(loader.dataset, minter.base)
+    refused: list[str] = []
     with Scratch(build, store, graph, settings) as scratch:
         for source in sources:
             empty = not store.has(graph=graph)
+            before = _Checkpoint(stats, scratch)
             stats.sources.append(SourceRecord(source.name, source.size, sha256_of(source)))
-            skip = 0
-            if empty and loader.streamable and not strict:
-                skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
-                                     batch_size=settings.batch_size, on_read=on_read)
-                if skip is None:
-                    continue
-                empty = False  # its entities stopped ascending: the rest is loaded with upserts
-            load_source(loader, source, minter, validator, store, graph, scratch, report, stats,
-                        batch_size=settings.batch_size, upsert=not empty, on_read=None if skip else on_read,
-                        skip=skip, pending_max=settings.pending_entities)
+            try:
+                _load_source(loader, source, settings, minter, validator, store, graph, scratch, stats, report,
+                             empty=empty, strict=strict, on_read=on_read)
+            except InputError as exc:
+                # one file that is not what it claims to be, among several: like a bad row, it is
+                # reported and the others load (--strict: the whole load stops)
+                if strict or len(sources) == 1 or not before.undo(stats, scratch, store, graph, emptied=empty):
+                    raise
+                refused.append(str(exc))
+                report.add(source=source.name, line=0, key="", constraint="file",
+                           message=f"{exc}; this file was not loaded, the others were")
+                continue
             if strict and stats.rejected:
                 report.close()
                 raise StrictFailure(f"--strict: {stats.rejected} record(s) rejected; nothing was loaded "
                                     f"(report: {report.path})")
             scratch.commit()
+    if refused and len(refused) == len(sources):
+        raise InputError(f"no file could be loaded: {refused[0]}")
+    stats.refused = refused
+
+
+def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter, validator, store: WriteStore,
+                 graph: str, scratch: "Scratch", stats: LoadStats, report: Report, *, empty: bool, strict: bool,
+                 on_read) -> None:
+    skip = 0
+    if empty and loader.streamable and not strict:
+        skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
+                             batch_size=settings.batch_size, on_read=on_read)
+        if skip is None:
+            return
+        empty = False  # its entities stopped ascending: the rest is loaded with upserts
+    load_source(loader, source, minter, validator, store, graph, scratch, report, stats,
+                batch_size=settings.batch_size, upsert=not empty, on_read=None if skip else on_read,
+                skip=skip, pending_max=settings.pending_entities)
+
+
+class _Checkpoint:
+    """What a load had done before a source, so that a refused source can be taken back."""
+
+    def __init__(self, stats: LoadStats, scratch: "Scratch") -> None:
+        self.counts = (stats.read, stats.loaded, stats.rejected, stats.entities, len(stats.sources))
+        self.touched = None if stats.touched is None else len(stats.touched)
+        self.summaries = stats.summaries.tell() if stats.summaries is not None else None
+        self.commits = scratch.commits
+
+    def undo(self, stats: LoadStats, scratch: "Scratch", store: WriteStore, graph: str, *, emptied: bool) -> bool:
+        """Take the source back; False if it cannot be (part of it is in a non-empty dataset)."""
+        if scratch.commits != self.commits and not emptied:
+            return False
+        if emptied:  # the dataset was empty before this source: whatever reached the store is its
+            store.remove_graph(graph)
+        scratch.discard()
+        stats.read, stats.loaded, stats.rejected, stats.entities, sources = self.counts
+        del stats.sources[sources:]
+        if self.touched is not None:
+            del stats.touched[self.touched:]
+        if self.summaries is not None:
+            stats.summaries.truncate(self.summaries)
+        return True
 
 
 class Scratch:
@@ -194,6 +241,7 @@ class Scratch:
     def __init__(self, build: Build, store: WriteStore, graph: str, settings: Settings) -> None:
         self.build, self.store, self.graph, self.settings = build, store, graph, settings
         self.unflushed = 0
+        self.commits = 0
         self._open()
 
     def _open(self) -> None:
@@ -220,6 +268,13 @@ class Scratch:
                     self.unflushed = 0
         finally:
             self.path.unlink(missing_ok=True)
+        self.commits += 1
+        self._open()
+
+    def discard(self) -> None:
+        """Forget what was written since the last commit."""
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
         self._open()
 
     def __enter__(self) -> "Scratch":

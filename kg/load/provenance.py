@@ -41,6 +41,8 @@ class LoadStats:
     #: writer of what each written entity says (kg.load.written), for relinking and indexing
     summaries: object | None = None
     report: str | None = None
+    #: why each refused source was refused (a load of several goes on without it)
+    refused: list[str] = field(default_factory=list)
 
 
 def now() -> dt.datetime:

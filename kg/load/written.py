@@ -8,6 +8,7 @@ writes this small TSV beside its scratch file, and the relink and index steps re
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -63,6 +64,15 @@ class SummaryWriter:
         unique = list(dict.fromkeys(names))
         self.fh.write("\t".join((focus, action, cls, muni, street.translate(_ESC), label.translate(_ESC),
                                  "\x1f".join(n.translate(_ESC) for n in unique), "1" if excluded else "")) + "\n")
+
+    def tell(self) -> int:
+        self.fh.flush()
+        return os.path.getsize(self.path)
+
+    def truncate(self, size: int) -> None:
+        """Forget what was written after ``tell()`` gave ``size`` (a refused source's lines)."""
+        self.fh.flush()
+        os.truncate(self.path, size)
 
     def close(self) -> None:
         self.fh.close()
