@@ -147,8 +147,10 @@ class HoujinLoader:
         if current is not None and current.data[PROCESS] == "99":
             yield Entity(corp, [], anchor.source, anchor.line, number, "delete", records=len(rows))
         elif current is not None:
+            # versioned like its past states: an older file loaded after a newer one does not undo it
             yield Entity(corp, corporation_triples(corp, current.data, minter), anchor.source, anchor.line,
-                         number, "upsert", records=len(rows), parts=history)
+                         number, "upsert", records=len(rows), parts=history,
+                         version=(str(MODIFIED), current.data[UPDATE]))
         else:
             yield Entity(corp, [], anchor.source, anchor.line, number, "append", records=len(rows), parts=history)
 

@@ -510,3 +510,13 @@ def test_a_bad_file_after_part_of_it_was_committed_stops_the_load(data_dir, tmp_
     with pytest.raises(LoadError, match="a_broken.xml.*nothing was loaded"):
         run_load(settings, "houjin", [broken, write_csv(tmp_path / "b.csv", [nta_row(1, CHIBA_HINO)])])
     assert not values(current(settings), M.corporation(NDL), "http://www.w3.org/ns/regorg#legalName")
+
+
+def test_an_older_diff_loaded_after_a_newer_one_does_not_undo_the_current_state(settings, tmp_path):
+    newer = write_csv(tmp_path / "diff_20210714.csv", [nta_row(1, SOFIS, update="2021-07-14", name="株式会社ソフィス新")])
+    older = write_csv(tmp_path / "diff_20210701.csv", [nta_row(1, SOFIS, update="2021-07-01", name="株式会社ソフィス")])
+    run_load(settings, "houjin", [newer])
+    run_load(settings, "houjin", [older])
+    assert one(current(settings), M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == "株式会社ソフィス新@ja"
+    run_load(settings, "houjin", [newer, older])  # in one load as well
+    assert one(current(settings), M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == "株式会社ソフィス新@ja"
