@@ -1,6 +1,7 @@
 """e-Gov 法令: 法令標準XML texts (single files, directories, the bulk zip) and the law lists of
 法令API v1 (``lawlists``, ``updatelawlists`` XML) and v2 (``/laws``, ``/law_revisions``, ``/keyword``,
-``/law_data`` JSON). FORMATS.md §3.
+``/law_data`` JSON, and ``/law_data`` XML: the same fields as elements of ``<law_data_response>``).
+FORMATS.md §3.
 
 Model (ELI): a law is an ``eli:LegalResource`` at ``id/law/{law_id}``; every ``law_revision_id``
 an ``eli:LegalExpression`` at ``id/law-revision/{id}``; containers, articles, paragraphs, 附則 and
@@ -23,7 +24,9 @@ replaced on its own terms when files are loaded in any order (see :class:`Entity
 
 from __future__ import annotations
 
+import itertools
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from urllib.parse import quote
@@ -53,6 +56,8 @@ INFO = DatasetInfo(
 LAW_ID = re.compile(r"[1-5][0-9]{2}[0-9A-Z]{12}")
 REVISION_ID = re.compile(r"([1-5][0-9]{2}[0-9A-Z]{12})_([0-9]{8})_([0-9A-Z]{15})")
 ORIGINAL = "000000000000000"
+#: the parts of an API v2 response that describe the law (``attached_files_info`` describes images)
+V2_SECTIONS = ("law_info", "revision_info", "current_revision_info")
 #: law-ID layouts with era + year + 2-letter kind + 7 category digits + 3-digit number
 _STANDARD_ID = re.compile(r"[1-5]([0-9]{2})(AC|CO|IO|DF|DT|DH)[0-9]{7}([0-9]{3})")
 _ORDINANCE_ID = re.compile(r"[1-5]([0-9]{2})([MR])([0-9A-F]{8})([0-9]{3})")
@@ -247,9 +252,12 @@ class LawsLoader:
                 yield self._law_text_record(source, first, events)
             elif root == "DataRoot":
                 yield from self._v1_records(source, first, events)
+            elif root == "law_data_response":
+                yield from self._v2_xml_records(source, first, events)
             else:
-                raise InputError(f"{source.name}: the root element is <{root}>: neither 法令標準XML (<Law>) "
-                                 f"nor an e-Gov 法令API v1 response (<DataRoot>)")
+                raise InputError(f"{source.name}: the root element is <{root}>: neither 法令標準XML (<Law>), "
+                                 f"an e-Gov 法令API v1 response (<DataRoot>) nor an API v2 law_data response "
+                                 f"(<law_data_response>)")
         except LawXMLError as exc:
             raise InputError(str(exc)) from None
         finally:
@@ -321,6 +329,21 @@ class LawsLoader:
             raise InputError(f"{source.name}: an API v1 response without LawNameListInfo (not lawlists/updatelawlists)")
         for law_id, record in by_law.items():
             yield Record(source.name, line_of[law_id], law_id, record)
+
+    def _v2_xml_records(self, source: SourceFile, first, events) -> Iterator[Record | Problem]:
+        """法令API v2 ``/law_data`` as XML: read as it streams, then mapped exactly as the JSON form is."""
+        item, text = _read_law_data_xml(source.name, first[1].tag, events)
+        law_id = _clean(item.get("law_info", {}).get("law_id"))
+        if not law_id:
+            yield Problem(source.name, 1, "", f"{source.name}: the response has no law_info.law_id", "law-id")
+            return
+        record = LawRecord(law_id, "v2")
+        try:
+            _merge_v2(record, item, source.name, "", text=text)
+        except LawStructureError as exc:
+            yield Problem(source.name, 1, law_id, str(exc), "structure")
+            return
+        yield Record(source.name, 1, law_id, record)
 
     def _json_records(self, source: SourceFile, on_read) -> Iterator[Record | Problem]:
         data = read_json(source, on_read, what="an e-Gov 法令API response")
@@ -417,7 +440,74 @@ def _merge_v1(record: LawRecord, row: dict[str, str]) -> None:
         url=_clean(row.get("LawUrl"))))
 
 
-def _merge_v2(record: LawRecord, item: dict, name: str, where: str) -> None:
+def _xml_fields(section: ET.Element, name: str) -> dict[str, str]:
+    """``<revision_info><law_title>…</law_title>…`` → the JSON form's ``{"law_title": "…"}`` (empty: null)."""
+    fields: dict[str, str] = {}
+    for child in section:
+        if child.tag in fields:
+            raise InputError(f"{name}: <{section.tag}> has two <{child.tag}> elements")
+        fields[child.tag] = (child.text or "").strip()
+    return fields
+
+
+def _read_law_data_xml(name: str, root: str, events) -> tuple[dict[str, dict[str, str]], Callable[[], LawDocument] | None]:
+    """The sections of ``<law_data_response>`` as the JSON form's dicts, and its text (see
+    :func:`_law_in_response`); each section is dropped once read, so memory stays bounded."""
+    item: dict[str, dict[str, str]] = {}
+    text: Callable[[], LawDocument] | None = None
+    path: list[str] = [root]
+    for event, elem in events:
+        if event == "start":
+            path.append(elem.tag)
+            if len(path) == 3 and path[1] == "law_full_text":
+                if text is not None:
+                    raise InputError(f"{name}: <law_full_text> holds more than one element")
+                text = _law_in_response(name, elem, events)
+                path.pop()
+            continue
+        path.pop()
+        if len(path) == 1:                      # a section of the response has ended
+            if elem.tag in V2_SECTIONS and len(elem):  # an empty element is the JSON form's null
+                if elem.tag in item:
+                    raise InputError(f"{name}: the response has two <{elem.tag}> elements")
+                item[elem.tag] = _xml_fields(elem, name)
+            elem.clear()                        # drops the text (and any image data) already read
+    return item, text
+
+
+def _law_in_response(name: str, first: ET.Element, events) -> Callable[[], LawDocument]:
+    """The ``<Law>`` inside ``<law_full_text>``, built while it streams (consumes it to ``</Law>``).
+
+    Returns what the JSON form's lazy tree parse would: the document, or the structure error
+    raised only when the text is used, so both forms reject the same responses the same way."""
+    if first.tag != "Law":
+        raise InputError(f"{name}: <law_full_text> holds <{first.tag}>, not a 法令標準XML <Law> element")
+    builder = LawBuilder(f"{name}: law_full_text")
+    error: LawStructureError | None = None
+    depth = 0
+    for event, elem in itertools.chain([("start", first)], events):
+        depth += 1 if event == "start" else -1
+        if error is None:
+            try:
+                builder.start(elem) if event == "start" else builder.end(elem)
+            except LawStructureError as exc:
+                error = exc
+        elif event == "end":
+            elem.clear()                        # no longer building: keep memory bounded anyway
+        if depth == 0:
+            break
+
+    def document() -> LawDocument:
+        if error is not None:
+            raise error
+        return builder.doc
+    return document
+
+
+def _merge_v2(record: LawRecord, item: dict, name: str, where: str,
+              text: Callable[[], LawDocument] | None = None) -> None:
+    """One API v2 item into the record. ``text`` gives the law's text when it was read already (XML
+    form); else the JSON tree is parsed. Either is used only for a response that names its revision."""
     info = item["law_info"]
     record.law_type = _clean(info.get("law_type")) or record.law_type
     record.law_num = _clean(info.get("law_num")) or record.law_num
@@ -448,12 +538,17 @@ def _merge_v2(record: LawRecord, item: dict, name: str, where: str) -> None:
         if key == "current_revision_info":
             record.current = revision_id
     record.revisions = list(known.values())
+    rev = item.get("revision_info")
+    revision_id = _clean(rev.get("law_revision_id")) if isinstance(rev, dict) else None
+    if not revision_id:
+        return
     tree = item.get("law_full_text")
-    if isinstance(tree, dict):
-        revision_id = _clean((item.get("revision_info") or {}).get("law_revision_id"))
-        if revision_id:
-            doc = law_from_json_tree(tree, f"{name}: {where or 'law_full_text'}")
-            record.text, record.text_revision, record.lang = doc, revision_id, doc.lang
+    if text is None and isinstance(tree, dict):
+        doc = law_from_json_tree(tree, f"{name}: {where or 'law_full_text'}")
+    else:
+        doc = text() if text is not None else None
+    if doc is not None:
+        record.text, record.text_revision, record.lang = doc, revision_id, doc.lang
 
 
 # ---- mapping a LawRecord to entities -----------------------------------------------------------------

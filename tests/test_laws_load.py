@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 
 import pyoxigraph as ox
@@ -16,8 +17,8 @@ from kg.load.report import read_report
 from kg.store.generations import Generations
 
 from support import BASE, current_store, one, values
-from support.laws import (LAW_ID, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
-                          v2_law_revisions, v2_laws, v2_revision, write_law)
+from support.laws import (LAW_ID, LAW_INFO, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
+                          v2_law_data_json, v2_law_data_xml, v2_law_revisions, v2_laws, v2_revision, write_law)
 
 M = Minter(BASE)
 LAW = M.law(LAW_ID)
@@ -276,6 +277,121 @@ def test_unenforced_revisions_do_not_become_current(settings, tmp_path):
     assert one(store, M.law_revision(future), M.term("revisionStatus")) == M.code("revision-status", "UnEnforced")
 
 
+# ---- API v2 law_data: the text with its revision metadata, as JSON or as XML ----------------------------
+
+def _law_data_graph(tmp_path, form: str, revisions=("2020", "2024")) -> tuple[set[str], object]:
+    """Loads the law_data responses of ``revisions`` in one form into a fresh store."""
+    from kg.settings import load_settings
+
+    s = load_settings({}, data_dir=str(tmp_path / f"data-{form}"), base_uri=BASE)
+    for rev in revisions:
+        path = tmp_path / f"law_data_{rev}.{form}"
+        path.write_text(v2_law_data_json(rev) if form == "json" else v2_law_data_xml(rev), encoding="utf-8")
+        result = run_load(s, "laws", [path])
+        assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (1, 1, 0)
+    return graph_lines(current(s)), s
+
+
+def test_law_data_xml_loads_exactly_as_its_json_form(tmp_path):
+    from_json, _ = _law_data_graph(tmp_path, "json")
+    from_xml, s = _law_data_graph(tmp_path, "xml")
+    assert len(from_xml) > 150 and from_xml == from_json
+    store = current(s)
+    rev = M.law_revision(REV_2024)
+    # the revision metadata came through the XML envelope …
+    assert one(store, LAW, M.term("currentRevision")) == rev
+    assert one(store, LAW, M.term("category")) == M.code("law-category", "021")
+    assert one(store, rev, M.term("revisionStatus")) == M.code("revision-status", "CurrentEnforced")
+    assert one(store, M.law_revision(REV_2020), M.term("revisionStatus")) == M.code("revision-status", "PreviousEnforced")
+    assert one(store, rev, M.term("repealStatus")) == M.code("repeal-status", "None")
+    assert one(store, rev, M.term("mission")) == "Partial"
+    assert one(store, rev, DCT + "modified") == "2024-04-19T13:42:44+09:00"
+    assert values(store, rev, ELI + "title_alternative") == ["試手法@ja", "試験法@ja"]
+    amender = M.law("506AC0000000020")
+    assert one(store, amender, ELI + "number") == "令和六年法律第二十号@ja"
+    assert one(store, amender, ELI + "date_document") == "2024-03-29"
+    # … empty elements are the JSON form's nulls, not empty strings
+    assert values(store, rev, M.term("enforcementComment")) == [] and values(store, rev, ELI + "date_no_longer_in_force") == []
+    # … and the text of the latest revision is the law's, with no stale subdivision of 2020
+    assert one(store, LAW, M.term("textRevision")) == rev
+    assert one(store, f"{LAW}/article/1/paragraph/1", M.term("text")) == "この法律は、試験及び検定の手続を定めることを目的とする。@ja"
+    assert f"{LAW}/article/3" not in subdivisions(store)
+    # loading the JSON form over the XML form changes nothing
+    for rev_name in ("2020", "2024"):
+        run_load(s, "laws", [tmp_path / f"law_data_{rev_name}.json"])
+    assert graph_lines(current(s)) == from_xml
+
+
+def _rejections(settings, path) -> list[tuple[str, str, str]]:
+    result = run_load(settings, "laws", [path])
+    rows = read_report(result.report_path)
+    return [(r["constraint"], r["line"], r["message"].replace(path.name, "FILE")) for r in rows]
+
+
+@pytest.mark.parametrize("change,constraint,message", [
+    (dict(law_info={**LAW_INFO, "law_id": None}), "law-id", "FILE: the response has no law_info.law_id"),
+    (dict(revision_info={**v2_revision(REV_2024), "law_revision_id": ""}), "structure",
+     "FILE: revision_info has no law_revision_id"),
+    (dict(law=law_xml("2024").replace('<Article Num="2_2">', '<Article Num="2">')), "structure",
+     "FILE: law_full_text: Law[1]/LawBody[1]/MainProvision[1]/Chapter[@Num='1']/Article[@Num='2']: an earlier article"),
+])
+def test_law_data_bad_records_are_reported_alike_in_both_forms(settings, tmp_path, change, constraint, message):
+    rows = {}
+    for form, text in (("json", v2_law_data_json(**change)), ("xml", v2_law_data_xml(**change))):
+        path = tmp_path / f"law_data.{form}"
+        path.write_text(text, encoding="utf-8")
+        rows[form] = _rejections(settings, path)
+    assert rows["xml"] == rows["json"]
+    assert [r[:2] for r in rows["xml"]] == [(constraint, "1")] and rows["xml"][0][2].startswith(message)
+    assert not run_query(current(settings), f"ASK {{ <{LAW}> ?p ?o }}", M)
+
+
+def test_law_data_without_revision_info_gives_metadata_only_in_both_forms(tmp_path):
+    """No revision named (null / empty element): the text cannot be placed, so it is not read into
+    the graph (not even checked) in either form; the law's own metadata still loads."""
+    from kg.settings import load_settings
+
+    dup = law_xml("2024").replace('<Article Num="2_2">', '<Article Num="2">')
+    graphs = []
+    for form, text in (("json", v2_law_data_json(law=dup, revision_info=None)),
+                       ("xml", v2_law_data_xml(law=dup, revision_info=None))):
+        s = load_settings({}, data_dir=str(tmp_path / form), base_uri=BASE)
+        path = tmp_path / f"law_data.{form}"
+        path.write_text(text, encoding="utf-8")
+        assert run_load(s, "laws", [path]).stats.rejected == 0
+        graphs.append(graph_lines(current(s)))
+        store = current(s)
+        assert one(store, LAW, ELI + "number") == "平成十三年法律第九十九号@ja"
+        assert values(store, LAW, M.term("textRevision")) == [] and subdivisions(store) == set()
+    assert graphs[0] == graphs[1]
+
+
+@pytest.mark.parametrize("content,message", [
+    (v2_law_data_xml().replace("</law_info>", "</law_info><law_info><law_id>x</law_id></law_info>"),
+     "the response has two <law_info> elements"),
+    (v2_law_data_xml().replace("<category>", "<category>労働</category><category>"),
+     "<revision_info> has two <category> elements"),
+    (v2_law_data_xml(law="<html><body>not a law</body></html>"),
+     "<law_full_text> holds <html>, not a 法令標準XML <Law> element"),
+    (v2_law_data_xml().replace("</law_full_text>", law_xml("2020").split("?>", 1)[1] + "</law_full_text>"),
+     "<law_full_text> holds more than one element"),
+    (v2_law_data_xml()[:-300], "not well-formed XML (unclosed token)"),
+    (v2_law_data_xml().replace("<law_data_response>", '<!DOCTYPE law_data_response [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                                                      "<law_data_response>"), "line 2: a DOCTYPE declaration is not allowed"),
+    ('<?xml version="1.0"?><laws_response><laws/></laws_response>',
+     "the root element is <laws_response>: neither 法令標準XML (<Law>), an e-Gov 法令API v1 response (<DataRoot>) "
+     "nor an API v2 law_data response (<law_data_response>)"),
+])
+def test_law_data_xml_that_cannot_be_read_is_refused_in_one_line(settings, tmp_path, content, message):
+    bad = tmp_path / "law_data.xml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        run_load(settings, "laws", [bad])
+    text = str(err.value)
+    assert message in text and bad.name in text, text
+    assert "\n" not in text and "Traceback" not in text
+
+
 # ---- bad input ----------------------------------------------------------------------------------------
 
 def test_bad_records_are_reported_and_the_rest_loads(settings, tmp_path):
@@ -376,50 +492,79 @@ def test_bad_json_is_refused(settings, tmp_path, content, message):
         run_load(settings, "laws", [bad])
 
 
+_ARTICLE = ('<Article Num="{n}"><ArticleTitle>第{n}条</ArticleTitle><Paragraph Num="1"><ParagraphNum/><ParagraphSentence>'
+            '<Sentence>' + "長い条文の本文である。" * 20 + '</Sentence></ParagraphSentence></Paragraph></Article>')
+_LAW_HEAD = ('<Law Era="Heisei" Lang="ja" LawType="Act" Num="099" Year="13">'
+             f"<LawNum>平成十三年法律第九十九号</LawNum><LawBody><LawTitle>{TITLE}</LawTitle><MainProvision>")
+
+
+class _LargeLaw(io.RawIOBase):
+    """A law of 100 articles per chapter, generated on the fly so the test itself holds no large string;
+    ``head``/``tail`` wrap the ``<Law>`` (an API response envelope)."""
+
+    def __init__(self, chapters: int, head: str = '<?xml version="1.0" encoding="utf-8"?>', tail: str = ""):
+        self.parts = iter([(head + _LAW_HEAD).encode()] + [
+            ('<Chapter Num="%d"><ChapterTitle>第%d章</ChapterTitle>' % (c, c)
+             + "".join(_ARTICLE.format(n=c * 1000 + i) for i in range(100)) + "</Chapter>").encode()
+            for c in range(1, chapters + 1)] + [("</MainProvision></LawBody></Law>" + tail).encode()])
+        self.buffer = b""
+        self.size = 0
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        while len(self.buffer) < max(n, 1):
+            chunk = next(self.parts, None)
+            if chunk is None:
+                break
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        self.size += len(out)
+        return out
+
+
 def test_memory_stays_bounded_on_a_large_law():
     """A ~34 MB law: finished provisions are dropped while parsing, so the parser's own memory
     (peak minus what the result holds) stays a small fraction of the document."""
-    import io
     import tracemalloc
 
     from kg.loaders.lawtext import parse_law_xml
 
-    article = ('<Article Num="{n}"><ArticleTitle>第{n}条</ArticleTitle><Paragraph Num="1"><ParagraphNum/><ParagraphSentence>'
-               '<Sentence>' + "長い条文の本文である。" * 20 + '</Sentence></ParagraphSentence></Paragraph></Article>')
-    head = ('<?xml version="1.0" encoding="utf-8"?><Law Era="Heisei" Lang="ja" LawType="Act" Num="099" Year="13">'
-            f"<LawNum>平成十三年法律第九十九号</LawNum><LawBody><LawTitle>{TITLE}</LawTitle><MainProvision>")
-
-    class Stream(io.RawIOBase):
-        """Generates the document on the fly so the test itself holds no large string."""
-
-        def __init__(self, chapters: int):
-            self.parts = iter([head.encode()] + [
-                ('<Chapter Num="%d"><ChapterTitle>第%d章</ChapterTitle>' % (c, c)
-                 + "".join(article.format(n=c * 1000 + i) for i in range(100)) + "</Chapter>").encode()
-                for c in range(1, chapters + 1)] + [b"</MainProvision></LawBody></Law>"])
-            self.buffer = b""
-            self.size = 0
-
-        def readable(self):
-            return True
-
-        def read(self, n=-1):
-            while len(self.buffer) < max(n, 1):
-                chunk = next(self.parts, None)
-                if chunk is None:
-                    break
-                self.buffer += chunk
-            out, self.buffer = self.buffer[:n], self.buffer[n:]
-            self.size += len(out)
-            return out
-
-    stream = Stream(400)
+    stream = _LargeLaw(400)
     tracemalloc.start()
     doc = parse_law_xml(stream, "big.xml")  # 40,000 articles
     retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(doc.articles()) == 40_000 and stream.size > 30_000_000
     # an ElementTree of the whole document would add about twice the XML size
+    assert peak - retained < stream.size / 4, (peak, retained, stream.size)
+
+
+def test_memory_stays_bounded_on_a_large_law_data_response():
+    """The XML form of law_data streams like a law file: the envelope's sections are read as they end
+    and the <Law> inside is built while it is parsed, never held as a whole tree."""
+    import tracemalloc
+
+    from kg.load.sources import SourceFile
+    from kg.loaders.laws import LawsLoader
+
+    xml = v2_law_data_xml()
+    head, tail = xml.split("<law_full_text>")[0] + "<law_full_text>", "</law_full_text>\n</law_data_response>\n"
+    stream = _LargeLaw(300, head='<?xml version="1.0" encoding="UTF-8"?>\n' + head.split("?>", 1)[1], tail=tail)
+
+    class Source(SourceFile):
+        def open(self):
+            return stream
+
+    tracemalloc.start()
+    records = list(LawsLoader().records(Source("law_data.xml", None)))  # type: ignore[arg-type]
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    [record] = records
+    assert record.key == LAW_ID and record.data.text_revision == REV_2024
+    assert len(record.data.text.articles()) == 30_000 and stream.size > 20_000_000
+    assert record.data.revisions[0].category == "行政手続"
     assert peak - retained < stream.size / 4, (peak, retained, stream.size)
 
 

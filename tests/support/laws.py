@@ -188,3 +188,64 @@ def v2_laws(revision_id: str = REV_2024, **kw) -> str:
 def v2_law_revisions(*revisions: dict) -> str:
     """GET /law_revisions/{law_id}."""
     return json.dumps({"law_info": LAW_INFO, "revisions": list(revisions)}, ensure_ascii=False)
+
+
+# ---- GET /law_data/{id}: the law's text with its metadata, as JSON and as XML --------------------------
+
+def law_json_tree(xml: str) -> dict:
+    """法令標準XML → the ``law_full_text`` tree of the JSON form: ``{tag, attr, children}``, text as
+    strings among the children, and ``"attr": ""`` when an element has none (as e-Gov writes it)."""
+    import xml.etree.ElementTree as ET
+
+    def tree(elem) -> dict:
+        children: list = [elem.text] if elem.text else []
+        for child in elem:
+            children.append(tree(child))
+            if child.tail:
+                children.append(child.tail)
+        return {"tag": elem.tag, "attr": dict(elem.attrib) or "", "children": children}
+
+    return tree(ET.fromstring(xml.encode("utf-8")))
+
+
+def v2_law_data(revision: str = "2024", law: str | None = None, **replace) -> dict:
+    """GET /law_data/{law_revision_id} of the test act, JSON form (with one attached figure);
+    ``law`` replaces the text (法令標準XML), ``replace`` whole sections."""
+    rev = {"2020": REV_2020, "2024": REV_2024}[revision]
+    info = v2_revision(rev) if revision == "2024" else v2_revision(
+        rev, status="PreviousEnforced", amendment_num="令和元年法律第十号", promulgated="2019-05-10")
+    return {"attached_files_info": {"image_data": "", "attached_files": [
+                {"law_revision_id": rev, "src": "./pict/H13HO099-001.jpg", "updated": "2024-04-19T13:42:44+09:00"}]},
+            "law_info": LAW_INFO, "revision_info": info,
+            "law_full_text": law_json_tree(law or law_xml(revision)), **replace}
+
+
+def v2_law_data_json(revision: str = "2024", law: str | None = None, **replace) -> str:
+    return json.dumps(v2_law_data(revision, law, **replace), ensure_ascii=False)
+
+
+def _xml_value(key: str, value, indent: str) -> str:
+    """One field of the XML form: null → an empty element, booleans as true/false, lists as repeated children."""
+    from xml.sax.saxutils import escape
+
+    if value is None:
+        return f"{indent}<{key}/>\n"
+    if isinstance(value, bool):
+        return f"{indent}<{key}>{str(value).lower()}</{key}>\n"
+    if isinstance(value, dict):
+        return (f"{indent}<{key}>\n" + "".join(_xml_value(k, v, indent + "  ") for k, v in value.items())
+                + f"{indent}</{key}>\n")
+    if isinstance(value, list):  # attached_files → <attached_files><attached_file>…
+        return (f"{indent}<{key}>\n" + "".join(_xml_value(key[:-1], v, indent + "  ") for v in value)
+                + f"{indent}</{key}>\n")
+    return f"{indent}<{key}>{escape(str(value))}</{key}>\n"
+
+
+def v2_law_data_xml(revision: str = "2024", law: str | None = None, **replace) -> str:
+    """The same response as :func:`v2_law_data_json`, ``response_format=xml``: the fields as
+    indented elements of ``<law_data_response>``, the text as the ``<Law>`` element itself."""
+    data = v2_law_data(revision, law, **replace)
+    body = (law or law_xml(revision)).split("?>", 1)[-1]
+    fields = "".join(_xml_value(k, v, "  ") for k, v in data.items() if k != "law_full_text")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<law_data_response>\n{fields}'
+            f"  <law_full_text>{body}</law_full_text>\n</law_data_response>\n")
