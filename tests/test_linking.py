@@ -155,3 +155,54 @@ def test_real_corporations_against_real_wakayama_towns(real_dir, settings):
     # most 和歌山県 corporations reach a town; the rest of Japan has no towns loaded
     assert wakayama.get("town", 0) / total > 0.5, wakayama
     assert stats.levels["municipality"] >= 2396 - total
+
+
+@pytest.mark.parametrize("abr,nta", [
+    ("簞笥町", "箪笥町１５番地"),          # 新宿区: ABR writes JIS X 0213 簞, the NTA JIS X 0208 箪
+    ("髙田", "高田２丁目３番"), ("高田", "髙田２丁目３番"), ("川﨑", "川崎１２３番地"), ("德万", "徳万５番地"),
+    ("渡邊", "渡辺１番地"), ("渡邉", "渡邊１番地"), ("齋藤", "斎藤２番地"), ("大舘", "大館３番地"),
+    ("槗本", "橋本４番地"), ("宝塚", "宝\ufa10５番地"), ("神田", "\ufa19田１番地"), ("嶋田", "島田１番地"),
+])
+def test_variant_characters_match_across_registries(abr, nta):
+    idx = TownIndex()
+    idx.add("M1", "T-abr", abr, "", "")
+    idx.add("M1", "T-other", "本町", "", "")
+    assert idx.match("M1", nta) == ("town", "T-abr")
+
+
+def test_variant_folding_does_not_merge_distinct_towns():
+    idx = TownIndex()
+    idx.add("M1", "T-saki", "宮崎", "", "")
+    idx.add("M1", "T-sai", "宮埼", "", "")       # 埼 and 崎 are both 常用漢字: two places
+    assert idx.match("M1", "宮崎１番地") == ("town", "T-saki")
+    assert idx.match("M1", "宮埼１番地") == ("town", "T-sai")
+
+
+def test_nta_address_with_0208_form_links_to_abr_town_with_0213_form(settings, tmp_path):
+    """新宿区箪笥町 (NTA) → 簞笥町 (ABR), through the loads; both sources keep their spelling."""
+    abr_dir = tmp_path / "abr"
+    abr_dir.mkdir()
+    shinjuku = ("新宿区", "シンジュククク", "Shinjuku-ku")
+    A.write(abr_dir / "mt_pref_all.csv", A.PREF, A.PREF_ROWS)
+    A.write(abr_dir / "mt_city_all.csv", A.CITY, A.CITY_ROWS + [A.city("131041", *A.TOKYO, *shinjuku)])
+    A.write(abr_dir / "mt_town_all.csv", A.TOWN, [
+        A.town("131041", "0041000", "1", shinjuku, "簞笥町", "タンスマチ", "Tansumachi", pref=A.TOKYO, post="1620833"),
+        A.town("131041", "0006001", "2", shinjuku, "髙田馬場", "タカダノババ", "Takadanobaba", chome="一丁目",
+               chome_kana="１チョウメ", chome_number="1", pref=A.TOKYO, post="1690075")])
+    corps = write_csv(tmp_path / "corps.csv", [
+        nta_row(1, number("000011000104"), name="箪笥町商店株式会社", city="新宿区", city_code="104",
+                street="箪笥町１５番地", post="1620833"),
+        nta_row(2, number("000011000112"), name="株式会社髙田", city="新宿区", city_code="104",
+                street="高田馬場１丁目２番３号", post="1690075"),
+    ])
+    run_load(settings, "houjin", [corps])
+    result = run_load(settings, "abr", sorted(abr_dir.iterdir()))
+    assert result.links.levels == {"town": 2}
+    store = Generations(settings.data_path).open_current()
+    found = links_of(store)
+    assert found[number("000011000104")] == ("town", M.town("131041", "0041000"))
+    assert found[number("000011000112")] == ("town", M.town("131041", "0006001"))
+    q = f"""SELECT ?street ?oaza WHERE {{ corp:{number('000011000104')} locn:address/kg:streetNumber ?street ;
+            kg:town/kg:oazaCho ?oaza FILTER(lang(?oaza) = "ja") }}"""
+    (row,) = run_query(store, q, M)
+    assert (row["street"].value, row["oaza"].value) == ("箪笥町１５番地", "簞笥町")   # the data keeps each spelling

@@ -24,6 +24,10 @@ def app(demo_copy, tmp_path_factory):
     settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社サンプル商事{i}", furigana=f"サンプルショウジ{i}")
             for i in range(1, 31)]
+    many += [nta_row(31, number("000000000131"), name="株式会社髙島屋", furigana="タカシマヤ", city="中央区", city_code="102",
+                     pref="大阪府", pref_code="27", street="難波５丁目１番５号"),
+             nta_row(32, number("000000000132"), name="高島屋商事株式会社", furigana="タカシマヤショウジ"),
+             nta_row(33, number("000000000133"), name="川﨑いすゞ食品株式会社", furigana="カワサキイスズショクヒン")]
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
     executor = InlineExecutor(settings)
     app = create_app(settings, executor=executor)
@@ -47,6 +51,19 @@ def test_japanese_substring_finds_the_corporation(app):
 @pytest.mark.parametrize("query", ["ｺｸｾﾞｲ", "こくぜい", "コクゼイ", "National Tax", "national tax"])
 def test_kana_width_and_case_fold(app, query):
     assert "国税庁" in [r["label"] for r in search(app, q=query)["results"]]
+
+
+@pytest.mark.parametrize("query", ["高島屋", "髙島屋", "たかしまや"])
+def test_variant_characters_find_both_spellings(app, query):
+    """髙 (JIS X 0213, as the NTA writes 株式会社髙島屋) and 高 (JIS X 0208) are one search key."""
+    labels = {r["label"] for r in search(app, q=query)["results"]}
+    assert {"株式会社髙島屋", "高島屋商事株式会社"} <= labels
+
+
+@pytest.mark.parametrize("query", ["川崎いすゞ", "川﨑いすゞ", "崎い", "﨑い"])
+def test_compatibility_block_ideographs_fold(app, query):
+    """﨑 U+FA11 is one of the twelve ideographs NFKC leaves alone; the variant table folds it."""
+    assert "川﨑いすゞ食品株式会社" in [r["label"] for r in search(app, q=query)["results"]]
 
 
 def test_short_queries_fall_back_to_a_scan(app):
