@@ -24,7 +24,6 @@ import argparse
 import bisect
 import datetime as dt
 import itertools
-import math
 import random
 import sys
 import time
@@ -331,7 +330,6 @@ class Generator:
     # ---- rows ----------------------------------------------------------------------------------
     def rows(self, total: int):
         """Yield the 30-column rows (lists of str), sorted by corporate number."""
-        rng = self.rng
         # bucket sizes: (check digit, registry) in output order, exact total
         buckets: list[tuple[int, str, float]] = []
         reg_total = sum(w for _, w in self.registries)

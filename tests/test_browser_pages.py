@@ -3,12 +3,6 @@ the corporations registered there; open a law and walk to an article."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 

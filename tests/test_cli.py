@@ -60,7 +60,6 @@ def test_stats_and_validate(cli, tmp_path):
 
 
 def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
-    import pyoxigraph as ox
 
     from kg.store.generations import Generations
 

@@ -12,7 +12,7 @@ from kg.rdf.iri import Minter
 from kg.loaders.lawtext import int_to_kanji, kanji_to_int, parse_law_number, suppl_key
 from kg.load.pipeline import run_load
 from kg.errors import LoadError, StrictFailure
-from support import raw_current, run_query
+from support import run_query
 from kg.load.report import read_report
 from kg.store.generations import Generations
 

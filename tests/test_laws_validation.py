@@ -13,10 +13,7 @@ import pytest
 from kg.rdf.iri import Minter
 from kg.load.sources import SourceFile
 from kg.loaders.laws import LawsLoader
-from kg.validation.shapes import validator_for
 from kg.rdf import DCTERMS, ELI, IRI, RDF, RDFS, XSD, Literal
-from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
 from support import BASE, assert_same_verdict_as_pyshacl
 from support.laws import LAW_ID, REV_2020, REV_2024, V1_UPDATELAWLISTS, law_xml, v2_laws

@@ -17,7 +17,6 @@ from kg.errors import LoadError
 from support import raw_current, run_query
 from kg.load.report import read_report
 from kg.resources import package_dir
-from kg.store.generations import Generations
 
 from support import BASE, nta_row, write_csv
 

@@ -12,8 +12,6 @@ from kg.load.contract import Entity, Record
 from kg.loaders.jgrants import JgrantsItem, _drop_attachment_data, program_entity, response_level
 from kg.validation.shapes import validator_for
 from kg.rdf import CV, DCTERMS, IRI, RDFS, XSD, Literal
-from kg.resources import graph_of, reference_graph, shape_files
-from kg.validation.reference import pyshacl_violations, triples_to_rdflib
 
 from support import BASE, assert_same_verdict_as_pyshacl
 
@@ -78,7 +76,6 @@ def test_compiled_validator_agrees_with_pyshacl(case):
 
 def test_the_demo_programs_are_valid():
     from kg.loaders import get_loader
-    from kg.validation.shapes import validator_for
 
     compiled = validator_for("programs", BASE)
     from kg.load.sources import expand_inputs

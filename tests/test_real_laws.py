@@ -13,7 +13,6 @@ import pytest
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
 from support import raw_current, run_query
-from kg.store.generations import Generations
 
 from support import BASE
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -251,7 +250,6 @@ def test_healthz(demo_app):
 
 def test_a_chunked_post_without_content_length_is_still_answered(demo_app):
     """The fast path reads bodies by Content-Length; a chunked one goes to Flask, which reads the stream."""
-    import io
     import sys
 
     body = "query=" + urllib.parse.quote("ASK { corp:7000012050002 ?p ?o }")

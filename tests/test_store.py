@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 
-import pyoxigraph as ox
 import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
-from support import raw_current, run_query
+from support import run_query
 from kg.store.generations import Generations
 from kg.errors import StoreBusy
 
