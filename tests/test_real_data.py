@@ -97,3 +97,31 @@ def test_cp932_and_zip_editions_load_identically(loaded, tmp_path):
         assert r.stats.rejected == 0
         other = raw_current(settings.data_path)
         assert comparable(other.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph).decode()) == reference
+
+
+@pytest.fixture(scope="module")
+def searchable(tmp_path_factory):
+    """The real diff loaded, and its generation's search index opened read-only."""
+    from support import REAL
+    from kg.store.generations import Generations
+    from kg.store.search import FILENAME, SearchIndex
+
+    if not (REAL / DIFF).exists():
+        pytest.skip("../shared/data/real is not present")
+    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-search") / "d"), base_uri=BASE)
+    run_load(settings, "houjin", [REAL / DIFF])
+    index = SearchIndex(Generations(settings.data_path).current_path() / FILENAME, readonly=True)
+    yield index
+    index.db.close()
+
+
+def test_real_corporations_are_found_by_number_address_and_folded_name(searchable):
+    (hit,) = searchable.search("5020001067643")[0]
+    assert (hit.label, hit.address, hit.status) == ("川﨑いすゞ食品株式会社", "神奈川県川崎市宮前区水沢１丁目１番１号", "active")
+    for query in ("川崎いすゞ", "川﨑いすゞ"):  # the NTA writes 﨑 U+FA11, which NFKC does not fold
+        assert "5020001067643" in [h.code for h in searchable.search(query)[0]]
+    assert "小嶋デザイン株式会社" in [h.label for h in searchable.search("小島デザイン")[0]]
+    closed = searchable.search("1010702006672")[0]
+    assert [(h.label, h.status) for h in closed] == [("有限会社バランス", "closed")]
+    hits, total = searchable.search("東京都千代田区", kind="corporation", limit=100)
+    assert total >= 20 and all(h.address.startswith("東京都千代田区") for h in hits)

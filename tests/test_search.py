@@ -27,7 +27,9 @@ def app(demo_copy, tmp_path_factory):
     many += [nta_row(31, number("000000000131"), name="株式会社髙島屋", furigana="タカシマヤ", city="中央区", city_code="102",
                      pref="大阪府", pref_code="27", street="難波５丁目１番５号"),
              nta_row(32, number("000000000132"), name="高島屋商事株式会社", furigana="タカシマヤショウジ"),
-             nta_row(33, number("000000000133"), name="川﨑いすゞ食品株式会社", furigana="カワサキイスズショクヒン")]
+             nta_row(33, number("000000000133"), name="川﨑いすゞ食品株式会社", furigana="カワサキイスズショクヒン"),
+             nta_row(34, number("000000000134"), name="千代田閉鎖商事株式会社", furigana="チヨダヘイサショウジ",
+                     street="本郷１丁目１番１号", close="2020-03-31", cause="01")]
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
     executor = InlineExecutor(settings)
     app = create_app(settings, executor=executor)
@@ -64,6 +66,71 @@ def test_variant_characters_find_both_spellings(app, query):
 def test_compatibility_block_ideographs_fold(app, query):
     """﨑 U+FA11 is one of the twelve ideographs NFKC leaves alone; the variant table folds it."""
     assert "川﨑いすゞ食品株式会社" in [r["label"] for r in search(app, q=query)["results"]]
+
+
+@pytest.mark.parametrize("query", ["7000012050002", "7000-01-2050002", "T7000012050002", "７００００１２０５０００２",
+                                   " 7000012050002 "])
+def test_a_corporate_number_finds_its_corporation(app, query):
+    found = search(app, q=query)
+    assert found["total"] == 1
+    (hit,) = found["results"]
+    assert (hit["label"], hit["number"], hit["status"]) == ("国税庁", "7000012050002", "active")
+    assert hit["address"] == "東京都千代田区霞が関３丁目１－１"   # as the NTA writes it
+
+
+def test_an_unknown_number_finds_nothing_and_a_code_finds_a_place(app):
+    assert search(app, q="1000012050002")["results"] == []
+    (hit,) = search(app, q="131059")["results"]
+    assert (hit["type"], hit["label"]) == ("municipality", "文京区") and "number" not in hit
+
+
+def test_address_text_finds_corporations(app):
+    found = search(app, q="東京都千代田区", type="corporation")["results"]
+    assert "国税庁" in [r["label"] for r in found]
+    assert all("千代田区" in r["address"] for r in found)
+    assert "国税庁" in [r["label"] for r in search(app, q="千代田区霞が関")["results"]]
+
+
+def test_names_that_match_rank_before_addresses_that_do(app):
+    found = search(app, q="千代田", type="corporation")["results"]
+    labels = [r["label"] for r in found]
+    assert labels[0] == "千代田閉鎖商事株式会社"          # by name, though 国税庁 is shorter
+    assert "国税庁" in labels                              # by address
+
+
+def test_hits_show_number_address_and_status(app):
+    hit = search(app, q="千代田閉鎖商事")["results"][0]
+    assert (hit["number"], hit["status"], hit["address"]) == (number("000000000134"), "closed", "東京都文京区本郷１丁目１番１号")
+    page = app.test_client().get("/search", query_string={"q": "千代田"}, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert number("000000000134") in page and "東京都文京区本郷１丁目１番１号" in page and "閉鎖 / closed" in page
+    assert "7000012050002" in page and "存続 / active" in page
+
+
+def test_an_index_written_before_the_new_columns_still_answers_and_upgrades(tmp_path):
+    import sqlite3
+
+    path = tmp_path / FILENAME
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE entities(id INTEGER PRIMARY KEY, iri TEXT UNIQUE, kind TEXT, dataset TEXT, label TEXT, names TEXT,
+                              folded TEXT);
+        CREATE VIRTUAL TABLE fts USING fts5(folded, tokenize='trigram');
+        INSERT INTO entities VALUES (1, 'http://x/id/corporation/7000012050002', 'corporation', 'houjin', '国税庁',
+                                     '国税庁', '国税庁');
+        INSERT INTO fts(rowid, folded) VALUES (1, '国税庁|');""")
+    db.commit()
+    db.close()
+    old = SearchIndex(path, readonly=True)
+    hits, _ = old.search("国税庁")
+    assert [(h.label, h.address) for h in hits] == [("国税庁", "")]
+    assert [h.label for h in old.search("7000-01-2050002")[0]] == ["国税庁"]   # by its IRI
+    old.db.close()
+    index = SearchIndex(path)
+    index.add("http://x/id/corporation/1000012050002", "corporation", "別の庁", ["別の庁"], "東京都港区", "closed")
+    index.close()
+    index = SearchIndex(path, readonly=True)
+    assert [h.label for h in index.search("7000012050002")[0]] == ["国税庁"]      # its code was filled in
+    assert [(h.label, h.status) for h in index.search("東京都港区")[0]] == [("別の庁", "closed")]
 
 
 def test_short_queries_fall_back_to_a_scan(app):
@@ -160,3 +227,17 @@ def test_datasets_catalogue_and_void(app, tmp_path):
     assert int(g.value(houjin, VOID.triples)) > 0
     assert str(g.value(houjin, VOID.dataDump)).endswith("/dumps/houjin.nq.gz")
     assert (houjin, rdflib.URIRef("http://purl.org/dc/terms/license"), None) in g
+
+
+def test_addresses_do_not_crowd_out_names(tmp_path):
+    """Only the first max_hits matches are ranked: names are taken first, then addresses."""
+    index = SearchIndex(tmp_path / FILENAME)
+    index.add_dataset("houjin", [(f"http://x/id/corporation/{i:013d}", "corporation", f"株式会社{i}", [f"株式会社{i}"],
+                                  f"東京都千代田区丸の内{i}丁目", "active") for i in range(50)]
+                      + [("http://x/id/corporation/9999999999999", "corporation", "東京工業株式会社", ["東京工業株式会社"],
+                          "大阪府大阪市北区", "closed")])
+    hits, total = index.search("東京", max_hits=5)
+    assert hits[0].label == "東京工業株式会社" and total == 5
+    hits, total = index.search("東京都千代田区", max_hits=100)
+    assert total == 50 and all(h.address.startswith("東京都千代田区") for h in hits)
+    index.close()

@@ -1,6 +1,7 @@
 """What a load wrote, one line per entity, for the steps after the bulk load.
 
-Linking and the search index need a few facts per corporation (municipality, street, names).
+Linking and the search index need a few facts per corporation (municipality, street, names, and
+for the search hits the full address and the status).
 Reading them back from the store after a bulk load costs ~40 µs per corporation (a join per
 row); taking them from the mapped triples while they are written costs ~3 µs. So the load
 writes this small TSV beside its scratch file, and the relink and index steps read it.
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kg.rdf.iri import Minter
-from kg.rdf import RDF, RDFS, ROV, Literal
+from kg.rdf import LOCN, RDF, RDFS, ROV, Literal
 
 _ESC = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
 
@@ -29,6 +30,8 @@ class Summary:
     label: str
     names: list[str]
     excluded: bool
+    address: str = ""   # locn:fullAddress (ja) of the address, or of the foreign address
+    status: str = ""    # the rov:orgStatus code: active, closed
 
 
 class SummaryWriter:
@@ -39,6 +42,7 @@ class SummaryWriter:
         self.street = m.term("streetNumber")
         self.excluded = m.term("searchExcluded")
         self.names = {str(RDFS.label): 0, str(ROV.legalName): 1}
+        self.full_address, self.org_status = str(LOCN.fullAddress), str(ROV.orgStatus)
 
     def write(self, focus: str, action: str, triples) -> None:
         cls = muni = street = ""
@@ -46,12 +50,15 @@ class SummaryWriter:
         label, best = "", 99
         excluded = False
         address = Minter.fragment(focus, "address")
+        full = foreign = status = ""
         for s, p, o in triples:
             if s == focus:
                 if p == str(RDF.type) and not cls:
                     cls = o
                 elif p == self.muni:
                     muni = o
+                elif p == self.org_status:
+                    status = o.rsplit("/", 1)[-1]
                 elif p in self.names and isinstance(o, Literal):
                     names.append(o.value)
                     rank = self.names[p] + (0 if o.lang in (None, "ja") else 10)
@@ -59,11 +66,17 @@ class SummaryWriter:
                         label, best = o.value, rank
                 elif p == self.excluded:
                     excluded = True
+            elif p == self.full_address and isinstance(o, Literal) and o.lang == "ja":
+                if s == address:
+                    full = o.value
+                elif not foreign:
+                    foreign = o.value
             elif s == address and p == self.street and isinstance(o, Literal) and o.lang == "ja":
                 street = o.value
         unique = list(dict.fromkeys(names))
         self.fh.write("\t".join((focus, action, cls, muni, street.translate(_ESC), label.translate(_ESC),
-                                 "\x1f".join(n.translate(_ESC) for n in unique), "1" if excluded else "")) + "\n")
+                                 "\x1f".join(n.translate(_ESC) for n in unique), "1" if excluded else "",
+                                 (full or foreign).translate(_ESC), status)) + "\n")
 
     def tell(self) -> int:
         self.fh.flush()
@@ -94,9 +107,9 @@ class SummaryFile:
     def _lines(self) -> Iterator[Summary]:
         with open(self.path, encoding="utf-8") as fh:
             for line in fh:
-                focus, action, cls, muni, street, label, names, excluded = line.rstrip("\n").split("\t")
+                focus, action, cls, muni, street, label, names, excluded, address, status = line.rstrip("\n").split("\t")
                 yield Summary(focus, action, cls, muni, street, label, names.split("\x1f") if names else [],
-                              excluded == "1")
+                              excluded == "1", address, status)
 
     def __iter__(self) -> Iterator[Summary]:
         if not self.dedupe:

@@ -48,6 +48,18 @@ def home():
     return render_template("home.html", examples=EXAMPLES[:6], datasets=datasets)
 
 
+STATUS_LABELS = {"active": "存続 / active", "closed": "閉鎖 / closed"}
+
+
+def _result(hit, minter) -> dict:
+    """One search hit; a corporation also shows its number, address and status."""
+    out = {"iri": hit.iri, "href": minter.local_path(hit.iri) or hit.iri, "type": hit.kind,
+           "type_label": KINDS[hit.kind][2], "label": hit.label, "names": hit.names}
+    if hit.kind == "corporation":
+        out.update(number=hit.iri.rsplit("/", 1)[-1], address=hit.address or None, status=hit.status or None)
+    return out
+
+
 @bp.get("/search.json", endpoint="search_json")
 @bp.get("/search")
 def search():
@@ -75,14 +87,14 @@ def search():
             index.db.close()
     minter = current_app.config["KG_MINTER"]
 
-    results = [{"iri": h.iri, "href": minter.local_path(h.iri) or h.iri, "type": h.kind, "type_label": KINDS[h.kind][2], "label": h.label,
-                "names": h.names} for h in hits]
+    results = [_result(h, minter) for h in hits]
     if wants_json:
         response = jsonify({"query": q, "type": kind, "page": page, "total": total, "total_is_lower_bound": total >= settings.search_max_hits,
                             "results": results})
         response.headers["Vary"] = "Accept"
         return response
     response = Response(render_template("search.html", q=q, kind=kind, kinds=KINDS, results=results, total=total,
+                                        status_labels=STATUS_LABELS,
                                         page=page, has_next=page * size < total), 200, mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
