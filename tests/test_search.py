@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from support import raw_current, run_query
 from kg.load.pipeline import run_load
 from kg.resources import package_dir
 from kg.store.search import FILENAME, SearchIndex

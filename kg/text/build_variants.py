@@ -96,7 +96,8 @@ def read_unihan(path: Path) -> tuple[dict[str, dict[str, str]], str]:
 
 def read_kanjidic(path: Path) -> tuple[dict[str, list[str]], str]:
     """Each kanji's variants (as characters) from KANJIDIC2."""
-    root = ET.parse(gzip.open(path)).getroot()
+    with gzip.open(path) as fh:
+        root = ET.parse(fh).getroot()
     version = root.findtext("header/database_version") or ""
     by_code: dict[tuple[str, str], str] = {}
     raw: list[tuple[str, list[tuple[str, str]]]] = []
