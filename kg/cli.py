@@ -203,7 +203,8 @@ def stats() -> None:
 @main.command()
 @click.argument("source", required=False, metavar="[SOURCE]")
 def validate(source: str | None) -> None:
-    """Re-check the loaded data against the shapes; exit 1 if anything violates them."""
+    """Re-check the loaded data against the shapes, and that every IRI it points at under the id
+    namespace names an entity (graph/links too, without SOURCE); exit 1 if anything fails."""
     from kg.rdf.iri import Minter
     from kg.loaders import DATASET_NAMES
     from kg.validation.revalidate import revalidate
@@ -211,16 +212,34 @@ def validate(source: str | None) -> None:
     store = _open_store()
     m = Minter(_settings().base)
     loaded = set(store.named_graphs())
+    if source is not None and source not in DATASET_NAMES:
+        raise UserError(f"unknown source {source!r}; one of: {', '.join(DATASET_NAMES)}")
     names = [source] if source else [n for n in DATASET_NAMES if m.graph(n) in loaded]
     total = 0
     for name in names:
         checked, violations = revalidate(store, name, m)
         for v in violations[:50]:
             click.echo(f"{name}: {v.focus} {v.path or ''} {v.component}: {v.message}")
-        click.echo(f"{name}: {checked:,} entities checked, {len(violations):,} violations")
-        total += len(violations)
+        missing = _references(store, name, m)
+        click.echo(f"{name}: {checked:,} entities checked, {len(violations):,} violations, "
+                   f"{missing:,} references to no entity")
+        total += len(violations) + missing
+    if source is None and m.graph("links") in loaded:
+        missing = _references(store, "links", m)
+        click.echo(f"links: {missing:,} references to no entity")
+        total += missing
     if total:
         sys.exit(1)
+
+
+def _references(store, name: str, m) -> int:
+    """Print what :func:`kg.validation.integrity.dangling` finds in one graph; how many are problems."""
+    from kg.validation.integrity import dangling
+
+    found = dangling(store, name, m)
+    for d in found:
+        click.echo(d.message(m))
+    return sum(d.count for d in found if d.owner_loaded)
 
 
 @main.command()

@@ -78,3 +78,72 @@ def test_every_shape_compiles_and_unsupported_constraints_are_refused():
             sh:property [ sh:path <http://x/p> ; sh:lessThan <http://x/q> ] .""", format="turtle")
     with pytest.raises(ValueError, match="unsupported"):
         compile_shapes(bad, base=BASE)
+
+
+# ---- referential integrity (kg validate; kg.validation.integrity) ------------------------------
+
+def _abr_files(tmp_path):
+    from support import abr_rows as A
+
+    return [A.write(tmp_path / "mt_pref_all.csv", A.PREF, A.PREF_ROWS),
+            A.write(tmp_path / "mt_city_all.csv", A.CITY, A.CITY_ROWS),
+            A.write(tmp_path / "mt_town_all.csv", A.TOWN, [A.AOI, A.KOSHIMA]),
+            A.write(tmp_path / "mt_parcel_city465054.csv", A.PARCEL, A.PARCEL_ROWS)]
+
+
+def test_validate_reports_objects_that_name_no_entity_per_dataset_and_property(cli, tmp_path, data_dir):
+    from kg.store.generations import Generations
+
+    for path in _abr_files(tmp_path):
+        assert cli("load", "abr", str(path)).exit_code == 0
+    clean = cli("validate")
+    assert clean.exit_code == 0, clean.output
+    assert "abr: 14 entities checked, 0 violations, 0 references to no entity" in clean.output
+    koshima = M.town("465054", "0000122")
+    corp = M.corporation(number("000011000013"))
+    with Generations(data_dir).build() as b:  # a town removed behind the loader's back; a link to nothing
+        b.store.update(f"DELETE WHERE {{ GRAPH ?g {{ <{koshima}> ?p ?o }} }}")
+        b.store.update(f"INSERT DATA {{ GRAPH <{M.graph('links')}> {{ <{corp}> <{M.term('town')}> <{koshima}> }} }}")
+    result = cli("validate")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert (f"abr: dcterms:isPartOf: 1 object names no entity (no rdf:type in any graph), e.g. <{koshima}>") in lines
+    assert f"links: kg:town: 1 object names no entity (no rdf:type in any graph), e.g. <{koshima}>" in lines
+    assert "abr: 13 entities checked, 0 violations, 1 references to no entity" in lines
+    assert "links: 1 references to no entity" in lines
+    only = cli("validate", "abr")
+    assert only.exit_code == 1 and "links:" not in only.output
+
+
+def test_many_objects_are_checked_inside_the_engine_with_the_same_answer(settings, tmp_path, monkeypatch):
+    from kg.load.pipeline import run_load
+    from kg.store import open_home
+    import kg.validation.integrity as integrity
+
+    for path in _abr_files(tmp_path)[1:]:   # no prefecture file: every municipality's parent is missing
+        run_load(settings, "abr", [path])
+    store = open_home(settings.data_path).open_current()
+    few = integrity.dangling(store, "abr", M)
+    monkeypatch.setattr(integrity, "FEW", 1)
+    assert integrity.dangling(store, "abr", M) == few
+    found = {integrity.short(d.predicate, M): (d.count, d.example) for d in few}
+    assert found["dcterms:isPartOf"] == (4, M.prefecture("010006"))   # 札幌市 (and 中央区 is part of it), 東京都, …
+    assert found["kg:prefecture"][0] == 4
+
+
+def test_references_into_a_registry_not_loaded_are_noted_then_checked_once_it_is(cli, tmp_path):
+    from support import abr_rows as A, write_csv
+
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    alone = cli("validate")
+    assert alone.exit_code == 0, alone.output
+    assert (f"houjin: kg:municipality: 1 object names an entity of abr, which is not loaded (not checked), "
+            f"e.g. <{M.municipality('131059')}>") in alone.output.splitlines()
+    assert "houjin: 1 entities checked, 0 violations, 0 references to no entity" in alone.output
+    # ABR loaded, but without 文京区: the corporation's municipality is now a reference to nothing
+    cli("load", "abr", str(A.write(tmp_path / "mt_pref_all.csv", A.PREF, A.PREF_ROWS)))
+    cli("load", "abr", str(A.write(tmp_path / "mt_city_all.csv", A.CITY, [r for r in A.CITY_ROWS if r["lg_code"] != "131059"])))
+    partial = cli("validate", "houjin")
+    assert partial.exit_code == 1
+    assert (f"houjin: kg:municipality: 1 object names no entity (no rdf:type in any graph), "
+            f"e.g. <{M.municipality('131059')}>") in partial.output.splitlines()

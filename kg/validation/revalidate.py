@@ -1,7 +1,8 @@
 """``kg validate``: re-check what is in the store against the shapes (after shapes change, say).
 
 Each entity is checked as a load checks it: its subject with its fragment nodes
-(:meth:`kg.store.interface.ReadStore.entity`), against the dataset's compiled shapes.
+(:meth:`kg.store.interface.ReadStore.entity`), against the dataset's compiled shapes. What no
+single entity shows (a reference to an entity the store lacks) is :mod:`kg.validation.integrity`'s.
 """
 
 from __future__ import annotations
