@@ -239,7 +239,7 @@ def _references(store, name: str, m) -> int:
     found = dangling(store, name, m)
     for d in found:
         click.echo(d.message(m))
-    return sum(d.count for d in found if d.owner_loaded)
+    return sum(d.count for d in found if d.problem)
 
 
 @main.command()

@@ -17,6 +17,7 @@ from kg.load.pipeline import run_load
 from kg.rdf.iri import Minter
 from kg.settings import load_settings
 from kg.store import open_home
+from kg.validation.integrity import dangling
 from kg.validation.revalidate import revalidate
 from support import BASE, number, nta_row, run_query, write_csv
 
@@ -88,6 +89,8 @@ def _check(settings) -> None:
     store = open_home(settings.data_path).open_current()
     _, violations = revalidate(store, "houjin", M)
     assert violations == [], [(v.focus, v.path, v.message) for v in violations[:5]]
+    problems = [d.message(M) for d in dangling(store, "houjin", M) if d.problem]
+    assert problems == []
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -33,6 +33,11 @@ OWNERS = {"prefecture": "abr", "municipality": "abr", "town": "abr", "block": "a
           "parcel": "abr", "corporation": "houjin", "law": "laws", "law-revision": "laws", "program": "programs",
           "code": "codes"}
 
+#: predicates (under {base}def/) that name an entity of the publisher's register which a partial
+#: file need not hold: an NTA diff names each merged corporation's successor (承継先法人) without
+#: including it, and a whole-country file does. Objects that name nothing are noted, not problems.
+OUTSIDE_THE_FILE = frozenset({"successor"})
+
 #: distinct objects of one predicate that are fetched and looked up one by one
 FEW = 100_000
 
@@ -52,6 +57,11 @@ class Dangling:
     count: int        # distinct objects
     example: str      # the smallest of them, for the message
     owner_loaded: bool = True   # False: they belong to a registry with no graph in the store (a note)
+    outside: bool = False       # True: the predicate may name what the loaded files do not hold (a note)
+
+    @property
+    def problem(self) -> bool:
+        return self.owner_loaded and not self.outside
 
     def message(self, m: Minter) -> str:
         noun = "object names" if self.count == 1 else "objects name"
@@ -59,6 +69,9 @@ class Dangling:
         if not self.owner_loaded:
             return (f"{self.dataset}: {where}: {self.count:,} {noun} an entity of {OWNERS[self.kind]}, which is "
                     f"not loaded (not checked), e.g. <{self.example}>")
+        if self.outside:
+            return (f"{self.dataset}: {where}: {self.count:,} {noun} an entity the loaded files do not hold "
+                    f"(the publisher's register does; noted, not a problem), e.g. <{self.example}>")
         return f"{self.dataset}: {where}: {self.count:,} {noun} no entity (no rdf:type in any graph), e.g. <{self.example}>"
 
 
@@ -90,7 +103,8 @@ def dangling(store: ReadStore, dataset: str, m: Minter) -> list[Dangling]:
         found = _few_objects(store, graph, p, m)
         for kind, (count, example) in sorted((_in_engine(store, graph, p, m) if found is None else found).items()):
             owner = OWNERS.get(kind)
-            out.append(Dangling(dataset, p, kind, count, example, owner is None or m.graph(owner) in loaded))
+            out.append(Dangling(dataset, p, kind, count, example, owner is None or m.graph(owner) in loaded,
+                                outside=p.startswith(m.def_) and p[len(m.def_):] in OUTSIDE_THE_FILE))
     return out
 
 
