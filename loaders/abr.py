@@ -12,16 +12,34 @@ How rows become entities:
 * The hierarchy is stored upwards with ``dcterms:isPartOf`` (the child's file states it; a
   prefecture would otherwise carry millions of ``hasPart`` links): prefecture ⊃ municipality
   (⊃ ward, whose parent is its 政令市) ⊃ town ⊃ block ⊃ residence, and town ⊃ parcel.
-* Rows with the same key that follow each other are one entity. ABR files are sorted by key, so
-  the two rows of a town with both 住居表示 flags (0 and 1) are adjacent and become one town with
-  both facts. Rows of one key that are NOT adjacent still end up merged: the pipeline deletes old
-  descriptions from the store before a file is written and writes the whole file afterwards, so
-  two upserts of one key within a file add up (only across files does the later file win).
+* One key, one row. A row repeated with the same values (real _pos files repeat about 100) loads
+  once. Rows of one key that disagree (the real mt_town_pref30 gives 19 towns a row with
+  住居表示フラグ 0 and one with 1) are ALL rejected, each reported (constraint ``conflict``) with
+  the file, both line numbers and the columns that differ; none is merged and none is kept. A
+  registry row must be unique, and nothing says which of two is right: keeping the first would
+  let the order of the rows decide what the graph states, merging would state both. An entity an
+  earlier load stored under that key stays as it was (a rejected row changes nothing).
+  Published files are sorted by key, so such rows are adjacent (true of every real sample); a
+  first pass over the key cells checks that, and a file that is not sorted is sorted on disk in
+  runs first (:func:`key_sorted_rows`): the rule holds for rows far apart, and memory stays flat.
+* Nothing refers to what was never loaded (``Entity.requires``, checked against the store): a
+  town requires its municipality; a 街区 row, a 住居 row and a 地番 row their town; a ward its
+  政令市 unless the city's row came earlier in the same file; every ``_pos`` row the entity it
+  locates. A row whose referent is missing is reported (constraint ``reference``: "… which no
+  loaded file describes (load that file first)") and writes nothing, so no untyped town carries
+  a point and no parcel is part of a town that does not exist. THE RULE: load each base file
+  before its ``_pos`` file and before the files that refer to it: pref, city, town, 街区, 住居,
+  地番 (:meth:`AbrLoader.order` sorts a load's files so; a directory's name order puts
+  ``mt_town_pos_pref30`` before ``mt_town_pref30`` and ``mt_parcel`` before ``mt_town``).
+  A municipality does not require its prefecture (the 47 are a closed list, and name order loads
+  mt_city before mt_pref); ``kg validate`` reports one whose prefecture was never loaded.
+* Residence rows require their town, not their block: no real 街区 (mt_rsdtdsp_blk) file was
+  found, and each residence row states its block itself (below).
 * A ``_pos`` row describes the node ``{entity}#point`` (``geo:Geometry``, ``geo:asWKT`` with the
   CRS of its ``rep_srid``: EPSG:6668 and EPSG:4612 occur in one file) and adds the link
   ``{entity} geo:hasGeometry {entity}#point`` as an extra triple. Base entities list
-  ``geo:hasGeometry`` in ``Entity.keep``, so loading a base file after its ``_pos`` file keeps the
-  link, and the graph is the same in either order.
+  ``geo:hasGeometry`` in ``Entity.keep``: reloading a base file after its ``_pos`` file keeps the
+  points (a ``_pos`` file before its base file is reported, see above).
 * Residence rows carry the block number, so each residence row also states its block (as extra
   triples that add up), which gives blocks when no mt_rsdtdsp_blk file is loaded. The block file
   states the same core facts plus its own.
@@ -32,10 +50,13 @@ How rows become entities:
 
 from __future__ import annotations
 
+import csv
+import heapq
 import re
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from kg.rdf.checkdigits import local_government_code, local_government_code_problem
 from kg.rdf.iri import Minter, Terms
@@ -274,17 +295,12 @@ class AbrLoader:
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
-        """Rows of one ABR CSV; the kind comes from the header. Raises InputError for non-ABR files."""
-        layout: Layout | None = None
-        for item in csv_rows(source, on_read, what="an アドレス・ベース・レジストリ (ABR) CSV"):
-            if isinstance(item, Problem):
-                yield item
-            elif layout is None:
-                layout = read_layout(source, item[1])
-            else:
-                yield self._record(source, layout, *item)
-        if layout is None:
-            raise InputError(f"{source.name}: empty file, not an アドレス・ベース・レジストリ (ABR) CSV")
+        """Rows of one ABR CSV in key order, so that the rows of one key are adjacent: as published
+        (a first pass checks), or sorted on disk first. Raises InputError for non-ABR files."""
+        layout, ascending = survey(source)
+        rows = _body(source, on_read) if ascending else key_sorted_rows(source, layout, on_read)
+        for item in rows:
+            yield item if isinstance(item, Problem) else self._record(source, layout, *item)
 
     @staticmethod
     def _record(source: SourceFile, layout: Layout, line: int, cells: list[str]) -> Record | Problem:
@@ -295,10 +311,7 @@ class AbrLoader:
         values = {name: cells[i].strip() for name, i in layout.index.items()}
         if layout.lg_code is not None:
             values["lg_code"] = layout.lg_code
-        parts = [values[c] for c in kind.key]
-        if "rsdt_id" in kind.key and values.get("rsdt2_id"):
-            parts.append(values["rsdt2_id"])
-        key = "-".join(parts)
+        key = _key(kind, values)
         empty = [c for c in kind.key if not values[c]]
         if empty:
             return Problem(source.name, line, key, f"{', '.join(_column_label(c) for c in empty)} is empty", "key")
@@ -306,44 +319,171 @@ class AbrLoader:
 
     # ---- mapping ----------------------------------------------------------------------------
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
-        """Group adjacent rows of one key into one entity (see the module docstring)."""
+        """One entity per key: copies of a row load once, rows that disagree are all rejected."""
         terms = minter.terms
         state = _FileState()
         for group in adjacent_groups(records):
             if isinstance(group, Problem):
                 yield group
-            else:
-                yield from self._group(group, minter, terms, state)
-
-    def _group(self, rows: list[Record], m: Minter, t: Terms, state: _FileState) -> Iterator[Entity | Problem]:
-        kind = rows[0].data.kind
-        if kind.pos:
-            yield from _point_group(rows, m, t)
-            return
-        mapper = _BASE[kind.name]
-        focus: IRI | None = None
-        triples: dict[Triple, None] = {}
-        extra: dict[Triple, None] = {}
-        used: list[Record] = []
-        for record in rows:
-            result = mapper(record, m, t, state)
-            if isinstance(result, Problem):
-                yield result
                 continue
-            focus = result[0]
-            triples.update(dict.fromkeys(result[1]))
-            extra.update(dict.fromkeys(result[2]))
-            used.append(record)
-        if focus is not None:
-            first = used[0]
-            yield Entity(focus, list(triples), first.source, first.line, first.key, "upsert", list(extra),
-                         records=len(used), keep=KEEP)
+            conflict = duplicate_conflict(group)
+            if conflict is not None:
+                yield from (Problem(r.source, r.line, r.key, conflict, "conflict") for r in group)
+            else:
+                item = _entity(group[0], len(group), minter, terms, state)
+                # copies of a bad row are each reported (every row read is loaded or rejected)
+                yield from ((replace(item, line=r.line) for r in group) if isinstance(item, Problem) else (item,))
+
+    @staticmethod
+    def order(sources: list[SourceFile]) -> list[SourceFile]:
+        """The sources in the order their references need: each base file before its ``_pos`` file and
+        the files that refer to it (pref, city, town, block, residence, parcel); files of one kind keep
+        their order (later diffs win). A file that is no ABR CSV goes last, to be refused when read."""
+        rank = {name: i for i, name in enumerate(KINDS)}
+
+        def kind_of(source: SourceFile) -> int:
+            try:
+                return rank[survey(source, header_only=True)[0].kind.name]
+            except InputError:
+                return len(rank)
+
+        return [s for _, _, s in sorted((kind_of(s), i, s) for i, s in enumerate(sources))]
+
+
+WHAT = "an アドレス・ベース・レジストリ (ABR) CSV"
+#: rows of an unsorted file sorted in memory at a time (then merged from temporary files)
+SORT_CHUNK = 50_000
+
+
+def _key(kind: Kind, values: dict[str, str]) -> str:
+    """The record key: the kind's key columns joined by '-' (a residence's 住居2 ID only when given)."""
+    parts = [values.get(c, "") for c in kind.key]
+    if "rsdt_id" in kind.key and values.get("rsdt2_id"):
+        parts.append(values["rsdt2_id"])
+    return "-".join(parts)
+
+
+def row_key(layout: Layout, cells: list[str]) -> str:
+    """The key of a raw row (missing cells read as empty), without mapping the rest of it."""
+    wanted = layout.kind.key + (("rsdt2_id",) if "rsdt_id" in layout.kind.key else ())
+    values = {c: cells[layout.index[c]].strip() for c in wanted if c in layout.index and layout.index[c] < len(cells)}
+    if layout.lg_code is not None:
+        values["lg_code"] = layout.lg_code
+    return _key(layout.kind, values)
+
+
+def _body(source: SourceFile, on_read: Callable[[int], None] | None) -> Iterator[tuple[int, list[str]] | Problem]:
+    """``(line, cells)`` of every row after the header, and problems, in file order."""
+    header = True
+    for item in csv_rows(source, on_read, what=WHAT):
+        if header and not isinstance(item, Problem):
+            header = False
+            continue
+        yield item
+
+
+def survey(source: SourceFile, *, header_only: bool = False) -> tuple[Layout, bool]:
+    """(layout, whether the keys ascend): a first pass over the file, reading only the key cells.
+
+    Published ABR files are sorted by key, so the rows of one key (a town with both 住居表示
+    flags, a repeated point) are adjacent and grouping needs no memory; a file that is not sorted
+    is sorted on disk first (:func:`key_sorted_rows`). The pass stops at the first descending key.
+    """
+    layout: Layout | None = None
+    last: str | None = None
+    for item in csv_rows(source, None, what=WHAT):
+        if isinstance(item, Problem):
+            continue
+        if layout is None:
+            layout = read_layout(source, item[1])
+            if header_only:
+                break
+            continue
+        key = row_key(layout, item[1])
+        if last is not None and key < last:
+            return layout, False
+        last = key
+    if layout is None:
+        raise InputError(f"{source.name}: empty file, not {WHAT}")
+    return layout, True
+
+
+def key_sorted_rows(source: SourceFile, layout: Layout,
+                    on_read: Callable[[int], None] | None) -> Iterator[tuple[int, list[str]] | Problem]:
+    """The rows of an unsorted file in (key, line) order: runs of :data:`SORT_CHUNK` rows are sorted
+    and spilled to temporary files, then merged, so memory stays flat however long the file is."""
+    runs: list[IO[str]] = []
+    buffer: list[tuple[str, int, list[str]]] = []
+    try:
+        for item in _body(source, on_read):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            buffer.append((row_key(layout, item[1]), item[0], item[1]))
+            if len(buffer) >= SORT_CHUNK:
+                runs.append(_spill(buffer))
+                buffer = []
+        buffer.sort(key=lambda r: (r[0], r[1]))
+        for _, line, cells in heapq.merge(*map(_read_run, runs), buffer, key=lambda r: (r[0], r[1])):
+            yield line, cells
+    finally:
+        for run in runs:
+            run.close()
+
+
+def _spill(rows: list[tuple[str, int, list[str]]]) -> IO[str]:
+    rows.sort(key=lambda r: (r[0], r[1]))
+    run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+    writer = csv.writer(run)
+    for key, line, cells in rows:
+        writer.writerow([key, line, *cells])
+    run.seek(0)
+    return run
+
+
+def _read_run(run: IO[str]) -> Iterator[tuple[str, int, list[str]]]:
+    for key, line, *cells in csv.reader(run):
+        yield key, int(line), cells
+
+
+def duplicate_conflict(rows: list[Record]) -> str | None:
+    """Why the rows of one key cannot be loaded (they disagree), or None (one row, or copies of it).
+
+    A registry row names one thing once; two rows with one key and different values (a town with
+    住居表示フラグ 0 and 1) leave no way to tell which is right, and merging them would state both.
+    So every row of such a key is rejected, the first as well: keeping it would let the order of
+    the rows decide what the graph says. Compared are the columns this loader reads.
+    """
+    first: Row = rows[0].data
+    if len(rows) == 1 or all(r.data.values == first.values for r in rows[1:]):
+        return None
+    columns = [c for c in first.values if any(r.data[c] != first[c] for r in rows[1:])]
+    differ = "; ".join(f"{_column_label(c)} " + " vs ".join(f"{r.data[c]!r} (line {r.line})" for r in rows)
+                       for c in columns)
+    lines = ", ".join(str(r.line) for r in rows[:-1]) + f" and {rows[-1].line}"
+    return (f"{rows[0].source}: lines {lines} give the same {first.kind.title} key {rows[0].key} with different "
+            f"values ({differ}); a registry row must be unique and neither says which is right, so no row of "
+            f"this key is loaded")
+
+
+def _entity(record: Record, copies: int, m: Minter, t: Terms, state: _FileState) -> Entity | Problem:
+    """The entity of one key (``copies`` identical rows of it); what it requires is loaded already."""
+    kind = record.data.kind
+    if kind.pos:
+        return _point(record, copies, m, t)
+    result = _BASE[kind.name](record, m, t, state)
+    if isinstance(result, Problem):
+        return result
+    focus, triples, extra, requires = result
+    return Entity(focus, triples, record.source, record.line, record.key, "upsert", extra, records=copies,
+                  keep=KEEP, requires=requires)
 
 
 # ---- helpers shared by the mappings -----------------------------------------------------------
 
-#: what a row mapping returns: (focus, its triples, extra triples about other subjects)
-Mapped = tuple[IRI, list[Triple], list[Triple]]
+#: what a row mapping returns: (focus, its triples, extra triples about other subjects, the IRIs it
+#: requires: entities an earlier file must have loaded, see the module docstring)
+Mapped = tuple[IRI, list[Triple], list[Triple], tuple[IRI, ...]]
 
 
 def _names(out: list[Triple], s: IRI, p: str, ja: str, kana: str = "", en: str = "") -> None:
@@ -413,7 +553,7 @@ def _prefecture(record: Record, m: Minter, t: Terms, state: _FileState) -> Mappe
     out: list[Triple] = [(s, RDF.type, t.Prefecture), (s, DCTERMS.identifier, Literal(lg))]
     _names(out, s, RDFS.label, row["pref"], row["pref_kana"], row["pref_roma"])
     _common(out, s, row, t)
-    return s, out, []
+    return s, out, [], ()
 
 
 def _designated_city(lg: str) -> str | None:
@@ -428,14 +568,18 @@ def _municipality(record: Record, m: Minter, t: Terms, state: _FileState) -> Map
     out: list[Triple] = [(s, RDF.type, t.Municipality), (s, DCTERMS.identifier, Literal(lg))]
     city, ward = row["city"], row["ward"]
     pref = _prefecture_of(m, lg)
+    requires: tuple[IRI, ...] = ()
     if ward:
-        parent_code = state.cities.get((row["pref"], city)) or _designated_city(lg)
+        in_file = state.cities.get((row["pref"], city))
+        parent_code = in_file or _designated_city(lg)
         if parent_code is None:
             return Problem(record.source, record.line, record.key,
                            f"ward {city}{ward} ({lg}): its designated city is neither in this file nor a known 政令市",
                            "parent")
         out.append((s, RDF.type, t.Ward))
         out.append((s, DCTERMS.isPartOf, m.municipality(parent_code)))
+        if in_file is None:  # its city row is written with this file; otherwise an earlier file's
+            requires = (m.municipality(parent_code),)
         _names(out, s, RDFS.label, city + ward,
                _joined([(city, row["city_kana"]), (ward, row["ward_kana"])]),
                _joined([(city, row["city_roma"]), (ward, row["ward_roma"])], " "))
@@ -456,7 +600,7 @@ def _municipality(record: Record, m: Minter, t: Terms, state: _FileState) -> Map
     if len(lg) == 6 and lg.isascii() and lg.isdigit():
         out.append((s, RDFS.seeAlso, m.estat_area(lg[:5])))
     _common(out, s, row, t)
-    return s, out, []
+    return s, out, [], requires
 
 
 # ---- towns ------------------------------------------------------------------------------------
@@ -513,7 +657,7 @@ def _town(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Pr
         if post.strip():
             out.append((s, LOCN.postCode, Literal(post.strip())))
     _common(out, s, row, t)
-    return s, out, []
+    return s, out, [], (m.municipality(lg),)
 
 
 # ---- 住居表示: blocks and residences; 地番: parcels ------------------------------------------------
@@ -547,7 +691,7 @@ def _block(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | P
     row: Row = record.data
     s, out = _block_core(row, m, t)
     _rsdtdsp_facts(out, s, row, m, t)
-    return s, out, []
+    return s, out, [], (m.town(row["lg_code"], row["machiaza_id"]),)
 
 
 def _residence(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
@@ -578,7 +722,8 @@ def _residence(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped
     if state.last_block != block:   # rows are sorted by block: state each block once per run
         state.last_block = block
         extra = block_triples
-    return s, out, extra
+    # its block is stated by this file (the block file may never come): what must exist is the town
+    return s, out, extra, (m.town(lg, mid),)
 
 
 def _parcel(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | Problem:
@@ -606,7 +751,7 @@ def _parcel(record: Record, m: Minter, t: Terms, state: _FileState) -> Mapped | 
     if row["real_prop_num"]:
         out.append((s, t.realPropertyNumber, Literal(row["real_prop_num"])))
     _common(out, s, row, t)
-    return s, out, []
+    return s, out, [], (m.town(lg, mid),)
 
 
 _BASE: dict[str, Callable] = {
@@ -681,39 +826,18 @@ def point_triples(row: Row, entity: IRI, wkt: str, m: Minter, t: Terms) -> list[
     return out
 
 
-def _point_group(rows: list[Record], m: Minter, t: Terms) -> Iterator[Entity | Problem]:
-    """Adjacent _pos rows of one key: identical rows (the real files repeat some) are one point."""
-    first: tuple[Record, IRI, list[Triple]] | None = None
-    count = 0
-    for record in rows:
-        row: Row = record.data
-        entity, problem = _pos_entity(row, m)
-        if problem is None and not row["rep_lon"] and not row["rep_lat"]:
-            # the spec makes the point optional ("代表点座標を収録する場合"): nothing to load, nothing wrong
-            yield Entity(m.point(entity), [], record.source, record.line, record.key, "append", [])
-            continue
-        wkt, constraint = None, "key"
-        if problem is None:
-            wkt, problem = wkt_point(row["rep_lon"], row["rep_lat"], row["rep_srid"])
-            constraint = "coordinates"
-        if problem is not None:
-            yield Problem(record.source, record.line, record.key, problem, constraint)
-            continue
-        triples = point_triples(row, entity, wkt, m, t)
-        if first is None:
-            first, count = (record, entity, triples), 1
-        elif set(triples) == set(first[2]):
-            count += 1
-        else:
-            yield Problem(record.source, record.line, record.key,
-                          f"a second, different representative point for {record.key} (line {first[0].line} gave "
-                          f"{wkt_of(first[2])}, this row {wkt}); the first is kept", "conflict")
-    if first is not None:
-        record, entity, triples = first
-        point = m.point(entity)
-        yield Entity(point, triples, record.source, record.line, record.key, "upsert",
-                     [(entity, GEO.hasGeometry, point)], records=count)
-
-
-def wkt_of(triples: list[Triple]) -> str:
-    return next((o.value for _, p, o in triples if p == GEO.asWKT), "")
+def _point(record: Record, copies: int, m: Minter, t: Terms) -> Entity | Problem:
+    """The point of one _pos key; it requires the entity it locates (loaded by its base file)."""
+    row: Row = record.data
+    entity, problem = _pos_entity(row, m)
+    if problem is not None:
+        return Problem(record.source, record.line, record.key, problem, "key")
+    if not row["rep_lon"] and not row["rep_lat"]:
+        # the spec makes the point optional ("代表点座標を収録する場合"): nothing to load, nothing wrong
+        return Entity(m.point(entity), [], record.source, record.line, record.key, "append", [], records=copies)
+    wkt, problem = wkt_point(row["rep_lon"], row["rep_lat"], row["rep_srid"])
+    if problem is not None:
+        return Problem(record.source, record.line, record.key, problem, "coordinates")
+    point = m.point(entity)
+    return Entity(point, point_triples(row, entity, wkt, m, t), record.source, record.line, record.key, "upsert",
+                  [(entity, GEO.hasGeometry, point)], records=copies, requires=(entity,))

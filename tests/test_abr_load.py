@@ -48,11 +48,42 @@ def fresh(tmp_path, name):
     return load_settings({}, data_dir=str(tmp_path / name), base_uri=BASE)
 
 
-def test_every_file_kind_loads(settings, tmp_path):
-    files = A.write_all(tmp_path / "abr")
+#: the fixture's towns with one row per key (市脇一丁目 with 住居表示フラグ 0 only); ICHIWAKI_1 conflicts
+TOWNS = [r for r in A.TOWN_ROWS if r is not A.ICHIWAKI_1]
+
+
+def write_clean(directory, names=None):
+    """Every file of A.ALL (base files first), with one row per town key."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return [A.write(directory / name, cols, TOWNS if rows is A.TOWN_ROWS else rows)
+            for name, (cols, rows) in A.ALL.items() if names is None or name in names]
+
+
+def load_base(settings, tmp_path, towns=False):
+    """Load what the files under test refer to: prefectures, municipalities (and towns)."""
+    names = ["mt_pref_all.csv", "mt_city_all.csv"] + (["mt_town_all.csv"] if towns else [])
+    result = run_load(settings, "abr", write_clean(tmp_path / "base", names))
+    assert result.stats.rejected == 0
+
+
+def validates(cli):
+    """`kg validate abr` finds nothing: no shape violation, no reference to a missing entity."""
+    result = cli("validate", "abr")
+    assert result.exit_code == 0, result.output
+    assert " 0 violations, 0 references to no entity" in result.output
+    return True
+
+
+def report_of(result):
+    return read_report(result.report_path) if result.report_path else []
+
+
+def test_every_file_kind_loads(settings, tmp_path, cli):
+    files = write_clean(tmp_path / "abr")
     result = run_load(settings, "abr", files)
-    rows = sum(len(r) for _, r in A.ALL.values())
+    rows = sum(len(r) for _, r in A.ALL.values()) - 1
     assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (rows, rows, 0)
+    assert validates(cli)
     store = current(settings)
     kg = M.def_
     assert {cls: count(store, f"?x a <{kg}{cls}>") for cls in
@@ -100,7 +131,7 @@ def test_every_file_kind_loads(settings, tmp_path):
 
 
 def test_hierarchy_up_to_the_prefecture(settings, tmp_path):
-    run_load(settings, "abr", A.write_all(tmp_path / "abr"))
+    run_load(settings, "abr", write_clean(tmp_path / "abr"))
     store = current(settings)
 
     def ancestors(iri):
@@ -120,36 +151,71 @@ def test_hierarchy_up_to_the_prefecture(settings, tmp_path):
     assert values(store, M.residence("131059", "0001001", "001", "001"), M.term("prefecture")) == [M.prefecture("130001")]
 
 
-def test_ward_parent_without_its_city_in_the_file(settings, tmp_path):
+def test_ward_parent_without_its_city_in_the_file(settings, tmp_path, cli):
     ward_only = A.write(tmp_path / "ward.csv", A.CITY, [A.CITY_ROWS[1]])
+    pref = A.write(tmp_path / "pref.csv", A.PREF, A.PREF_ROWS)
+    alone = run_load(settings, "abr", [pref, ward_only])   # 札幌市 was never loaded: 中央区 would point at nothing
+    assert alone.stats.rejected == 1
+    (row,) = report_of(alone)
+    assert (row["source"], row["line"], row["constraint"], row["value"]) == \
+        ("ward.csv", "2", "reference", M.municipality("011002"))
+    assert "load that file first" in row["message"]
+    assert not run_query(current(settings), f"ASK {{ <{M.municipality('011011')}> ?p ?o }}", M)
+    run_load(settings, "abr", [A.write(tmp_path / "city.csv", A.CITY, [A.CITY_ROWS[0]])])
     result = run_load(settings, "abr", [ward_only])
     assert result.stats.rejected == 0
     assert values(current(settings), M.municipality("011011"), DCT + "isPartOf") == [M.municipality("011002")]
+    assert validates(cli)
 
 
-def test_pos_file_before_or_after_its_base_file_gives_the_same_graph(tmp_path):
-    files = A.write_all(tmp_path / "abr")
+def test_a_pos_file_before_its_base_file_is_reported_not_a_phantom(tmp_path):
+    files = write_clean(tmp_path / "abr")
     base = [f for f in files if "_pos" not in f.name]
     pos = [f for f in files if "_pos" in f.name]
     a = fresh(tmp_path, "a")
     run_load(a, "abr", base)
     run_load(a, "abr", pos)
-    b = fresh(tmp_path, "b")
-    run_load(b, "abr", pos)
-    run_load(b, "abr", list(reversed(base)))   # residences before blocks, towns after them, ...
-    c = fresh(tmp_path, "c")
-    run_load(c, "abr", [f for pair in zip(pos, base) for f in pair])   # one load, each pos file first
     reference = dump(a)
     assert any("hasGeometry" in line for line in reference)
+    b = fresh(tmp_path, "b")
+    early = run_load(b, "abr", pos + base)   # every _pos file first: its points name nothing loaded yet
+    assert early.stats.rejected == sum(len(A.ALL[f.name][1]) for f in pos)
+    report = report_of(early)
+    assert {r["constraint"] for r in report} == {"reference"}
+    assert {r["source"] for r in report} == {f.name for f in pos}
+    town = next(r for r in report if r["source"] == "mt_town_pos_all.csv" and r["line"] == "3")
+    assert town["value"] == M.town("302015", "0001000") and "load that file first" in town["message"]
+    assert not any("hasGeometry" in line or "#point" in line for line in dump(b))   # no phantom, no point
+    run_load(b, "abr", pos)                  # in the right order now
     assert dump(b) == reference
-    assert dump(c) == reference
-    run_load(a, "abr", base)   # reloading base files keeps the points and adds nothing
+    run_load(a, "abr", base)   # reloading base files keeps the points (Entity.keep) and adds nothing
     assert dump(a) == reference
 
 
-def test_mixed_crs_is_kept_per_row(settings, tmp_path):
+def test_order_puts_each_base_file_before_the_files_that_refer_to_it(tmp_path):
+    from kg.loaders.abr import AbrLoader
+    from kg.load.sources import SourceFile
+
+    files = write_clean(tmp_path / "abr")
+    junk = tmp_path / "abr" / "a_notes.csv"
+    junk.write_text("name,age\nalice,3\n", encoding="utf-8")
+    named = sorted(files + [junk])   # what a directory gives: by name, mt_city before mt_pref, _pos…
+    ordered = [s.path.name for s in AbrLoader.order([SourceFile(p.name, p) for p in named])]
+    assert ordered == ["mt_pref_all.csv", "mt_city_all.csv", "mt_city_pos_all.csv", "mt_pref_pos_all.csv",
+                       "mt_town_all.csv", "mt_town_pos_all.csv", "mt_rsdtdsp_blk_city131059.csv",
+                       "mt_rsdtdsp_blk_pos_city131059.csv", "mt_rsdtdsp_rsdt_city131059.csv",
+                       "mt_rsdtdsp_rsdt_pos_city131059.csv", "mt_parcel_city465054.csv", "mt_parcel_pos_city465054.csv",
+                       "a_notes.csv"]
+    c = fresh(tmp_path, "c")
+    result = run_load(c, "abr", [tmp_path / "abr" / name for name in ordered[:-1]])
+    assert result.stats.rejected == 0
+
+
+def test_mixed_crs_is_kept_per_row(settings, tmp_path, cli):
+    load_base(settings, tmp_path, towns=True)
     pos = A.write(tmp_path / "mt_town_pos_all.csv", A.TOWN_POS, A.TOWN_POS_ROWS)
-    run_load(settings, "abr", [pos])
+    assert run_load(settings, "abr", [pos]).stats.rejected == 0
+    assert validates(cli)
     store = current(settings)
     wkt = {s["t"].value: (s["w"].value, s["w"].datatype.value) for s in run_query(
         store, "SELECT ?t ?w WHERE { ?t geo:hasGeometry ?g . ?g geo:asWKT ?w }", M)}
@@ -160,24 +226,171 @@ def test_mixed_crs_is_kept_per_row(settings, tmp_path):
 
 
 @pytest.mark.parametrize("order", ["adjacent", "apart"])
-def test_town_with_both_residential_flags_is_one_town(settings, tmp_path, order):
-    # real files keep the two rows adjacent (sorted by key); rows apart in one file still add up
-    rows = [A.ICHIWAKI_0, A.ICHIWAKI_1] if order == "adjacent" else [A.ICHIWAKI_0, A.AOI, A.ICHIWAKI_1]
+def test_town_with_both_residential_flags_is_rejected_never_merged(settings, tmp_path, cli, order):
+    # the real mt_town_pref30 has 19 such keys, adjacent (sorted by key); apart, the file is sorted first
+    rows = [A.ICHIWAKI_0, A.ICHIWAKI_1] if order == "adjacent" else [A.ICHIWAKI_1, A.AOI, A.ICHIWAKI_0]
+    lines = ("2", "3") if order == "adjacent" else ("4", "2")   # ICHIWAKI_0's line, then ICHIWAKI_1's
+    load_base(settings, tmp_path)
     run_load(settings, "abr", [A.write(tmp_path / "old.csv", A.TOWN, [{**A.ICHIWAKI_0, "post_code": "6480000"}])])
     result = run_load(settings, "abr", [A.write(tmp_path / "t.csv", A.TOWN, rows)])
-    assert (result.stats.read, result.stats.loaded) == (len(rows), len(rows))
-    if order == "adjacent":
-        assert result.stats.entities == 1
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (len(rows), len(rows) - 2, 2)
+    report = report_of(result)
+    assert sorted(r["line"] for r in report) == sorted(lines)
+    first, second = sorted(lines, key=int)
+    for r in report:
+        assert (r["source"], r["key"], r["constraint"]) == ("t.csv", "302031-0004001", "conflict")
+        assert r["message"].startswith(f"t.csv: lines {first} and {second} give the same 町字 (mt_town) key 302031-0004001")
+        assert f"rsdt_addr_flg (住居表示フラグ) '0' (line {lines[0]}) vs '1' (line {lines[1]})" in r["message"] \
+            or f"rsdt_addr_flg (住居表示フラグ) '1' (line {lines[1]}) vs '0' (line {lines[0]})" in r["message"]
+        assert "rsdt_addr_mtd_code (住居表示方式コード)" in r["message"] and "no row of this key is loaded" in r["message"]
+        assert "post_code" not in r["message"] and "oaza_cho" not in r["message"]
     store = current(settings)
-    assert values(store, M.town("302031", "0004001"), "http://www.w3.org/ns/locn#postCode") == []  # old facts replaced
     t = M.town("302031", "0004001")
-    assert values(store, t, M.term("residentialAddressIndication")) == [M.code("rsdt-addr-flag", "0"), M.code("rsdt-addr-flag", "1")]
-    assert values(store, t, M.term("residentialAddressMethod")) == [M.code("rsdt-addr-method", "0"), M.code("rsdt-addr-method", "1")]
-    assert values(store, t, RDFS + "label") == ["Ichiwaki 1-chome@en", "イチワキ１チョウメ@ja-hrkt", "市脇一丁目@ja"]
-    assert count(store, f"?x a kg:Town ; dcterms:identifier \"302031-0004001\"") == 1
+    # neither row is loaded: what the earlier load said stays, with its one flag
+    assert values(store, t, "http://www.w3.org/ns/locn#postCode") == ["6480000"]
+    assert values(store, t, M.term("residentialAddressIndication")) == [M.code("rsdt-addr-flag", "0")]
+    assert validates(cli)
+
+
+def test_a_conflicting_key_never_loaded_before_leaves_nothing_and_its_point_is_reported(settings, tmp_path, cli):
+    load_base(settings, tmp_path)
+    run_load(settings, "abr", [A.write(tmp_path / "t.csv", A.TOWN, [A.ICHIWAKI_0, A.ICHIWAKI_1])])
+    pos = run_load(settings, "abr", [A.write(tmp_path / "pos.csv", A.TOWN_POS, A.TOWN_POS_ROWS[3:5])])
+    # the two points of 市脇一丁目 are copies of one row: one report row, both records rejected
+    assert (pos.stats.read, pos.stats.rejected) == (2, 2)
+    assert [(r["line"], r["constraint"]) for r in report_of(pos)] == [("2", "reference")]
+    assert not run_query(current(settings), f"ASK {{ {{ <{M.town('302031', '0004001')}> ?p ?o }} UNION "
+                                            f"{{ ?s ?p <{M.town('302031', '0004001')}> }} }}", M)
+    assert validates(cli)
+
+
+#: (columns, a row, another row of the same kind, a column of the row and a different value for it)
+KIND_CASES = {
+    "mt_pref": (A.PREF, A.PREF_ROWS[1], A.PREF_ROWS[2], "pref_roma", "TOKYO"),
+    "mt_city": (A.CITY, A.CITY_ROWS[2], A.CITY_ROWS[3], "city_kana", "ブンキヨウク"),
+    "mt_city_pos": (A.LG_POS, A.LG_POS_ROWS[3], A.LG_POS_ROWS[1], "rep_lat", "35.7"),
+    "mt_town": (A.TOWN, A.HAKUSAN_1, A.AOI, "rsdt_addr_flg", "0"),
+    "mt_town_pos": (A.TOWN_POS, A.TOWN_POS_ROWS[0], A.TOWN_POS_ROWS[1], "rep_srid", "EPSG:4612"),
+    "mt_rsdtdsp_blk": (A.BLK, A.BLK_ROWS[0], A.BLK_ROWS[1], "blk_num", "9"),
+    "mt_rsdtdsp_blk_pos": (A.BLK_POS, A.BLK_POS_ROWS[0], {**A.BLK_POS_ROWS[0], "blk_id": "002", "rsdt_addr_code_rdbl": ""},
+                           "rep_scale", "500"),
+    "mt_rsdtdsp_rsdt": (A.RSDT, A.RSDT_ROWS[0], A.RSDT_ROWS[1], "rsdt_num", "9"),
+    "mt_rsdtdsp_rsdt_pos": (A.RSDT_POS, A.RSDT_POS_ROWS[0], A.RSDT_POS_ROWS[1], "rep_lon", "139.75"),
+    "mt_parcel": (A.PARCEL, A.PARCEL_ROWS[0], A.PARCEL_ROWS[1], "prc_num2", "9"),
+    "mt_parcel_pos": (A.PARCEL_POS, A.PARCEL_POS_ROWS[0], A.PARCEL_POS_ROWS[1], "rep_lat", "30.2"),
+}
+
+
+def _before(kind: str) -> list[str]:
+    """The fixture files a file of ``kind`` may refer to (everything ranked before it)."""
+    order = ["mt_pref", "mt_city", "mt_city_pos", "mt_town", "mt_town_pos", "mt_rsdtdsp_blk", "mt_rsdtdsp_blk_pos",
+             "mt_rsdtdsp_rsdt", "mt_rsdtdsp_rsdt_pos", "mt_parcel", "mt_parcel_pos"]
+    before = set(order[:order.index(kind)])
+    return [name for name in A.ALL if next(k for k in reversed(order) if name.startswith(k + "_")) in before
+            and "mt_pref_pos" not in name]
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_CASES))
+def test_one_duplicate_rule_for_every_kind(tmp_path, kind):
+    """Copies of a row load once; two rows of one key that disagree are both rejected, adjacent or not."""
+    from kg.loaders.abr import KINDS
+
+    columns, row, other, column, value = KIND_CASES[kind]
+    title = KINDS["mt_lg_pos" if kind == "mt_city_pos" else kind].title
+    prereq = write_clean(tmp_path / "base", _before(kind))
+
+    def run_prereq(settings):
+        if prereq:
+            assert run_load(settings, "abr", prereq).stats.rejected == 0
+
+    single = fresh(tmp_path, "single")
+    run_prereq(single)
+    run_load(single, "abr", [A.write(tmp_path / "one.csv", columns, [row, other])])
+    for name, rows in (("adjacent", [row, row, other]), ("apart", [row, other, row])):
+        s = fresh(tmp_path, name)
+        run_prereq(s)
+        result = run_load(s, "abr", [A.write(tmp_path / f"{name}.csv", columns, rows)])
+        assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (3, 3, 0), report_of(result)
+        assert dump(s) == dump(single)
+    changed = {**row, column: value}
+    for name, rows, lines in (("adjacent", [row, changed, other], ("2", "3")), ("apart", [row, other, changed], ("2", "4"))):
+        s = fresh(tmp_path, "conflict-" + name)
+        run_prereq(s)
+        result = run_load(s, "abr", [A.write(tmp_path / f"c-{name}.csv", columns, rows)])
+        assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (3, 1, 2)
+        report = report_of(result)
+        assert sorted(r["line"] for r in report) == list(lines)
+        for r in report:
+            assert r["constraint"] == "conflict"
+            assert r["message"].startswith(f"c-{name}.csv: lines {lines[0]} and {lines[1]} give the same {title} key")
+            assert f"{column}" in r["message"] and f"{value!r} (line {lines[1]})" in r["message"]
+        settings = load_settings({}, data_dir=str(tmp_path / ("conflict-" + name)), base_uri=BASE)
+        _, problems = _validate(settings)
+        assert problems == []
+
+
+def _validate(settings):
+    from kg.store import open_home
+    from kg.validation.integrity import dangling
+    from kg.validation.revalidate import revalidate
+
+    store = open_home(settings.data_path).open_current()
+    _, violations = revalidate(store, "abr", M)
+    return violations, [d for d in dangling(store, "abr", M) if d.owner_loaded] + violations
+
+
+def test_non_adjacent_rows_are_sorted_on_disk_in_runs(settings, tmp_path, monkeypatch, cli):
+    import kg.loaders.abr as abr
+    from kg.load.sources import SourceFile
+
+    load_base(settings, tmp_path, towns=True)
+    shuffled = [A.PARCEL_ROWS[1], A.PARCEL_ROWS[0], {**A.PARCEL_ROWS[1], "prc_id": "000030000100000", "prc_num1": "3",
+                "prc_num2": "1"}, A.PARCEL_ROWS[1], {**A.PARCEL_ROWS[0], "prc_num2": "7"}]
+    path = A.write(tmp_path / "p.csv", A.PARCEL, shuffled)
+    layout, ascending = abr.survey(SourceFile(path.name, path))
+    assert layout.kind.name == "mt_parcel" and not ascending
+    monkeypatch.setattr(abr, "SORT_CHUNK", 2)   # three runs on disk, merged
+    lines = [r.line for r in abr.AbrLoader().records(SourceFile(path.name, path))]
+    assert lines == [3, 6, 2, 5, 4]          # by key, then by line
+    result = run_load(settings, "abr", [path])
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (5, 3, 2)
+    assert sorted((r["line"], r["constraint"]) for r in report_of(result)) == [("3", "conflict"), ("6", "conflict")]
+    store = current(settings)
+    assert count(store, "?x a kg:Parcel") == 2
+    assert values(store, M.parcel("465054", "0000122", "000010000200000"), M.term("parcelBranch")) == ["2"]
+    assert validates(cli)
+
+
+@pytest.mark.parametrize("name,needs", [
+    ("mt_town_all.csv", "municipality"),
+    ("mt_town_pos_all.csv", "town"),
+    ("mt_rsdtdsp_blk_city131059.csv", "town"),
+    ("mt_rsdtdsp_blk_pos_city131059.csv", "block"),
+    ("mt_rsdtdsp_rsdt_city131059.csv", "town"),
+    ("mt_rsdtdsp_rsdt_pos_city131059.csv", "residence"),
+    ("mt_parcel_city465054.csv", "parcel-town"),
+    ("mt_parcel_pos_city465054.csv", "parcel"),
+    ("mt_city_pos_all.csv", "municipality"),
+])
+def test_rows_that_refer_to_what_was_never_loaded_make_no_phantom(settings, tmp_path, cli, name, needs):
+    """Each file alone (nothing it refers to loaded): every row is reported, nothing is written."""
+    path = write_clean(tmp_path / "abr", [name])[0]
+    if needs != "municipality":   # a town needs its municipality only: load those
+        load_base(settings, tmp_path)
+    result = run_load(settings, "abr", [path])
+    rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+    assert result.stats.loaded == 0 and result.stats.rejected == result.stats.read == rows
+    report = report_of(result)
+    assert {r["constraint"] for r in report} == {"reference"}
+    kind = "town" if needs == "parcel-town" else needs
+    assert all(r["value"].startswith(f"{M.id}{kind}/") and "load that file first" in r["message"] for r in report)
+    assert not run_query(current(settings), f"ASK {{ GRAPH <{M.graph('abr')}> {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "
+                                            f"\"{M.id}{kind}/\") || isIRI(?o) && STRSTARTS(STR(?o), \"{M.id}{kind}/\")) }} }}", M)
+    assert validates(cli)
 
 
 def test_post_codes_are_split(settings, tmp_path):
+    load_base(settings, tmp_path)
     run_load(settings, "abr", [A.write(tmp_path / "t.csv", A.TOWN, [A.AKIZUKI, A.AOI])])
     store = current(settings)
     post = "http://www.w3.org/ns/locn#postCode"
@@ -185,8 +398,10 @@ def test_post_codes_are_split(settings, tmp_path):
     assert values(store, M.town("302015", "0001000"), post) == ["6408273"]
 
 
-def test_blocks_are_derived_from_residences(settings, tmp_path):
-    run_load(settings, "abr", [A.write(tmp_path / "r.csv", A.RSDT, A.RSDT_ROWS)])
+def test_blocks_are_derived_from_residences(settings, tmp_path, cli):
+    load_base(settings, tmp_path, towns=True)   # no block file: the residences' rows state their blocks
+    assert run_load(settings, "abr", [A.write(tmp_path / "r.csv", A.RSDT, A.RSDT_ROWS)]).stats.rejected == 0
+    assert validates(cli)
     store = current(settings)
     assert count(store, "?x a kg:Block") == 2
     block = M.block("131059", "0001001", "001")
@@ -199,13 +414,13 @@ def test_japanese_headers_give_the_english_graph(tmp_path):
     english = fresh(tmp_path, "en")
     run_load(english, "abr", [A.write(tmp_path / "en_pref.csv", A.PREF, A.PREF_ROWS),
                               A.write(tmp_path / "en_city.csv", A.CITY, A.CITY_ROWS),
-                              A.write(tmp_path / "en_town.csv", A.TOWN, A.TOWN_ROWS),
+                              A.write(tmp_path / "en_town.csv", A.TOWN, TOWNS),
                               A.write(tmp_path / "en_pos.csv", A.TOWN_POS, A.TOWN_POS_ROWS)])
     japanese = fresh(tmp_path, "ja")
     pos = [{k: v for k, v in r.items() if k in dict(A.JA_TOWN_POS).values()} for r in A.TOWN_POS_ROWS]
     result = run_load(japanese, "abr", [A.write(tmp_path / "pref.csv", A.JA_PREF, A.PREF_ROWS),
                                         A.write(tmp_path / "city.csv", A.JA_CITY, A.CITY_ROWS),
-                                        A.write(tmp_path / "town.csv", A.JA_TOWN, A.TOWN_ROWS),
+                                        A.write(tmp_path / "town.csv", A.JA_TOWN, TOWNS),
                                         A.write(tmp_path / "pos.csv", A.JA_TOWN_POS, pos)])
     assert result.stats.rejected == 0
     graph_en = dump(english)
@@ -214,12 +429,14 @@ def test_japanese_headers_give_the_english_graph(tmp_path):
 
 
 def test_zipped_files_load_like_plain_ones(tmp_path):
-    text = A.csv_text(A.TOWN, A.TOWN_ROWS)
+    text = A.csv_text(A.TOWN, TOWNS)
     pos = A.csv_text(A.TOWN_POS, A.TOWN_POS_ROWS)
     plain = fresh(tmp_path, "plain")
-    run_load(plain, "abr", [A.write(tmp_path / "mt_town_all.csv", A.TOWN, A.TOWN_ROWS),
+    load_base(plain, tmp_path)
+    run_load(plain, "abr", [A.write(tmp_path / "mt_town_all.csv", A.TOWN, TOWNS),
                             A.write(tmp_path / "mt_town_pos_all.csv", A.TOWN_POS, A.TOWN_POS_ROWS)])
     zipped = fresh(tmp_path, "zip")
+    load_base(zipped, tmp_path)
     result = run_load(zipped, "abr", [A.write_zip(tmp_path / "mt_town_all.csv.zip", "mt_town_all.csv", text),
                                       A.write_zip(tmp_path / "mt_town_pos_all.csv.zip", "mt_town_pos_all.csv", pos)])
     assert result.stats.rejected == 0
@@ -236,10 +453,12 @@ def test_trimmed_town_file_takes_lg_code_from_its_name(tmp_path):
     (tmp_path / "180009" / "182079").mkdir(parents=True)
     by_dir = tmp_path / "180009" / "182079" / "town.csv"
     by_name = tmp_path / "town_182079_sabae.csv"
+    fukui = A.write(tmp_path / "mt_city_fukui.csv", A.CITY, [A.city("182079", "福井県", "フクイケン", "Fukui", "鯖江市",
+                                                                     "サバエシ", "Sabae-shi")])
     for path in (by_dir, by_name):
         path.write_text(text, encoding="utf-8")
         s = fresh(tmp_path, path.parent.name + path.name)
-        assert run_load(s, "abr", [path]).stats.rejected == 0
+        assert run_load(s, "abr", [fukui, path]).stats.rejected == 0
         t = M.town("182079", "0001001")
         assert values(current(s), t, DCT + "isPartOf") == [M.municipality("182079")]
         assert values(current(s), t, RDFS + "label") == ["Asahimachi 1-chome@en", "アサヒマチ１チョウメ@ja-hrkt", "旭町一丁目@ja"]
@@ -270,7 +489,8 @@ def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
     towns = A.write(tmp_path / "towns.csv", A.TOWN, town_rows)
     with open(towns, "a", encoding="utf-8") as fh:
         fh.write("302015,0007000,1,和歌山県\n")                     # short row
-    cities = A.write(tmp_path / "cities.csv", A.CITY, [A.CITY_ROWS[0], {**A.CITY_ROWS[3], "lg_code": "302010"}])
+    cities = A.write(tmp_path / "cities.csv", A.CITY, [A.CITY_ROWS[0], {**A.CITY_ROWS[3], "lg_code": "302010"},
+                                                      A.CITY_ROWS[3]])
     pos = A.write(tmp_path / "pos.csv", A.TOWN_POS, [
         A.TOWN_POS_ROWS[1],
         {**A.TOWN_POS_ROWS[2], "rep_srid": ""},
@@ -279,8 +499,8 @@ def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
         {**A.TOWN_POS_ROWS[2], "machiaza_id": "0005000", "rep_srid": "JGD2011"},
         {**A.TOWN_POS_ROWS[2], "machiaza_id": "0006000", "rep_lon": "", "rep_lat": ""},   # optional: no point, no error
     ])
-    result = run_load(settings, "abr", [towns, cities, pos])
-    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (16, 4, 12)
+    result = run_load(settings, "abr", [cities, towns, pos])
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (17, 5, 12)
     report = read_report(result.report_path)
     found = {(r["source"], r["line"]): r for r in report}
     for r in report:
@@ -314,6 +534,7 @@ def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
      r"lacks the column\(s\) lg_code \(全国地方公共団体コード\)"),
 ])
 def test_non_abr_files_are_refused_and_data_stays(settings, tmp_path, content, message):
+    load_base(settings, tmp_path)
     run_load(settings, "abr", [A.write(tmp_path / "t.csv", A.TOWN, [A.AOI])])
     before = Generations(settings.data_path).current_name()
     junk = tmp_path / "junk.csv"
@@ -328,6 +549,8 @@ def test_non_abr_files_are_refused_and_data_stays(settings, tmp_path, content, m
 def test_cli_loads_a_fullset_file_with_aliases(cli, tmp_path):
     row = {**A.AOI, "alias_oaza": "葵", "alias_oaza_kana": "アオイ", "alias_oaza_roma": "Aoi", "oaza_cho_uncmn_type": "01"}
     path = A.write(tmp_path / "mt_town_fullset_city302015.csv", A.TOWN_FULLSET, [row])
+    base = write_clean(tmp_path / "base", ["mt_pref_all.csv", "mt_city_all.csv"])
+    assert cli("load", "abr", *map(str, base)).exit_code == 0
     result = cli("load", "abr", str(path))
     assert result.exit_code == 0, result.output
     assert "abr: read 1 records, loaded 1, rejected 0" in result.output

@@ -59,7 +59,6 @@ def build_cases(tmp: Path) -> dict[str, list]:
         "valid-municipality-in-county": one(tmp, A.CITY, [A.CITY_ROWS[5]]),
         "valid-ward": ward,
         "valid-town": town(),
-        "valid-town-two-flags": one(tmp, A.TOWN, [A.ICHIWAKI_0, A.ICHIWAKI_1]),
         "valid-town-koaza": one(tmp, A.TOWN, [A.KOSHIMA]),
         "valid-town-fullset": one(tmp, A.TOWN_FULLSET, [{**A.AOI, "alias_oaza": "葵", "alias_oaza_kana": "アオイ",
                                                          "oaza_cho_uncmn_type": "00", "oaza_cho_uncmn_mj": "*_MJ000001"}]),
@@ -125,7 +124,7 @@ def shapes():
 
 
 NAMES = [
-    "valid-prefecture", "valid-municipality-in-county", "valid-ward", "valid-town", "valid-town-two-flags",
+    "valid-prefecture", "valid-municipality-in-county", "valid-ward", "valid-town",
     "valid-town-koaza", "valid-town-fullset", "valid-block", "valid-residence-with-its-block", "valid-residence-2",
     "valid-parcel", "valid-town-point", "valid-residence-point", "valid-parcel-point", "valid-block-point",
     "prefecture-bad-check-digit", "prefecture-code-of-a-city", "prefecture-without-name", "municipality-bad-check-digit",

@@ -11,6 +11,7 @@ import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
+from kg.load.report import read_report
 from support import raw_current, run_query
 from kg.settings import load_settings
 from kg.store.generations import Generations
@@ -29,7 +30,18 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def abr_files(real: Path) -> list[Path]:
-    return sorted((real / "abr").glob("mt_*.csv")) + sorted((real / "abr_legacy_ja").glob("*.csv"))
+    """Every real file, in the order their references need (AbrLoader.order: base files first)."""
+    from kg.loaders.abr import AbrLoader
+    from kg.load.sources import SourceFile
+
+    named = sorted((real / "abr").glob("mt_*.csv")) + sorted((real / "abr_legacy_ja").glob("*.csv"))
+    return [s.path for s in AbrLoader.order([SourceFile(p.name, p) for p in named])]
+
+
+def town_keys(real: Path) -> tuple[set, set]:
+    """(keys of mt_town_pref30 with one row, keys with two rows that disagree: rejected)."""
+    counts = Counter((r["lg_code"], r["machiaza_id"]) for r in rows(real / "abr" / "mt_town_pref30.csv"))
+    return {k for k, n in counts.items() if n == 1}, {k for k, n in counts.items() if n > 1}
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +60,34 @@ def count(store, where: str) -> int:
     return int(next(iter(run_query(store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}", M)))["n"].value)
 
 
-def test_every_real_file_loads_without_rejections(loaded):
+def test_every_real_file_loads_and_what_is_rejected_is_what_the_files_contradict(loaded):
     result, store, real = loaded
     expected = sum(len(rows(f)) for f in abr_files(real))
-    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (expected, expected, 0)
-    assert result.report_path is None
+    towns, conflicting = town_keys(real)
+    points = rows(real / "abr" / "mt_town_pos_pref30.csv")
+    orphans = [p for p in points if (p["lg_code"], p["machiaza_id"]) not in towns]
+    assert len(conflicting) == 19 and len({(p["lg_code"], p["machiaza_id"]) for p in orphans}) == 1516 + 19
+    rejected = 2 * len(conflicting) + len(orphans)
+    assert (result.stats.read, result.stats.loaded, result.stats.rejected) == (expected, expected - rejected, rejected)
+    report = read_report(result.report_path)
+    assert Counter((r["source"], r["constraint"]) for r in report) == {
+        ("mt_town_pref30.csv", "conflict"): 38,   # 19 towns with a row for each 住居表示フラグ: neither loads
+        # points of towns the town file lacks (or rejected), one report row for copies of one row
+        ("mt_town_pos_pref30.csv", "reference"): 1516 + 19}
     assert len(result.stats.sources) == 18
+
+
+def test_what_the_real_load_accepts_kg_validate_accepts(loaded):
+    from kg.validation.integrity import dangling
+    from kg.validation.revalidate import revalidate
+
+    _, store, _ = loaded
+    from kg.store.oxigraph import OxStore
+
+    ours = OxStore(store)
+    checked, violations = revalidate(ours, "abr", M)
+    assert checked > 20_000 and violations == []
+    assert dangling(ours, "abr", M) == []
 
 
 def test_prefectures_and_municipalities_match_the_files(loaded):
@@ -75,26 +109,25 @@ def test_prefectures_and_municipalities_match_the_files(loaded):
 
 def test_every_wakayama_town_has_its_point_in_its_own_crs(loaded):
     _, store, real = loaded
-    towns = rows(real / "abr" / "mt_town_pref30.csv")
     points = rows(real / "abr" / "mt_town_pos_pref30.csv")
-    keys = {(r["lg_code"], r["machiaza_id"]) for r in towns}
-    assert len(keys) == len(towns) - 19 == 3525          # 19 towns have a row for each 住居表示 flag
+    keys, conflicting = town_keys(real)
+    assert len(keys) == 3525 - 19          # 19 towns have a row for each 住居表示 flag: rejected, not merged
     found = {tuple(s["t"].value.rsplit("/", 1)[-1].split("-")) for s in run_query(
         store, "SELECT ?t WHERE { ?t a kg:Town ; kg:prefecture pref:300004 }", M)}
     assert found == keys
-    both = count(store, f"?x a kg:Town ; kg:residentialAddressIndication <{M.code('rsdt-addr-flag', '0')}>, <{M.code('rsdt-addr-flag', '1')}> ; "
-                 "kg:prefecture pref:300004")
-    assert both == 19
+    both = count(store, f"?x a kg:Town ; kg:residentialAddressIndication <{M.code('rsdt-addr-flag', '0')}>, <{M.code('rsdt-addr-flag', '1')}>")
+    assert both == 0
     expected = {(r["lg_code"], r["machiaza_id"]): f"<{CRS}{r['rep_srid'].split(':')[1]}> POINT({r['rep_lon']} {r['rep_lat']})"
-                for r in points}
+                for r in points if (r["lg_code"], r["machiaza_id"]) in keys}
     wkt = {tuple(s["t"].value.rsplit("/", 1)[-1].split("-")): s["w"].value for s in run_query(
         store, "SELECT ?t ?w WHERE { ?t geo:hasGeometry/geo:asWKT ?w FILTER(STRSTARTS(STR(?t), STR(kgid:)) "
                "&& CONTAINS(STR(?t), '/town/30')) }", M)}
     assert wkt == expected                                   # every point, with the CRS its row names
     with_points = keys & set(expected)
-    assert count(store, "?x a kg:Town ; kg:prefecture pref:300004 ; geo:hasGeometry ?g") == len(with_points) == 1919
+    assert count(store, "?x a kg:Town ; kg:prefecture pref:300004 ; geo:hasGeometry ?g") == len(with_points) == 1919 - 19
     crs = Counter(w.split(">")[0].rsplit("/", 1)[-1] for w in wkt.values())
-    assert crs == Counter(r["rep_srid"].split(":")[1] for r in {(p["lg_code"], p["machiaza_id"]): p for p in points}.values())
+    assert crs == Counter(r["rep_srid"].split(":")[1] for k, r in {(p["lg_code"], p["machiaza_id"]): p for p in points}.items()
+                          if k in keys)
     assert set(crs) == {"6668", "4612"}
 
 
@@ -104,7 +137,7 @@ def test_municipality_to_its_towns_coordinates(loaded):
         ?m rdfs:label "和歌山市"@ja .
         ?town dcterms:isPartOf ?m ; rdfs:label ?name ; geo:hasGeometry/geo:asWKT ?wkt FILTER(lang(?name) = "ja") }"""
     result = {s["name"].value: s["wkt"].value for s in run_query(store, q, M)}
-    towns = {r["machiaza_id"] for r in rows(real / "abr" / "mt_town_pref30.csv") if r["lg_code"] == "302015"}
+    towns = {mid for lg, mid in town_keys(real)[0] if lg == "302015"}
     points = {r["machiaza_id"] for r in rows(real / "abr" / "mt_town_pos_pref30.csv") if r["lg_code"] == "302015"}
     assert len(result) == len(towns & points) == 660
     assert result["葵町"] == f"<{CRS}4612> POINT(135.163085 34.21348)"
@@ -133,11 +166,17 @@ def test_trimmed_legacy_town_file_takes_lg_code_from_its_name(loaded):
     assert count(store, f"?x a kg:Town ; dcterms:isPartOf muni:182079 ; kg:confirmationStatus <{M.code('status-flag', '0')}>") == 3253
 
 
-def test_base_after_pos_gives_the_same_towns(loaded, tmp_path):
-    """The module load read mt_town_pos_pref30 before mt_town_pref30 (name order); here the other way."""
+def test_pos_file_in_name_order_is_reported_then_loads_after_its_towns(loaded, tmp_path):
+    """By name mt_town_pos_pref30 comes before mt_town_pref30: its points name towns not loaded yet."""
     _, store, real = loaded
     settings = load_settings({}, data_dir=str(tmp_path / "d"), base_uri=BASE)
-    run_load(settings, "abr", [real / "abr" / "mt_town_pref30.csv", real / "abr" / "mt_town_pos_pref30.csv"])
+    pos = real / "abr" / "mt_town_pos_pref30.csv"
+    early = run_load(settings, "abr", [real / "abr" / "mt_city_all.csv", pos, real / "abr" / "mt_town_pref30.csv"])
+    assert early.stats.rejected == len(rows(pos)) + 38
+    assert {r["constraint"] for r in read_report(early.report_path) if r["source"] == pos.name} == {"reference"}
+    other = raw_current(settings.data_path)
+    assert not run_query(other, "ASK { ?t geo:hasGeometry ?g }", M)
+    run_load(settings, "abr", [pos])
     other = raw_current(settings.data_path)
     graph = ox.NamedNode(M.graph("abr"))
 
