@@ -336,7 +336,7 @@ def _validate(settings):
 
     store = open_home(settings.data_path).open_current()
     _, violations = revalidate(store, "abr", M)
-    return violations, [d for d in dangling(store, "abr", M) if d.owner_loaded] + violations
+    return violations, [d for d in dangling(store, "abr", M) if d.problem] + violations
 
 
 def test_non_adjacent_rows_are_sorted_on_disk_in_runs(settings, tmp_path, monkeypatch, cli):
