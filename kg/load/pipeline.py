@@ -81,6 +81,9 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
         sources = expand_inputs(paths, loader.suffixes)
     except InputError as exc:
         raise LoadError(str(exc)) from None
+    order = getattr(loader, "order", None)   # files that refer to each other (abr): base files first
+    if order is not None:
+        sources = order(sources)
     if not sources:
         raise LoadError(f"no {'/'.join(loader.suffixes)} files in {', '.join(map(str, paths))}")
     home = open_home(settings.data_path)
