@@ -43,6 +43,13 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
     batch: list[Entity] = []
     pending: set[str] = set()
     last = ""
+
+    def commit() -> None:
+        write_batch(batch, store, graph, sink, stats, upsert)
+        batch.clear()
+        sink.commit()
+        pending.clear()
+
     items = loader.entities(loader.records(source, on_read), m)
     for done, item in enumerate(items):
         if done < skip:
@@ -59,18 +66,12 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
                 write_batch(batch, store, graph, sink, stats, upsert)
                 raise OutOfOrder(done)
         elif item.focus in pending:  # seen again: commit what the first one wrote, then upsert
-            write_batch(batch, store, graph, sink, stats, upsert)
-            batch = []
-            sink.commit()
-            pending.clear()
+            commit()
             upsert = True
         elif not ascending:  # may repeat one committed earlier: from now on upsert
             upsert = True
         if len(pending) >= pending_max:
-            write_batch(batch, store, graph, sink, stats, upsert)
-            batch = []
-            sink.commit()
-            pending.clear()
+            commit()
         stats.read += item.records
         if item.parts:
             triples = [t for e in (item, *item.parts) for t in (*e.triples, *e.extra)]
@@ -98,7 +99,7 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
         batch.extend(replace(p, records=0, parts=[]) for p in item.parts)
         if len(batch) >= batch_size:
             write_batch(batch, store, graph, sink, stats, upsert)
-            batch = []
+            batch.clear()
     if batch:
         write_batch(batch, store, graph, sink, stats, upsert)
 

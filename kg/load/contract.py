@@ -121,3 +121,6 @@ class Loader(Protocol):
 
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
         """Map records to entities (may group consecutive records of one entity)."""
+
+    # Optional: ``order(sources) -> sources``, the files of one load in the order their
+    # references need (``Entity.requires``); run_load calls it when a loader has it (abr).

@@ -22,25 +22,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import dataclass, field
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from kg.server.headers import SECURITY_HEADERS
 
 
+@dataclass(kw_only=True)
 class Limits:
     """The limits of one worker process, and the connections each address holds in it."""
 
-    def __init__(self, *, idle_timeout: float, header_timeout: float, max_header_bytes: int,
-                 client_connections: int, max_connections: int, retry_after: int) -> None:
-        self.idle_timeout = idle_timeout
-        self.header_timeout = header_timeout
-        self.max_header_bytes = max_header_bytes
-        self.client_connections = client_connections
-        self.max_connections = max_connections
-        self.retry_after = retry_after
-        self.open: Counter[str] = Counter()
-        self.total = 0
+    idle_timeout: float
+    header_timeout: float
+    max_header_bytes: int
+    client_connections: int
+    max_connections: int
+    retry_after: int
+    open: Counter[str] = field(default_factory=Counter)
+    total: int = 0
 
 
 def protocol_class(limits: Limits) -> type:

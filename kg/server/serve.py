@@ -64,6 +64,8 @@ def serve(settings: Settings, sock: socket.socket, *, log_level: str = "error") 
 
     The settings reach the workers through ``KG_*`` variables.
     """
+    from kg.server.executor import RECYCLE_EXIT  # not at import time: the CLI imports this module
+
     env = {**os.environ, **settings.environ()}
     stopping = []
 
@@ -96,8 +98,6 @@ def serve(settings: Settings, sock: socket.socket, *, log_level: str = "error") 
             code = child.poll()
             if code is None:
                 continue
-            from kg.server.executor import RECYCLE_EXIT
-
             if code == RECYCLE_EXIT or now - started > 60:
                 backoff[slot] = 0.5  # recycled on purpose, or it ran a good while: start over at once
                 wait = 0.0
