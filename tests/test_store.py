@@ -111,3 +111,41 @@ def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_
     assert names == ["国税庁"]
     # and loading again works
     assert run_load(settings, "houjin", [big]).stats.loaded == 2000
+
+
+def _ntriples(n: int) -> str:
+    return "".join(f'<http://x/s{i}> <http://x/p> "値 {i}" .\n' for i in range(n))
+
+
+@pytest.mark.parametrize("source", ["path", "text", "stream"])
+def test_bulk_loads_in_slices_cut_at_line_ends_lose_nothing(tmp_path, source):
+    """Slices of a few bytes fall mid-line and mid-character: every triple still arrives whole."""
+    import io
+
+    from kg.store.oxigraph import OxStore
+
+    text = _ntriples(500).rstrip("\n")  # the last line without its newline, as a truncated writer leaves it
+    path = tmp_path / "in.nt"
+    path.write_text(text, encoding="utf-8")
+    given = {"path": {"path": path}, "text": {"text": text},
+             "stream": {"stream": io.BytesIO(text.encode("utf-8"))}}[source]
+    store = OxStore.memory()
+    store.add(fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=37, **given)
+    whole = OxStore.memory()
+    whole.add(text=text, fmt="ntriples", graph="http://x/g", bulk=True)
+    assert store.count("http://x/g") == 500
+    assert set(store.quads()) == set(whole.quads())
+
+
+def test_a_failing_slice_stops_the_read_ahead(tmp_path):
+    """A syntax error in a later slice of a piped source raises, and the reading thread ends."""
+    import io
+    import threading
+
+    from kg.store.oxigraph import OxStore
+
+    store = OxStore.memory()
+    stream = io.BytesIO((_ntriples(200) + "<http://x/broken\n" + _ntriples(200)).encode())
+    with pytest.raises(SyntaxError):
+        store.add(stream=stream, fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=100)
+    assert not [t for t in threading.enumerate() if t.name == "kg-read-ahead" and t.is_alive()]

@@ -203,7 +203,7 @@ def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter,
     skip = 0
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
-                             batch_size=settings.batch_size, on_read=on_read)
+                             batch_size=settings.batch_size, on_read=on_read, slice_bytes=settings.bulk_slice)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts
@@ -263,7 +263,8 @@ class Scratch:
             # the store's write buffers (and so RSS) from growing
             small = size < self.settings.small_source
             if size:
-                self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small)
+                self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small,
+                               slice_bytes=self.settings.bulk_slice)
             if small:
                 self.unflushed += size
                 if self.unflushed > self.settings.small_flush:

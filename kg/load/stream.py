@@ -19,7 +19,7 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read) -> int | None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -45,7 +45,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     outcome: list = []
     stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome)
     try:
-        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True)
+        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes)
     finally:
         stream.close()
         child.join()
@@ -74,6 +74,9 @@ class _ProgressReader:
     def read(self, n: int = -1) -> bytes:
         self.drain()
         return self.raw.read(n)
+
+    def readline(self) -> bytes:
+        return self.raw.readline()
 
     def readable(self) -> bool:
         return True
