@@ -239,3 +239,28 @@ def test_addresses_do_not_crowd_out_names(tmp_path):
     hits, total = index.search("東京都千代田区", max_hits=100)
     assert total == 50 and all(h.address.startswith("東京都千代田区") for h in hits)
     index.close()
+
+
+def test_an_abr_upsert_reindexes_the_towns_it_wrote_and_not_a_refused_files(tmp_path):
+    """An upsert re-indexes the foci it wrote (kept in a file, not in memory); a file refused after
+    some of its rows were read leaves nothing in the index."""
+    import zipfile
+
+    from support import abr_rows as A
+
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    run_load(settings, "abr", A.write_all(tmp_path / "base", ["mt_pref_all.csv", "mt_city_all.csv"]))
+    run_load(settings, "abr", [A.write(tmp_path / "t1.csv", A.TOWN, [A.AOI])])
+    renamed = A.write(tmp_path / "t2.csv", A.TOWN, [dict(A.AOI, oaza_cho="新葵町", oaza_cho_kana="シンアオイチョウ")])
+    # bytes that do not decode after 4,000 good rows: the file is read until there, then refused
+    rows = [dict(A.AKIZUKI, machiaza_id=f"{i:04d}000", oaza_cho=f"秋月{i}") for i in range(2, 4002)]
+    damaged = tmp_path / "t3.csv"
+    damaged.write_bytes(A.csv_text(A.TOWN, rows).encode("utf-8") + "302015,9999000,".encode() + b"\xff\xfe\xff\r\n")
+    result = run_load(settings, "abr", [renamed, damaged])
+    assert result.stats.refused, "the cut zip should be refused"
+    index = SearchIndex(Generations(settings.data_path).current_path() / FILENAME)
+    try:
+        assert [h.label for h in index.search("新葵町")[0]] == ["新葵町"]
+        assert index.search("秋月2") == ([], 0)
+    finally:
+        index.close()

@@ -24,7 +24,7 @@ from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, 
 from kg.load.report import Report
 from kg.load.sources import SourceFile, expand_inputs, sha256_of
 from kg.load.stream import stream_source
-from kg.load.written import SummaryFile, SummaryWriter
+from kg.load.written import SummaryFile, SummaryWriter, TouchedFile
 from kg.loaders import get_loader
 from kg.rdf import VOID
 from kg.rdf.iri import Minter
@@ -119,8 +119,9 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     was_empty = not store.has(graph=graph)
     if loader.summarised:
         stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
-    if loader.relinks and not was_empty and not replace:
-        stats.touched = []
+    if loader.relinks and not loader.summarised and not was_empty and not replace:
+        # an upsert re-indexes what it wrote; a summarised load's summaries already say that
+        stats.touched = TouchedFile(build.tempfile(".touched"))
     _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read)
     report.close()
     stats.ended = now()
@@ -157,6 +158,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
             indexer.join()
         if summary_path is not None:
             summary_path.unlink(missing_ok=True)
+        if stats.touched is not None:
+            stats.touched.close()
     return triples, links
 
 
@@ -217,7 +220,7 @@ class _Checkpoint:
 
     def __init__(self, stats: LoadStats, scratch: "Scratch") -> None:
         self.counts = (stats.read, stats.loaded, stats.rejected, stats.entities, len(stats.sources))
-        self.touched = None if stats.touched is None else len(stats.touched)
+        self.touched = None if stats.touched is None else stats.touched.tell()
         self.summaries = stats.summaries.tell() if stats.summaries is not None else None
         self.commits = scratch.commits
 
@@ -231,7 +234,7 @@ class _Checkpoint:
         stats.read, stats.loaded, stats.rejected, stats.entities, sources = self.counts
         del stats.sources[sources:]
         if self.touched is not None:
-            del stats.touched[self.touched:]
+            stats.touched.truncate(self.touched)
         if self.summaries is not None:
             stats.summaries.truncate(self.summaries)
         return True

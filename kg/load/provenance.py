@@ -36,8 +36,8 @@ class LoadStats:
     loaded: int = 0
     rejected: int = 0
     entities: int = 0
-    #: focus IRIs written, collected when an upsert must relink just those (else None)
-    touched: list[str] | None = None
+    #: foci written (kg.load.written.TouchedFile), when an upsert must re-index just those (else None)
+    touched: object | None = None
     #: writer of what each written entity says (kg.load.written), for relinking and indexing
     summaries: object | None = None
     report: str | None = None

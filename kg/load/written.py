@@ -1,4 +1,5 @@
-"""What a load wrote, one line per entity, for the steps after the bulk load.
+"""What a load wrote, one line per entity, for the steps after the bulk load: kept in files
+beside the scratch file, so that a load's memory does not grow with its row count.
 
 Linking and the search index need a few facts per corporation (municipality, street, names, and
 for the search hits the full address and the status).
@@ -121,3 +122,47 @@ class SummaryFile:
             latest[row.focus] = row
         yield from latest.values()
 
+
+
+class TouchedFile:
+    """The foci an upsert wrote, one per line: what the search index re-reads after the load.
+
+    A list of them cost ~120 bytes a row (44 MB for a city's 地番 file, 600 MB for a national
+    re-load); the file costs nothing. Each iteration reads it afresh.
+
+    >>> import tempfile
+    >>> touched = TouchedFile(Path(tempfile.mkdtemp()) / "touched")
+    >>> touched.append("http://x/a"); mark = touched.tell(); touched.append("http://x/b")
+    >>> list(touched)
+    ['http://x/a', 'http://x/b']
+    >>> touched.truncate(mark); list(touched)
+    ['http://x/a']
+    >>> touched.close(); touched.path.exists()
+    False
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fh = open(path, "a", encoding="utf-8")
+
+    def append(self, focus: str) -> None:
+        self.fh.write(focus + "\n")
+
+    def tell(self) -> int:
+        self.fh.flush()
+        return os.path.getsize(self.path)
+
+    def truncate(self, size: int) -> None:
+        """Forget what was appended after ``tell()`` gave ``size`` (a refused source's foci)."""
+        self.fh.flush()
+        os.truncate(self.path, size)
+
+    def __iter__(self) -> Iterator[str]:
+        self.fh.flush()
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                yield line.rstrip("\n")
+
+    def close(self) -> None:
+        self.fh.close()
+        self.path.unlink(missing_ok=True)
