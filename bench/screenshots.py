@@ -46,7 +46,7 @@ PAGES: dict[str, str] = {
     "datasets": "/datasets",
     "dumps": "/dumps/",
     "sparql": "/sparql",
-    "not-found": "/doc/corporation/1000000000000",
+    "not-found": "/doc/corporation/1000011000013",
     "bad-request": "/doc/corporation/123",
     "unknown-path": "/no/such/page",
 }

@@ -74,7 +74,7 @@ def test_every_entity_has_an_html_page(app, kind):
 def test_corporation_page_content(app):
     page = app.test_client().get("/doc/corporation/7000012050002.html").get_data(as_text=True)
     assert "<h1>国税庁</h1>" in page and "コクゼイチョウ" in page and "National Tax Agency" in page
-    assert "商号又は名称" in page and 'title="legal name — http://www.w3.org/ns/regorg#legalName"' in page
+    assert "商号又は名称" in page and 'title="http://www.w3.org/ns/regorg#legalName"' in page and "legal name" in page
     assert "2015年10月5日" in page                         # dates formatted
     assert 'href="/id/municipality/131016"' in page          # IRIs under the base by local path
     assert "国の機関" in page                               # linked values by label

@@ -221,7 +221,10 @@ class Presenter:
         props = self.nodes[iri]
         types = {self.curie(o["value"]) for o in props.get(RDF_TYPE, [])}
         anchor = iri.split("#", 1)[1]
-        first = lambda curie: next((o["value"] for o in props.get(self.expand(curie), [])), None)  # noqa: E731
+        def first(curie: str) -> str | None:  # the Japanese (or untagged) value first
+            values = sorted(props.get(self.expand(curie), []), key=lambda o: (o.get("lang") or "ja") != "ja")
+            return values[0]["value"] if values else None
+
         if "locn:Address" in types:
             code = first("locn:postCode")
             text = " ".join(x for x in (f"〒{code[:3]}-{code[3:]}" if code and len(code) == 7 else code,

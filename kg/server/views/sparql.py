@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import hmac
 import json
 
@@ -107,5 +109,8 @@ def _service_description() -> Response:
 def _ui() -> Response:
     minter = current_app.config["KG_MINTER"]
     prefixes = "".join(f"PREFIX {k}: <{v}>\n" for k, v in minter.prefixes().items())
+    initial = request.args.get("q") or ""
+    permalink = request.base_url + ("?" + urlencode({"q": initial}) if initial else "")
     return Response(render_template("sparql.html", examples=EXAMPLES, prefixes=prefixes, base=minter.base,
-                                    initial=request.args.get("q") or ""), 200, mimetype="text/html")
+                                    prefix_map=minter.prefixes(), initial=initial, permalink=permalink),
+                    200, mimetype="text/html")
