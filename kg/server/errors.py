@@ -38,7 +38,8 @@ def _wants_html() -> bool:
     accept = request.accept_mimetypes
     if request.path.startswith(("/doc/", "/id/", "/def/")):
         return accept.accept_html
-    return accept.best_match(["text/plain", "text/html"]) == "text/html" and accept["text/html"] > accept["*/*"]
+    named = any(value == "text/html" for value, _ in accept)
+    return named and accept.quality("text/html") >= accept.quality("text/plain")
 
 
 def problem_page(status: int, message: str, title: tuple[str, str] | None = None, headers: dict | None = None) -> Response:

@@ -175,7 +175,9 @@ class Presenter:
             out["text"] = "はい / yes" if value in ("true", "1") else "いいえ / no"
         elif datatype in (str(XSD.integer), str(XSD.decimal), str(XSD.nonNegativeInteger)):
             try:
-                number = int(value) if datatype != str(XSD.decimal) else float(value)
+                number = float(value) if datatype == str(XSD.decimal) else int(value)
+                if isinstance(number, float) and number.is_integer():
+                    number = int(number)
                 out["text"] = f"{number:,}" + (" 円" if self.curie(p) in MONEY else "")
             except ValueError:
                 pass

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
 
 import hmac
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
 
