@@ -25,7 +25,8 @@ JST = dt.timezone(dt.timedelta(hours=9))
 NAMES = {str(RDFS.label), str(SKOS.prefLabel)}
 PREFIXES = {"rdf": str(RDF), "rdfs": str(RDFS), "skos": str(SKOS), "dcterms": str(DCTERMS), "rov": str(ROV),
             "locn": str(LOCN), "geo": str(GEO), "eli": str(ELI), "cpsv": str(CPSV), "cv": str(CV), "owl": str(OWL),
-            "prov": str(PROV), "adms": str(ADMS)}
+            "prov": str(PROV), "adms": str(ADMS), "xsd": str(XSD), "void": "http://rdfs.org/ns/void#",
+            "dcat": "http://www.w3.org/ns/dcat#"}
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ class Presenter:
         if text is None and "#" in iri and self.label(iri.split("#", 1)[0]):
             base, fragment = iri.split("#", 1)
             text = f"{self.label(base)}（{self.fragment_name(fragment)}）"
+        if text is None and self.curie(iri) != iri:
+            text = self.curie(iri)            # a term without a label: owl:Class, not its whole IRI
         out = {"kind": "iri", "href": self.local(iri), "iri": iri, "text": text or self.local(iri)}
         facts = self.facts.get(iri, {})
         if str(ELI.version_date) in facts:
@@ -444,7 +447,7 @@ def law_document(presenter: Presenter) -> list[dict]:
     first = lambda props, p: next((o["value"] for o in props.get(p, [])), "")  # noqa: E731
     out: list[dict] = []
 
-    def walk(parent: str, depth: int, article: tuple[str, str] | None) -> None:
+    def walk(parent: str, depth: int, article: tuple[str, str | None] | None) -> None:
         for _, s in sorted(children.get(parent, [])):
             props = nodes[s]
             kind = first(props, str(ELI.type_subdivision)).rsplit("/", 1)[-1]
@@ -464,8 +467,8 @@ def law_document(presenter: Presenter) -> list[dict]:
             walk(s, depth + 1, (number, presenter.local(s)) if kind == "article" else None)
 
     own_kind = first(presenter.own, str(ELI.type_subdivision)).rsplit("/", 1)[-1] if presenter.own else ""
-    own_number = ((first(presenter.own, str(ELI.number)), presenter.local(presenter.iri))
-                  if own_kind == "article" else None)
+    # on the article's own page its number leads to the first paragraph's page, not back to itself
+    own_number = (first(presenter.own, str(ELI.number)), None) if own_kind == "article" else None
     walk(presenter.iri, 0, own_number)
     return out
 
