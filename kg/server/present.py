@@ -120,7 +120,7 @@ BY_CLASS: dict[str, Presentation] = {
 FRAGMENT_NAMES = {"legal-basis-": "根拠法令の照合 / legal basis match", "round-": "募集回 / round",
                   "record-": "過去の記録 / past record", "employees": "対象従業員数 / employees",
                   "address": "所在地 / address", "registration": "法人番号の指定 / registration",
-                  "point": "代表点 / point"}
+                  "point": "代表点 / point", "class-": "クラス別の件数 / class partition"}
 #: literal properties whose numbers are yen
 MONEY = ("kg:subsidyMaxLimit",)
 
@@ -353,14 +353,15 @@ class Presenter:
                 continue
             types = sorted(self.facts.get(s, {}).get(RDF_TYPE, []))
             by_key.setdefault((t["p"], types[0] if types else ""), []).append(self.value(t["s"], t["p"]))
+        listed = {o["value"] for values in self.own.values() for o in values if o["type"] == "iri"}
         groups = []
         for p, total in data["incoming_counts"].items():
             classes = data.get("incoming_classes", {}).get(p)
             keys = list(classes.items()) if classes else [(c, None) for (q, c) in by_key if q == p] or [("", None)]
             for c, count in keys:
                 objects = by_key.get((p, c), [])
-                if not objects:
-                    continue
+                if not objects or (count == len(objects) and all(o.get("iri") in listed for o in objects)):
+                    continue  # nothing, or only what the page lists already (a scheme's concepts, a law's parts)
                 count = count if count is not None else (total if len(keys) == 1 else len(objects))
                 if classes is None and len(keys) > 1:
                     count = None  # a hub: classes of the whole count are not known

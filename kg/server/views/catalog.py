@@ -86,6 +86,7 @@ def datasets() -> Response:
         name = d["ds"].rstrip("/").rsplit("/", 1)[-1]
         d["name"] = name
         d["triples"] = f"{int(d['triples']):,}"
+        d["modified"] = japanese_datetime(d["modified"])
         d["dump"] = f"/dumps/{name}.nq.gz" if (dumps / f"{name}.nq.gz").exists() else None
         d["loads"] = _by_load([row for row in loads if row["ds"] == d["ds"]])[:20]
     return Response(render_template("datasets.html", datasets=sets), 200, mimetype="text/html")
