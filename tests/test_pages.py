@@ -371,3 +371,27 @@ def test_home_names_every_source_and_where_to_start(app):
     assert "Jグランツ" in page.split("<form")[0] and "Jグランツ" in page.split("<footer>")[1]
     assert "UTC" not in page and 'href="/id/law/411AC0000000127"' in page
     assert "法人番号 7000012050002（国税庁）" in page                 # examples described in Japanese too
+
+
+def test_a_law_with_chapters_reads_in_order_and_articles_walk_across_chapters(tmp_path):
+    from support.laws import write_law
+
+    settings = load_settings({}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    run_load(settings, "laws", [write_law(tmp_path, "2020")])
+    executor = InlineExecutor(settings)
+    try:
+        c = create_app(settings, executor=executor).test_client()
+        law_id = next((tmp_path).glob("*.xml")).name.split("_")[0]
+        page = c.get(f"/doc/law/{law_id}.html").get_data(as_text=True)
+        toc = re.sub(r"<[^>]+>", " ", page.split('class="toc"')[1].split("</nav>")[0])
+        heads = ["第一章", "第一条", "第二条", "第二条の二", "第二章", "第一節", "第三条", "附", "別表第一"]
+        positions = [toc.index(h) for h in heads]
+        assert positions == sorted(positions), toc
+        text = re.sub(r"<[^>]+>", "", page.split('class="lawtext"')[1].split("</section>")[0])
+        assert text.index("前項の手続は、公正に行う。") < text.index("災害の場合") < text.index("地震") < text.index("第二条")
+        last_in_chapter = c.get(f"/doc/law/{law_id}/article/2_2.html").get_data(as_text=True)
+        assert f'rel="next" href="/id/law/{law_id}/article/3"' in last_in_chapter      # into 第二章第一節
+        first_in_chapter = c.get(f"/doc/law/{law_id}/article/3.html").get_data(as_text=True)
+        assert f'rel="prev" href="/id/law/{law_id}/article/2_2"' in first_in_chapter
+    finally:
+        executor.close()

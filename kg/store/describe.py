@@ -264,27 +264,70 @@ def attributions(store: ReadStore, m: Minter, graphs: set[str]) -> dict[str, dic
 
 
 def _siblings(store: ReadStore, iri: str, m: Minter) -> dict[str, str]:
-    """Previous and next part of the same whole (articles of a chapter, paragraphs of an article)."""
+    """Previous and next part in the law's order: the neighbours under the same parent (paragraphs
+    of an article, articles of a chapter) and, for an article at a chapter's end, the article in
+    the next (or previous) chapter, section or part."""
     order_p, part_of = m.term("order"), str(ELI.is_part_of)
-    mine = [q.object for q in store.quads(iri, order_p)]
     parents = [q.object for q in store.quads(iri, part_of)]
-    if not mine or not parents:
-        return {}
-    try:
-        position = int(mine[0].value)
-    except ValueError:
+    position = _order(store, iri, order_p)
+    if position is None or not parents:
         return {}
     out: dict[str, str] = {}
     for q in store.quads(None, part_of, parents[0]):
-        for o in store.quads(str(q.subject), order_p):
-            try:
-                n = int(o.object.value)
-            except ValueError:
-                continue
-            if n == position - 1:
-                out["previous"] = str(q.subject)
-            elif n == position + 1:
-                out["next"] = str(q.subject)
+        n = _order(store, str(q.subject), order_p)
+        if n == position - 1:
+            out["previous"] = str(q.subject)
+        elif n == position + 1:
+            out["next"] = str(q.subject)
+    kind = _kind(store, iri)
+    if ("previous" in out and "next" in out) or kind != "article":
+        return out
+    root = str(parents[0])
+    while _kind(store, root) in CONTAINERS:        # up to the main provision (the law) or a 附則
+        up = [q.object for q in store.quads(root, part_of)]
+        if not up:
+            break
+        root = str(up[0])
+    sequence = _in_order(store, root, kind, order_p, part_of)
+    if iri in sequence:
+        i = sequence.index(iri)
+        if i > 0:
+            out.setdefault("previous", sequence[i - 1])
+        if i + 1 < len(sequence):
+            out.setdefault("next", sequence[i + 1])
+    return out
+
+
+#: subdivisions that group articles (編, 章, 節, 款, 目): an article's neighbours may be in the next one
+CONTAINERS = ("part", "chapter", "section", "subsection", "division")
+
+
+def _order(store: ReadStore, iri: str, order_p: str) -> int | None:
+    for q in store.quads(iri, order_p):
+        try:
+            return int(q.object.value)
+        except ValueError:
+            return None
+    return None
+
+
+def _kind(store: ReadStore, iri: str) -> str:
+    for q in store.quads(iri, str(ELI.type_subdivision)):
+        return str(q.object).rsplit("/", 1)[-1]
+    return ""
+
+
+def _in_order(store: ReadStore, root: str, kind: str, order_p: str, part_of: str) -> list[str]:
+    """The parts of ``kind`` below ``root`` in document order, through containers only."""
+    children = sorted((_order(store, str(q.subject), order_p) or 0, str(q.subject))
+                      for q in store.quads(None, part_of, IRI(root)))
+    out: list[str] = []
+    for _, child in children:
+        child_kind = _kind(store, child)
+        if child_kind == kind:
+            out.append(child)
+        elif child_kind in CONTAINERS:
+            out.extend(_in_order(store, child, kind, order_p, part_of))
     return out
 
 
