@@ -8,6 +8,10 @@ Debian's chromium driven by Playwright and writes ``{kind}-desktop.png`` and ``{
     python bench/screenshots.py --out /tmp/shots            # every kind
     python bench/screenshots.py --out /tmp/shots --only law corporation
     python bench/screenshots.py --url http://127.0.0.1:8000  # an already running server
+    python bench/screenshots.py --out /tmp/shots --only law corporation-closed --first-screen --height 1500
+
+Japanese text needs a Japanese font in the browser's system (``apt-get install fonts-ipafont-gothic``
+or ``fonts-noto-cjk``); without one the pages are right but the pictures show boxes.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def _serve_demo(tmp: Path) -> tuple[str, subprocess.Popen]:
     raise SystemExit(f"kg serve did not start; see {tmp / 'serve.log'}")
 
 
-def shoot(url: str, out: Path, only: list[str] | None) -> list[Path]:
+def shoot(url: str, out: Path, only: list[str] | None, *, full_page: bool = True, height: int = 900) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -90,7 +94,7 @@ def shoot(url: str, out: Path, only: list[str] | None) -> list[Path]:
         browser = p.chromium.launch(executable_path=chromium, headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         for width_name, width in WIDTHS.items():
-            page = browser.new_page(viewport={"width": width, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": height if width > 600 else 844})
             for name, path in PAGES.items():
                 if only and name not in only:
                     continue
@@ -99,7 +103,7 @@ def shoot(url: str, out: Path, only: list[str] | None) -> list[Path]:
                     page.get_by_role("button").first.click()
                     page.wait_for_selector("table.results tbody tr, #status.error", timeout=10_000)
                 target = out / f"{name}-{width_name}.png"
-                page.screenshot(path=str(target), full_page=True)
+                page.screenshot(path=str(target), full_page=full_page)
                 written.append(target)
             page.close()
         browser.close()
@@ -111,14 +115,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument("--url", help="a running server to photograph instead of a fresh demo")
     parser.add_argument("--only", nargs="*", help="page kinds to take (default: all): " + " ".join(PAGES))
+    parser.add_argument("--first-screen", action="store_true", help="only what the first screen shows, not the whole page")
+    parser.add_argument("--height", type=int, default=900, help="height of the desktop screen in pixels (390 px: 844)")
     args = parser.parse_args()
     if args.url:
-        written = shoot(args.url.rstrip("/"), args.out, args.only)
+        written = shoot(args.url.rstrip("/"), args.out, args.only, full_page=not args.first_screen, height=args.height)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             url, proc = _serve_demo(Path(tmp))
             try:
-                written = shoot(url, args.out, args.only)
+                written = shoot(url, args.out, args.only, full_page=not args.first_screen, height=args.height)
             finally:
                 proc.terminate()
                 proc.wait(timeout=20)
