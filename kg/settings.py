@@ -68,7 +68,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_processes", 2, "Query processes per `kg serve` worker: a runaway query costs its process, not the worker and its connections (0: queries run in threads of the worker, about twice as fast, but a runaway recycles the worker and cuts its other requests).", int),
     Setting("query_threads", 16, "Threads per `kg serve` worker process that run queries (the engine releases the GIL while it evaluates).", int),
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
-    Setting("page_cache", 200_000, "Labels and incoming-link counts a worker keeps per served generation for the pages (then it starts over).", int),
+    Setting("page_cache", 200_000, "Labels, incoming-link counts and law text (one entry a quad) a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )

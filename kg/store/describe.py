@@ -46,6 +46,7 @@ class Description:
     siblings: dict[str, str] = field(default_factory=dict)   # "previous"/"next" → IRI (law structure)
     parts: list[Quad] = field(default_factory=list)          # a law's (or part's) subdivisions, all levels
     facts: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # linked IRI → what a link shows
+    part_text: frozenset[str] = frozenset()                  # the parts' predicates a page reads
 
     @property
     def found(self) -> bool:
@@ -56,23 +57,31 @@ class Description:
 class GenerationCache:
     """What pages of one generation (which never changes) keep learning: the incoming-link counts
     of the entities shown and the labels of the things they link to (properties, code concepts,
-    municipalities recur on every page). Bounded: a crawler walking every entity starts it over."""
+    municipalities recur on every page), the parts of the laws shown (one quad counts as one entry).
+    Bounded: a crawler walking every entity starts it over."""
 
     hubs: dict[str, dict[str, int]] = field(default_factory=dict)   # counted at load time (kg.store.hubs)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     facts: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     classes: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    pages: dict[tuple, list[Quad]] = field(default_factory=dict)   # incoming pages of one class
+    parts: dict[str, list[Quad]] = field(default_factory=dict)     # a law's text: thousands of quads
+    part_quads: int = 0
     limit: int = 200_000
 
     def __post_init__(self) -> None:
         self.counts = dict(self.hubs)  # what a trim starts over from
 
     def trim(self) -> None:
-        if len(self.counts) + len(self.labels) + len(self.facts) + len(self.classes) > self.limit:
+        kept = len(self.counts) + len(self.labels) + len(self.facts) + len(self.classes) + len(self.pages)
+        if kept + self.part_quads > self.limit:
             self.counts = dict(self.hubs)
+            self.parts.clear()
+            self.part_quads = 0
             self.labels.clear()
             self.facts.clear()
             self.classes.clear()
+            self.pages.clear()
 
 
 def incoming_counts(store: ReadStore, iri: str) -> dict[str, int]:
@@ -107,9 +116,15 @@ def describe(store: ReadStore, iri: str, m: Minter, *, prop: str | None = None, 
     """
     d = Description(iri, quads=store.entity(iri))
     d.quads += _own_fragments_linking_in(store, iri, {str(q.subject) for q in d.quads})
-    d.parts = parts_of(store, iri) if any(str(q.predicate) == _HAS_PART for q in d.quads) else []
     cache = cache if cache is not None else GenerationCache()
     cache.trim()
+    if any(str(q.predicate) == _HAS_PART for q in d.quads):
+        parts = cache.parts.get(iri)
+        if parts is None:
+            parts = cache.parts[iri] = parts_of(store, iri)
+            cache.part_quads += len(parts)
+        d.parts = list(parts)
+        d.part_text = PART_TEXT | {str(m.term(t)) for t in ("order", "caption", "text")}
     counts = cache.counts.get(iri)
     if counts is None:
         counts = cache.counts[iri] = incoming_counts(store, iri)
@@ -123,10 +138,13 @@ def describe(store: ReadStore, iri: str, m: Minter, *, prop: str | None = None, 
             d.incoming_classes[p] = dict(by_class)
             for c in by_class:
                 start = offset if (prop is None or p == prop) and (cls is None or c == cls) else 0
-                q = (f"SELECT ?s ?g WHERE {{ {{ {_subject_class(iri, p)} }} FILTER({_string(c)} = ?t) }} "
-                     f"ORDER BY ?s LIMIT {limit} OFFSET {start}")
-                for sol in store.query(q):
-                    d.incoming.append(Quad(sol["s"], p, IRI(iri), str(sol["g"])))
+                page_key = (iri, p, c, start, limit)
+                page = cache.pages.get(page_key)
+                if page is None:
+                    q = (f"SELECT ?s ?g WHERE {{ {{ {_subject_class(iri, p)} }} FILTER({_string(c)} = ?t) }} "
+                         f"ORDER BY ?s LIMIT {limit} OFFSET {start}")
+                    page = cache.pages[page_key] = [Quad(sol["s"], p, IRI(iri), str(sol["g"])) for sol in store.query(q)]
+                d.incoming.extend(page)
             continue
         start = offset if prop is None or p == prop else 0
         q = f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s <{p}> <{iri}> }} }} LIMIT {limit} OFFSET {start}"
@@ -135,10 +153,11 @@ def describe(store: ReadStore, iri: str, m: Minter, *, prop: str | None = None, 
     d.siblings = _siblings(store, iri, m)
     wanted = {iri} | set(d.siblings.values())
     linked: set[str] = set()
+    part_iris = {str(q.subject) for q in d.parts}   # a law's parts are shown by number and title, not label
     for q in d.quads + d.incoming + d.parts:
         wanted.add(q.predicate)
         for t in (q.subject, q.object):
-            if isinstance(t, IRI):
+            if isinstance(t, IRI) and str(t) not in part_iris:
                 wanted.add(str(t))
                 linked.add(str(t))
     for q in d.incoming:  # what links in is named by its class, and a fragment by its entity
@@ -217,6 +236,10 @@ def _own_fragments_linking_in(store: ReadStore, iri: str, have: set[str]) -> lis
     return out
 
 
+#: what a page shows of a law's parts (its RDF has them all): order, kind, number, title, text
+PART_TEXT = frozenset({str(ELI.is_part_of), str(ELI.type_subdivision), str(ELI.number), "http://purl.org/dc/terms/title"})
+
+
 def description_json(d: Description, attributions: dict[str, dict[str, str]]) -> dict:
     """The page's data as plain JSON (it may cross from a query worker to the web process)."""
     return {
@@ -228,7 +251,8 @@ def description_json(d: Description, attributions: dict[str, dict[str, str]]) ->
         "incoming_classes": d.incoming_classes,
         "labels": d.labels,
         "siblings": d.siblings,
-        "parts": [{"s": term_json(q.subject), "p": q.predicate, "o": term_json(q.object)} for q in d.parts],
+        "parts": [{"s": term_json(q.subject), "p": q.predicate, "o": term_json(q.object)} for q in d.parts
+                  if q.predicate in d.part_text],
         "facts": d.facts,
         "attributions": attributions,
     }
@@ -279,22 +303,13 @@ def _siblings(store: ReadStore, iri: str, m: Minter) -> dict[str, str]:
             out["previous"] = str(q.subject)
         elif n == position + 1:
             out["next"] = str(q.subject)
-    kind = _kind(store, iri)
-    if ("previous" in out and "next" in out) or kind != "article":
+    if _kind(store, iri) != "article" or ("previous" in out and "next" in out):
         return out
-    root = str(parents[0])
-    while _kind(store, root) in CONTAINERS:        # up to the main provision (the law) or a 附則
-        up = [q.object for q in store.quads(root, part_of)]
-        if not up:
-            break
-        root = str(up[0])
-    sequence = _in_order(store, root, kind, order_p, part_of)
-    if iri in sequence:
-        i = sequence.index(iri)
-        if i > 0:
-            out.setdefault("previous", sequence[i - 1])
-        if i + 1 < len(sequence):
-            out.setdefault("next", sequence[i + 1])
+    for name, step in (("previous", -1), ("next", 1)):
+        if name not in out:
+            found = _across(store, str(parents[0]), step, order_p, part_of)
+            if found:
+                out[name] = found
     return out
 
 
@@ -317,18 +332,44 @@ def _kind(store: ReadStore, iri: str) -> str:
     return ""
 
 
-def _in_order(store: ReadStore, root: str, kind: str, order_p: str, part_of: str) -> list[str]:
-    """The parts of ``kind`` below ``root`` in document order, through containers only."""
-    children = sorted((_order(store, str(q.subject), order_p) or 0, str(q.subject))
-                      for q in store.quads(None, part_of, IRI(root)))
-    out: list[str] = []
-    for _, child in children:
-        child_kind = _kind(store, child)
-        if child_kind == kind:
-            out.append(child)
-        elif child_kind in CONTAINERS:
-            out.extend(_in_order(store, child, kind, order_p, part_of))
-    return out
+def _children(store: ReadStore, iri: str, order_p: str, part_of: str) -> list[str]:
+    return [c for _, c in sorted((_order(store, str(q.subject), order_p) or 0, str(q.subject))
+                                 for q in store.quads(None, part_of, IRI(iri)))]
+
+
+def _across(store: ReadStore, container: str, step: int, order_p: str, part_of: str) -> str | None:
+    """The first article after (``step`` 1) or the last before (-1) ``container`` (a chapter,
+    section, ...), in a following or preceding container of the same law or 附則; None at its ends.
+    Only the containers on the way are read, never the whole law."""
+    current = container
+    while _kind(store, current) in CONTAINERS:
+        up = [str(q.object) for q in store.quads(current, part_of)]
+        if not up:
+            return None
+        siblings = _children(store, up[0], order_p, part_of)
+        i = siblings.index(current) + step
+        while 0 <= i < len(siblings):
+            found = _edge_article(store, siblings[i], step, order_p, part_of)
+            if found:
+                return found
+            i += step
+        current = up[0]
+    return None
+
+
+def _edge_article(store: ReadStore, iri: str, step: int, order_p: str, part_of: str) -> str | None:
+    """``iri`` if it is an article, else the first (or, going back, last) article inside it."""
+    kind = _kind(store, iri)
+    if kind == "article":
+        return iri
+    if kind not in CONTAINERS:
+        return None
+    children = _children(store, iri, order_p, part_of)
+    for child in (children if step > 0 else reversed(children)):
+        found = _edge_article(store, child, step, order_p, part_of)
+        if found:
+            return found
+    return None
 
 
 def _string(text: str) -> str:
