@@ -51,4 +51,4 @@ def test_open_a_law_and_walk_to_an_article(site, browser):
     page.wait_for_selector("nav.siblings a[rel=prev]")
     assert page.url.endswith("/doc/law/411AC0000000127/article/2")
     page.click("a[href='/id/law/411AC0000000127/article/2/paragraph/1']")
-    page.wait_for_selector("td:has-text('国歌は、君が代とする。')")
+    page.wait_for_selector(".lawtext:has-text('国歌は、君が代とする。')")

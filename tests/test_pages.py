@@ -395,3 +395,10 @@ def test_a_law_with_chapters_reads_in_order_and_articles_walk_across_chapters(tm
         assert f'rel="prev" href="/id/law/{law_id}/article/2_2"' in first_in_chapter
     finally:
         executor.close()
+
+
+def test_a_paragraph_page_prints_its_number_and_text(app):
+    page = _html(app, "/doc/law/411AC0000000127/article/2/paragraph/2")
+    text = re.sub(r"<[^>]+>", "", page.split('class="lawtext"')[1].split("</section>")[0])
+    assert "２　君が代の歌詞及び楽曲は、別記第二のとおりとする。" in text
+    assert "その他" not in page.split('<details class="technical">')[0]        # the text is not a stray row

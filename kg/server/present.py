@@ -84,7 +84,7 @@ REVISION = Presentation(
 )
 PART = Presentation(
     summary=("eli:number", "dcterms:title", "kg:caption", "eli:is_part_of", "eli:type_subdivision"),
-    technical=("eli:id_local", "kg:order", "eli:has_part"),
+    technical=("eli:id_local", "kg:order", "eli:has_part", "kg:text"),   # the text is shown as text
     relabel={"eli:number": ("番号", "number"), "eli:id_local": ("IRIの番号", "local ID"),
              "eli:is_part_of": ("上位の区分", "part of")},
 )
@@ -477,3 +477,13 @@ def law_document(presenter: Presenter) -> list[dict]:
 def _anchor(root: str, iri: str) -> str:
     """An element id for a part, from its IRI below the page's entity: ``article-1-paragraph-2``."""
     return re.sub(r"[^0-9A-Za-z_-]", "-", iri[len(root):].strip("/")) or "top"
+
+
+def own_text(presenter: Presenter) -> dict | None:
+    """A paragraph's or appendix's own text, printed as in the law (its number, then the text)."""
+    text = [o["value"] for o in presenter.own.get(presenter.expand("kg:text"), [])]
+    if not text:
+        return None
+    number = next((o["value"] for o in presenter.own.get(str(ELI.number), [])), "")
+    caption = next((o["value"] for o in presenter.own.get(presenter.expand("kg:caption"), [])), "")
+    return {"number": number, "caption": caption, "text": text[0]}

@@ -12,11 +12,11 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from kg.errors import MalformedIdentifier, NotAcceptable
-from kg.rdf import RDF, XSD
+from kg.rdf import RDF
 from kg.rdf.ids import id_problem
 from kg.rdf.labels import best_label
 from kg.server.formats import PAGE_RDF, by_name, by_suffix, negotiate, page_suffixes, with_charset
-from kg.server.present import Presenter, law_document
+from kg.server.present import Presenter, law_document, own_text
 from kg.store import open_home
 
 bp = Blueprint("pages", __name__)
@@ -136,7 +136,7 @@ def _page_context(data: dict, iri: str, prop: str | None, offset: int, cls: str 
     return {
         "iri": iri, "title": title, "kana": kana, "english": english, "types": types,
         **view.sections(), "banner": view.banner(), "timeline": view.timeline(),
-        "toc": [e for e in document if e["toc"]], "document": document,
+        "toc": [e for e in document if e["toc"]], "document": document, "own_text": own_text(view),
         "incoming": view.incoming(prop, cls, offset, size),
         "jsonld": json.dumps(jsonld, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e"),
         "formats": [(f.suffix.lstrip("."), (minter.document_path(iri) or local) + f.suffix)
