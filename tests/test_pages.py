@@ -402,3 +402,24 @@ def test_a_paragraph_page_prints_its_number_and_text(app):
     text = re.sub(r"<[^>]+>", "", page.split('class="lawtext"')[1].split("</section>")[0])
     assert "２　君が代の歌詞及び楽曲は、別記第二のとおりとする。" in text
     assert "その他" not in page.split('<details class="technical">')[0]        # the text is not a stray row
+
+
+def test_a_hub_property_is_one_group_naming_its_classes(demo_copy):
+    """Past KG_HUB_MIN links a property is not split by class (that would count every link): one
+    group, its total, the classes of what the page shows, paged by property."""
+    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE, hub_min=3, page_size=5)
+    executor = InlineExecutor(settings)
+    try:
+        c = create_app(settings, executor=executor).test_client()
+        page = c.get("/doc/municipality/131059.html").get_data(as_text=True)
+        incoming = page.split('class="incoming"')[1]
+        heads = [re.sub(r"<[^>]+>", "", h.split("</h3>")[0]) for h in incoming.split("<h3")[1:]]
+        hub = [h for h in heads if "所在市区町村" in h and "所属" not in h]
+        assert len(hub) == 1, heads
+        count = int(re.search(r"([\d,]+) 件", hub[0]).group(1).replace(",", ""))
+        named = hub[0].split("—")[0]
+        assert count > 20 and any(k in named for k in ("法人", "町字", "住居", "街区"))  # the total; the classes shown
+        nxt = incoming.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+        assert "class=" not in nxt and "offset=5" in nxt
+    finally:
+        executor.close()

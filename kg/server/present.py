@@ -154,6 +154,13 @@ class Presenter:
     def label(self, iri: str) -> str | None:
         return best_label(self.labels.get(iri, {}))
 
+    def class_label(self, c: str) -> tuple[str, str]:
+        """(Japanese, English) name of a class; "" is what has no type."""
+        if not c:
+            return "（種類なし）", "untyped"
+        return (self.labels.get(c, {}).get("ja") or self.label(c) or re.split(r"[/#]", c)[-1],
+                self.labels.get(c, {}).get("en", ""))
+
     def prop_label(self, p: str) -> tuple[str, str]:
         override = self.presentation.relabel.get(self.curie(p))
         if override:
@@ -347,37 +354,42 @@ class Presenter:
         own_fragments = {s for s in self.nodes if s.startswith(self.iri + "#")}
         parts = {t["s"]["value"] for t in data.get("parts", [])}
         by_key: dict[tuple[str, str], list[dict]] = {}
+        hub_classes: dict[str, list[str]] = {}
+        split = data.get("incoming_classes", {})
         for t in data["incoming"]:
             s = t["s"]["value"]
             if s in own_fragments or s in parts:
                 continue
             types = sorted(self.facts.get(s, {}).get(RDF_TYPE, []))
-            by_key.setdefault((t["p"], types[0] if types else ""), []).append(self.value(t["s"], t["p"]))
+            c = types[0] if types else ""
+            if t["p"] not in split:   # a hub's property: one group, paged as one, its classes named
+                if c not in hub_classes.setdefault(t["p"], []):
+                    hub_classes[t["p"]].append(c)
+                c = "*"
+            by_key.setdefault((t["p"], c), []).append(self.value(t["s"], t["p"]))
         listed = {o["value"] for values in self.own.values() for o in values if o["type"] == "iri"}
         groups = []
         for p, total in data["incoming_counts"].items():
-            classes = data.get("incoming_classes", {}).get(p)
-            keys = list(classes.items()) if classes else [(c, None) for (q, c) in by_key if q == p] or [("", None)]
+            classes = split.get(p)
+            keys = list(classes.items()) if classes else [("*", total)]
             for c, count in keys:
                 objects = by_key.get((p, c), [])
                 if not objects or (count == len(objects) and all(o.get("iri") in listed for o in objects)):
                     continue  # nothing, or only what the page lists already (a scheme's concepts, a law's parts)
-                count = count if count is not None else (total if len(keys) == 1 else len(objects))
-                if classes is None and len(keys) > 1:
-                    count = None  # a hub: classes of the whole count are not known
                 this = p == prop and (cls is None or classes is None or c == cls)
                 start = offset if this else 0
                 pages = {}
                 params = {"p": p, **({"class": c} if classes else {})}
                 if start > 0:
                     pages["prev"] = "?" + urlencode({**params, "offset": max(0, start - size)})
-                if start + size < (count if count is not None else total):
+                if start + size < count:
                     pages["next"] = "?" + urlencode({**params, "offset": start + size})
                 ja, en = self.prop_label(p)
-                cja = (self.labels.get(c, {}).get("ja") or self.label(c) or re.split(r"[/#]", c)[-1]) if c else "（種類なし / untyped）"
-                cen = self.labels.get(c, {}).get("en", "") if c else ""
+                named = hub_classes.get(p, []) if c == "*" else [c]
+                cja = "・".join(self.class_label(x)[0] for x in named)
+                cen = " · ".join(filter(None, (self.class_label(x)[1] for x in named)))
                 groups.append({"iri": p, "label": ja, "en": en, "class": c, "class_label": cja, "class_en": cen,
-                               "count": count if count is not None else total, "objects": objects, "start": start,
+                               "count": count, "objects": objects, "start": start,
                                "pages": pages, "also": [],
                                "anchor": "in-" + hashlib.sha1(f"{p}|{c}".encode()).hexdigest()[:8]})
         # one class linking through two properties to the same things (a town's municipality and
