@@ -331,6 +331,7 @@ def test_code_concepts_sorted_by_code_and_records_apart(app):
     concept = _html(app, "/doc/code/corporation-kind/301")
     incoming = concept.split('class="incoming"')[1]
     assert "法人の履歴レコード" in incoming                     # a past record is its own group, not the corporation again
+    assert "過去の記録 / past record" in incoming
 
 
 @pytest.mark.parametrize("path,status", [("/no/such/page", 404), ("/search?type=bogus&q=x", 400),

@@ -212,6 +212,8 @@ class Presenter:
             text = self.curie(iri)            # a term without a label: owl:Class, not its whole IRI
         out = {"kind": "iri", "href": self.local(iri), "iri": iri, "text": text or self.local(iri)}
         facts = self.facts.get(iri, {})
+        if "#record-" in iri:            # a corporation's past record is named like the corporation
+            out["note"] = "過去の記録 / past record"
         if str(ELI.version_date) in facts:
             out["note"] = japanese_date(facts[str(ELI.version_date)][0]) + "版"
         if str(SKOS.notation) in facts and self.label(iri):
