@@ -388,6 +388,7 @@ def test_a_law_with_chapters_reads_in_order_and_articles_walk_across_chapters(tm
         heads = ["第一章", "第一条", "第二条", "第二条の二", "第二章", "第一節", "第三条", "附", "別表第一"]
         positions = [toc.index(h) for h in heads]
         assert positions == sorted(positions), toc
+        assert "附　則 （令和元年五月一〇日法律第一〇号）　抄" in toc                 # an amending law's 附則 as printed
         text = re.sub(r"<[^>]+>", "", page.split('class="lawtext"')[1].split("</section>")[0])
         assert text.index("前項の手続は、公正に行う。") < text.index("災害の場合") < text.index("地震") < text.index("第二条")
         last_in_chapter = c.get(f"/doc/law/{law_id}/article/2_2.html").get_data(as_text=True)

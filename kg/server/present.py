@@ -470,6 +470,10 @@ def law_document(presenter: Presenter) -> list[dict]:
             title = first(props, str(DCTERMS.title))
             caption = first(props, presenter.expand("kg:caption"))
             text = first(props, presenter.expand("kg:text"))
+            if kind == "suppl" and first(props, presenter.expand("kg:amendLawNum")):
+                # as e-Gov prints an amending law's 附則: 附　則（令和元年五月一〇日法律第一〇号）　抄
+                caption = f"（{first(props, presenter.expand('kg:amendLawNum'))}）" + (
+                    "　抄" if first(props, presenter.expand("kg:extract")) in ("true", "1") else "")
             entry = {"iri": s, "href": presenter.local(s), "anchor": _anchor(presenter.iri, s), "kind": kind,
                      "depth": depth, "number": number, "title": title, "caption": caption, "text": text,
                      "toc": kind in TOC_KINDS, "container": kind in CONTAINER_KINDS}

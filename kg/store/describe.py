@@ -124,7 +124,7 @@ def describe(store: ReadStore, iri: str, m: Minter, *, prop: str | None = None, 
             parts = cache.parts[iri] = parts_of(store, iri)
             cache.part_quads += len(parts)
         d.parts = list(parts)
-        d.part_text = PART_TEXT | {str(m.term(t)) for t in ("order", "caption", "text")}
+        d.part_text = PART_TEXT | {str(m.term(t)) for t in ("order", "caption", "text", "amendLawNum", "extract")}
     counts = cache.counts.get(iri)
     if counts is None:
         counts = cache.counts[iri] = incoming_counts(store, iri)
