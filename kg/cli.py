@@ -41,8 +41,19 @@ def _settings() -> Settings:
 def settings_cmd() -> None:
     """List every setting with its current value."""
     s = _settings()
-    for setting in SETTINGS:
-        click.echo(f"{setting.env}={getattr(s, setting.name)!s:<30}  # {setting.help}")
+    lines = [(f"{setting.env}={_shown(setting.name, getattr(s, setting.name))}", setting.help) for setting in SETTINGS]
+    width = max(len(left) for left, _ in lines)
+    for left, help_text in lines:
+        click.echo(f"{left:<{width}}  # {help_text}")
+
+
+def _shown(name: str, value) -> str:
+    """A setting's value as `kg settings` prints it: unset as "(unset)", a secret never."""
+    if value is None or value == "" or value == ():
+        return "(unset)"
+    if "token" in name:
+        return "(set)"
+    return str(value)
 
 
 @main.command()
@@ -259,7 +270,22 @@ def _serve(settings) -> None:
         raise UserError(str(exc)) from None
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
                f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")
+    note = _base_note(settings)
+    if note:
+        click.echo(note, err=True)
     serve(settings, sock)
+
+
+def _base_note(settings) -> str | None:
+    """A warning when the IRIs (KG_BASE_URI) name another port than the one served: every IRI a
+    page or query shows then points elsewhere (pages still link by local path)."""
+    from urllib.parse import urlsplit
+
+    base = urlsplit(settings.base)
+    if base.hostname in ("localhost", "127.0.0.1", "::1") and (base.port or 80) != settings.port:
+        return (f"kg: note: KG_BASE_URI is {settings.base}, not port {settings.port}: the IRIs shown point there "
+                f"(set KG_BASE_URI=http://{settings.host}:{settings.port}/ and load again to mint them here)")
+    return None
 
 
 @main.command()

@@ -52,6 +52,12 @@ class EntityNotFound(KGError):
     status = 404
 
 
+class BadParameter(KGError):
+    """A page parameter with a value the page does not know (``/search?type=bogus``)."""
+
+    status = 400
+
+
 class MalformedIdentifier(KGError):
     """An entity ID of the wrong shape or with a wrong check digit."""
 

@@ -33,7 +33,7 @@ def test_search_open_follow_and_page(site, browser):
     assert "/doc/corporation/1010001072706" in page.url           # /id/ answered 303 to /doc/
     page.click("table.props a[href='/id/municipality/131059']")
     page.wait_for_selector("h1:has-text('文京区')")
-    group = page.locator(".incoming-group", has=page.locator("h3:has-text('所在市区町村')"))
+    group = page.locator(".incoming-group", has=page.locator("h3:has-text('法人 — 所在市区町村')"))
     assert "件" in group.locator("h3").inner_text()
     assert group.locator("li").count() == 20
     group.locator("a[rel=next]").click()
@@ -51,4 +51,4 @@ def test_open_a_law_and_walk_to_an_article(site, browser):
     page.wait_for_selector("nav.siblings a[rel=prev]")
     assert page.url.endswith("/doc/law/411AC0000000127/article/2")
     page.click("a[href='/id/law/411AC0000000127/article/2/paragraph/1']")
-    page.wait_for_selector("td:has-text('国歌は、君が代とする。')")
+    page.wait_for_selector(".lawtext:has-text('国歌は、君が代とする。')")

@@ -148,3 +148,49 @@ def test_serve_refuses_a_port_out_of_range():
 
     result = CliRunner().invoke(main, ["serve", "--port", "80000"])
     assert result.exit_code == 2 and "80000" in result.output
+
+
+def test_query_mistakes_are_one_plain_line_and_select_star_keeps_query_order(cli, tmp_path):
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    for query, needle in [("SELECT ?s WHERE { ?s foo:bar ?o }", "undefined prefix 'foo:'"),
+                          ("SELEC ?s WHERE { ?s ?p ?o }", "starts with SELECT, CONSTRUCT, ASK or DESCRIBE"),
+                          ("INSERT DATA { <a:b> <a:c> <a:d> }", "an update goes in an update request")]:
+        result = cli("query", query)
+        assert result.exit_code == 1 and needle in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    header = cli("query", "--format", "csv", "SELECT * WHERE { ?s rov:legalName ?name }").output.splitlines()[0]
+    assert header == "s,name"                               # as written, not sorted (name, s)
+
+
+def test_validate_an_unknown_source_and_a_port_of_zero(cli, tmp_path):
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
+    bogus = cli("validate", "bogus")
+    assert bogus.exit_code == 1 and bogus.output.strip() == "kg: error: unknown source 'bogus'; one of: houjin, abr, laws, programs"
+    zero = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert zero.exit_code == 2 and "serving" not in zero.output
+
+
+def test_settings_are_aligned_with_unset_and_secret_values_shown_as_such():
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    out = CliRunner().invoke(main, ["settings"], env={"KG_UPDATE_TOKEN": ""}).output.splitlines()
+    assert any(line.startswith("KG_UPDATE_TOKEN=(unset) ") for line in out) and "None" not in "\n".join(out)
+    assert len({line.index("  # ") for line in out}) == 1        # one column for the help
+    secret = CliRunner().invoke(main, ["settings"], env={"KG_UPDATE_TOKEN": "s3cret"}).output
+    assert "KG_UPDATE_TOKEN=(set)" in secret and "s3cret" not in secret
+
+
+def test_serve_says_when_the_iris_name_another_port():
+    from kg.cli import _base_note
+    from kg.settings import load_settings
+
+    moved = load_settings({"KG_PORT": "8123"}, base_uri="http://localhost:8000/")
+    assert "KG_BASE_URI is http://localhost:8000/" in _base_note(moved)
+    assert _base_note(load_settings({"KG_PORT": "8000"}, base_uri="http://localhost:8000/")) is None
+    assert _base_note(load_settings({"KG_PORT": "8123"}, base_uri="https://kg.example.jp/")) is None

@@ -166,3 +166,14 @@ EXAMPLES: tuple[Example, ...] = (
   OPTIONAL { ?law dcterms:title ?lawTitle }
 } ORDER BY ?title ?law ?matchedText""", ("programs", "laws")),
 )
+
+
+#: Japanese descriptions of the examples the home page shows (slug → text)
+DESCRIPTIONS_JA: dict[str, str] = {
+    "corporation-by-number": "法人番号 7000012050002（国税庁）の現在の名称・種別・状態・所在地。",
+    "corporations-per-kind": "読み込んだ法人を種別（株式会社、合同会社、地方公共団体など）ごとに数える。",
+    "mergers": "合併で閉鎖された法人と、その承継先法人、国税庁の変更事由。",
+    "history": "国税庁が公表した法人の過去の状態（最新でない行）を新しい順に。",
+    "per-municipality": "都道府県コードと市区町村コードから作った市区町村ごとの法人数。",
+    "local-governments": "法人種別 201（地方公共団体）の法人。法人番号は 000020 + 全国地方公共団体コード。",
+}

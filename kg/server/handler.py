@@ -31,6 +31,7 @@ class RequestHandler:
         self.guard = Guard.from_settings(settings)
         self.max_rows = settings.max_rows
         self.page_size = settings.page_size
+        self.hub_min = settings.hub_min
         self.page_cache = settings.page_cache
         self.update_wait = settings.update_timeout
         self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=self.page_cache))
@@ -108,7 +109,7 @@ class RequestHandler:
     def describe(self, request: dict) -> Answer:
         name, store, cache = self._current()
         d = describe(store, request["iri"], self.minter, prop=request.get("prop"), offset=request.get("offset", 0),
-                     limit=self.page_size, cache=cache)
+                     limit=self.page_size, cache=cache, cls=request.get("class"), class_limit=self.hub_min)
         headers = {"X-KG-Generation": name or ""}
         if not d.found:
             raise EntityNotFound(f"{request['iri']} についてのデータはありません。検索してください。 (No data about this IRI.)")

@@ -27,6 +27,7 @@ from kg.rdf import XSD, BNode, IRI, Literal, Term, Triple
 from kg.rdf.iri import fragment_prefix
 from kg.store import results
 from kg.store.interface import Quad
+from kg.store.syntax import explain, star_order
 
 _XSD_STRING = str(XSD.string)
 _FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "ntriples": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE,
@@ -100,17 +101,18 @@ class _Row:
 class OxSolutions:
     """SELECT solutions; re-runs the query when a capped serialisation must count the rows."""
 
-    def __init__(self, solutions: ox.QuerySolutions, rerun):
+    def __init__(self, solutions: ox.QuerySolutions, rerun, text: str = ""):
         self._solutions = solutions
         self._rerun = rerun
-        self.variables = [v.value for v in solutions.variables]
+        self._native = [v.value for v in solutions.variables]
+        self.variables = star_order(text, self._native)  # SELECT *: as written, not sorted
 
     def __iter__(self) -> Iterator[_Row]:
         return (_Row(s) for s in self._solutions)
 
     def serialize(self, fmt: str, *, max_rows: int, variables: list[str] | None = None) -> tuple[bytes, bool]:
         variables = variables or self.variables
-        if variables == self.variables:
+        if variables == self._native:
             body = results.native_select(self._solutions, fmt, max_rows)
             if body is not None:
                 return body, False
@@ -230,10 +232,12 @@ class OxStore:
             kwargs["use_default_graph_as_union"] = True
         try:
             result = self._store.query(sparql, **kwargs)
-        except (SyntaxError, ValueError) as exc:
+        except SyntaxError as exc:
+            raise QueryRejected(explain(sparql, str(exc), prefixes)) from None
+        except ValueError as exc:
             raise QueryRejected(str(exc)) from None
         if isinstance(result, ox.QuerySolutions):
-            return OxSolutions(result, lambda: self._store.query(sparql, **kwargs))
+            return OxSolutions(result, lambda: self._store.query(sparql, **kwargs), sparql)
         if isinstance(result, ox.QueryBoolean):
             return bool(result)
         return OxTriples(result)
@@ -280,7 +284,9 @@ class OxStore:
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         try:
             self._store.update(sparql, base_iri=base_iri)
-        except (SyntaxError, ValueError) as exc:
+        except SyntaxError as exc:
+            raise QueryRejected(explain(sparql, str(exc), update=True)) from None
+        except ValueError as exc:
             raise QueryRejected(str(exc)) from None
         except RuntimeError as exc:  # e.g. "The graph <…> does not exist" (CLEAR/DROP without SILENT)
             raise QueryRejected(str(exc)) from None

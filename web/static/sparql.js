@@ -11,6 +11,25 @@
   function queryText() { return editor.value; }
 
   const base = editor.getAttribute("data-base") || "";
+  let prefixes = {};
+  try { prefixes = JSON.parse(editor.getAttribute("data-prefixes") || "{}"); } catch (e) { /* none */ }
+  const permalink = document.getElementById("permalink");
+
+  function shortName(iri) {
+    // the longest predeclared namespace that starts the IRI, as prefix:name
+    let best = null;
+    Object.keys(prefixes).forEach(function (p) {
+      const ns = prefixes[p];
+      if (iri.indexOf(ns) === 0 && /^[A-Za-z0-9_.\-]*$/.test(iri.slice(ns.length)) && (!best || ns.length > prefixes[best].length)) best = p;
+    });
+    return best === null ? iri : best + ":" + iri.slice(prefixes[best].length);
+  }
+
+  function permalinkUrl() {
+    return window.location.origin + endpoint + "?q=" + encodeURIComponent(queryText());
+  }
+
+  function updatePermalink() { permalink.href = permalinkUrl(); }
 
   function localHref(iri) {
     // IRIs under the graph's base link to their local page, whatever the base
@@ -28,7 +47,8 @@
     if (term.type === "uri") {
       const a = document.createElement("a");
       a.href = localHref(term.value);
-      a.textContent = term.value;
+      a.textContent = shortName(term.value);
+      a.title = term.value;
       td.appendChild(a);
     } else {
       td.textContent = term.type === "bnode" ? "_:" + term.value : term.value;
@@ -45,7 +65,11 @@
   function render(data, truncated) {
     results.textContent = "";
     if (typeof data.boolean === "boolean") {
-      results.textContent = data.boolean ? "true" : "false";
+      const answer = document.createElement("p");
+      answer.className = "ask " + (data.boolean ? "yes" : "no");
+      answer.textContent = data.boolean ? "はい / true" : "いいえ / false";
+      results.appendChild(answer);
+      status.textContent = "ASK: " + (data.boolean ? "true" : "false");
       return;
     }
     const table = document.createElement("table");
@@ -70,10 +94,12 @@
     history.replaceState(null, "", endpoint + "?q=" + encodeURIComponent(q));
     status.className = "";
     status.textContent = "実行中… / running…";
+    results.textContent = "";
+    updatePermalink();
     const started = performance.now();
     fetch(endpoint, {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json, text/turtle;q=0.9" },
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json, application/n-triples;q=0.9" },
       body: "query=" + encodeURIComponent(q)
     }).then(function (r) {
       const type = r.headers.get("Content-Type") || "";
@@ -87,11 +113,14 @@
       return r.text().then(function (t) {
         results.textContent = "";
         const pre = document.createElement("pre");
+        pre.className = "triples";
         pre.textContent = t;
         results.appendChild(pre);
-        status.textContent = "";
+        const count = t.split("\n").filter(function (l) { return l.trim() !== "" && l.trim()[0] !== "#"; }).length;
+        status.textContent = count + " トリプル / triples (" + Math.round(performance.now() - started) + " ms)";
       });
     }).catch(function (e) {
+      results.textContent = "";
       status.className = "error";
       status.textContent = e.message;
     });
@@ -102,11 +131,13 @@
     if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); run(); }
   });
   document.querySelectorAll("button.example").forEach(function (b) {
-    b.addEventListener("click", function () { editor.value = b.getAttribute("data-query"); run(); });
+    b.addEventListener("click", function () { editor.value = b.getAttribute("data-query"); updatePermalink(); run(); });
   });
-  document.getElementById("permalink").addEventListener("click", function (e) {
+  editor.addEventListener("input", updatePermalink);
+  permalink.addEventListener("click", function (e) {
     e.preventDefault();
-    const url = window.location.origin + endpoint + "?q=" + encodeURIComponent(queryText());
+    const url = permalinkUrl();
+    permalink.href = url;
     history.replaceState(null, "", url);
     if (navigator.clipboard) navigator.clipboard.writeText(url);
     status.textContent = "URL: " + url;
@@ -119,6 +150,7 @@
   if (editor.value.trim() === "") {
     const first = document.querySelector("button.example");
     if (first) editor.value = first.getAttribute("data-query");
+    updatePermalink();
   } else if (new URLSearchParams(window.location.search).get("q")) {
     run();
   }

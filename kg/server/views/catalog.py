@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory
 
 from kg.rdf import IRI, VOID
 from kg.server.formats import PAGE_RDF, by_name, negotiate, with_charset
+from kg.server.present import japanese_datetime
 from kg.store import parse, serialize
 
 bp = Blueprint("catalog", __name__)
@@ -84,9 +86,34 @@ def datasets() -> Response:
         name = d["ds"].rstrip("/").rsplit("/", 1)[-1]
         d["name"] = name
         d["triples"] = f"{int(d['triples']):,}"
+        d["modified"] = japanese_datetime(d["modified"])
         d["dump"] = f"/dumps/{name}.nq.gz" if (dumps / f"{name}.nq.gz").exists() else None
-        d["loads"] = [l for l in loads if l["ds"] == d["ds"]][:20]
+        d["loads"] = _by_load([row for row in loads if row["ds"] == d["ds"]])[:20]
     return Response(render_template("datasets.html", datasets=sets), 200, mimetype="text/html")
+
+
+def _by_load(rows: list[dict]) -> list[dict]:
+    """One entry per load with its counts once, and the files it read beneath (the counts are the
+    load's: the metadata records them per load, not per file)."""
+    out: dict[str, dict] = {}
+    for row in rows:
+        load = out.setdefault(row["load"], {k: row[k] for k in ("started", "mode")} | {
+            k: f"{int(row[k]):,}" for k in ("read", "loaded", "rejected")} | {"files": []})
+        load["files"].append({"file": row["file"], "size": f"{int(row['size']):,}", "sha": row["sha"]})
+    for load in out.values():
+        load["started"] = japanese_datetime(load["started"])
+    return list(out.values())
+
+
+@bp.get("/dumps/")
+def dump_list() -> Response:
+    """The gzip N-Quads files ``kg dump`` wrote, one per graph."""
+    folder = _dumps_dir()
+    files = sorted(folder.glob("*.nq.gz")) if folder.is_dir() else []
+    listed = [{"name": f.name, "size": f"{f.stat().st_size:,}",
+               "modified": japanese_datetime(dt.datetime.fromtimestamp(f.stat().st_mtime, dt.timezone.utc).isoformat())}
+              for f in files]
+    return Response(render_template("dumps.html", files=listed), 200, mimetype="text/html")
 
 
 @bp.get("/dumps/<name>")

@@ -6,8 +6,9 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from kg.errors import KGError
-from kg.server.examples import EXAMPLES
+from kg.errors import BadParameter, KGError
+from kg.server.examples import DESCRIPTIONS_JA, EXAMPLES
+from kg.server.present import japanese_datetime
 from kg.server.formats import by_media_type, by_name, negotiate
 from kg.store import open_home
 from kg.store.search import FILENAME, KINDS, SearchIndex
@@ -44,8 +45,22 @@ def home():
         pass
     for d in datasets:
         d["triples"] = f"{int(d['triples']):,}"
-        d["modified"] = d["modified"].replace("T", " ").replace("Z", " UTC")
-    return render_template("home.html", examples=EXAMPLES[:6], datasets=datasets)
+        d["modified"] = japanese_datetime(d["modified"])
+    examples = [{"query": e.query, "title": e.title, "description": e.description,
+                 "description_ja": DESCRIPTIONS_JA.get(e.slug, "")} for e in EXAMPLES[:6]]
+    return render_template("home.html", examples=examples, datasets=datasets, browse=BROWSE)
+
+
+#: where a new reader can start: one page of each kind (those of the bundled demo data, which a
+#: full load also holds; a missing one is a 404 page with a search box)
+BROWSE: tuple[tuple[str, str, str], ...] = (
+    ("法人", "corporation", "/id/corporation/7000012050002"),
+    ("都道府県", "prefecture", "/id/prefecture/130001"),
+    ("市区町村", "municipality", "/id/municipality/131016"),
+    ("法令", "law", "/id/law/411AC0000000127"),
+    ("コード表: 法人種別", "code list", "/id/code/corporation-kind"),
+    ("語彙", "vocabulary", "/def/"),
+)
 
 
 STATUS_LABELS = {"active": "存続 / active", "closed": "閉鎖 / closed"}
@@ -68,7 +83,7 @@ def search():
     q = (request.args.get("q") or "").strip()
     kind = request.args.get("type") or None
     if kind is not None and kind not in KINDS:
-        return Response(f"unknown type {kind!r}; one of {', '.join(KINDS)}\n", 400, mimetype="text/plain")
+        raise BadParameter(f"種類 type={kind!r} はありません。次のいずれか / unknown type; one of: {', '.join(KINDS)}")
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:

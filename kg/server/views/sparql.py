@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+
 import hmac
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
 
 from kg.rdf import RDF, SD, VOID, XSD, BNode, IRI, Literal
 from kg.rdf.vocab import FORMATS as FORMATS_NS
 from kg.server.body import read_body
-from kg.server.examples import EXAMPLES
+from kg.server.examples import DESCRIPTIONS_JA, EXAMPLES
 from kg.server.formats import FORMATS, by_name, negotiate, with_charset
 from kg.server.protocol import SparqlRequest, answer_query, parse_request, text_answer
 from kg.server.sparql_text import add_using
@@ -107,5 +109,9 @@ def _service_description() -> Response:
 def _ui() -> Response:
     minter = current_app.config["KG_MINTER"]
     prefixes = "".join(f"PREFIX {k}: <{v}>\n" for k, v in minter.prefixes().items())
-    return Response(render_template("sparql.html", examples=EXAMPLES, prefixes=prefixes, base=minter.base,
-                                    initial=request.args.get("q") or ""), 200, mimetype="text/html")
+    initial = request.args.get("q") or ""
+    permalink = request.base_url + ("?" + urlencode({"q": initial}) if initial else "")
+    return Response(render_template("sparql.html", examples=EXAMPLES, descriptions_ja=DESCRIPTIONS_JA,
+                                    prefixes=prefixes, base=minter.base,
+                                    prefix_map=minter.prefixes(), initial=initial, permalink=permalink),
+                    200, mimetype="text/html")
