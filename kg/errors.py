@@ -52,6 +52,18 @@ class EntityNotFound(KGError):
     status = 404
 
 
+class ChangeNotFound(KGError):
+    """The change feed has no such generation or page (malformed, or not made yet)."""
+
+    status = 404
+
+
+class ChangeGone(KGError):
+    """A change the feed recorded once but no longer keeps (``KG_CHANGES_RETENTION``)."""
+
+    status = 410
+
+
 class MalformedIdentifier(KGError):
     """An entity ID of the wrong shape or with a wrong check digit."""
 
