@@ -304,3 +304,20 @@ def test_no_feed_when_retention_is_zero(tmp_path):
     result = run_load(settings, "houjin", [package_dir("samples") / "houjin" / "00_sample_all_20210630.csv"])
     assert ChangeLog(settings.data_path).generations(result.generation) == []
     assert not (settings.data_path / "changes").exists()
+
+
+def test_a_sparql_update_is_listed_as_not_recorded(timeline, tmp_path):
+    settings, _, _, generations, _ = timeline
+    data = tmp_path / "data"
+    shutil.copytree(settings.data_path, data)
+    copy = settings.with_overrides(data_dir=str(data), update_token="secret")
+    client = client_for(copy)
+    r = client.post("/sparql", data=f"INSERT DATA {{ GRAPH <{BASE}graph/houjin> {{ <{corp(A)}> <{BASE}def/x> 1 }} }}",
+                    headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer secret"})
+    assert r.status_code in (200, 204), r.data
+    current = open_home(data).current_name()
+    assert current > generations[-1]
+    change = client.get(f"/changes/{current}").get_json(force=True)
+    assert change["recorded"] is False and change["previousGeneration"] == generations[-1]
+    assert "url" not in change and "dump" in change["summary"]
+    assert client.get(f"/changes/{current}/added.nq.gz").status_code == 404
