@@ -95,7 +95,9 @@ def diffs(directory: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory):
-    """(settings, the dump after the full load, its generation, the diffs' generations, the diff files)."""
+    """(settings, the dump after the full load, its generation, the diffs' generations, the diff files,
+    the generations of the loads after them: ABR again (a full relink), laws twice (upserts of
+    what they own), programs (program links))."""
     tmp = tmp_path_factory.mktemp("feed")
     settings = load_settings({}, data_dir=str(tmp / "data"), base_uri=BASE)
     samples = package_dir("samples")
@@ -104,7 +106,8 @@ def timeline(tmp_path_factory):
     first = dump_sets(settings, tmp / "dump-first")
     files = diffs(tmp)
     generations = [run_load(settings, "houjin", [f]).generation for f in files]
-    return settings, first, full.generation, generations, files
+    more = [run_load(settings, name, [samples / name]).generation for name in ("abr", "laws", "laws", "programs")]
+    return settings, first, full.generation, generations, files, more
 
 
 def client_for(settings, **overrides):
@@ -131,11 +134,11 @@ def feed_generations(client) -> list[dict]:
 
 
 def test_replaying_the_feed_onto_the_first_dump_gives_the_current_dump(timeline, tmp_path):
-    settings, first, first_gen, generations, _ = timeline
+    settings, first, first_gen, generations, _, more = timeline
     client = client_for(settings, changes_page_size=2)
     state = {g: set(q) for g, q in first.items()}
     later = [item for item in feed_generations(client) if item["generation"] > first_gen]
-    assert [item["generation"] for item in later] == generations
+    assert [item["generation"] for item in later] == generations + more
     for item in later:
         assert item["recorded"] is True
         links = {link["rel"]: link["href"].replace("http://localhost", "") for link in item["url"]}
@@ -146,14 +149,14 @@ def test_replaying_the_feed_onto_the_first_dump_gives_the_current_dump(timeline,
             files[rel] = gzip.decompress(r.data)
         apply(state, files["removed"], files["added"])
     current = dump_sets(settings, tmp_path / "dump-current")
-    assert set(current) >= {BASE + "graph/houjin", BASE + "graph/links", BASE + "graph/meta", BASE + "graph/abr"}
+    assert set(current) >= {BASE + f"graph/{name}" for name in ("houjin", "links", "meta", "abr", "laws", "programs")}
     for graph in set(current) | set(state):
         assert state.get(graph, set()) == current.get(graph, set()), graph
     assert nonempty(state) == current
 
 
 def test_each_change_counts_and_touches_what_the_diff_changed(timeline):
-    settings, _, _, generations, _ = timeline
+    settings, _, _, generations, _, more = timeline
     log = ChangeLog(settings.data_path)
     current = generations[-1]
     day1, day2, day3 = (log.record(g, current) for g in generations)
@@ -167,6 +170,14 @@ def test_each_change_counts_and_touches_what_the_diff_changed(timeline):
     for record in (day1, day2, day3):
         assert record["dataset"] == BASE + "graph/houjin" and record["kind"] == "load"
         assert record["added"] == sum(c["added"] for c in record["graphs"].values())
+    # the same laws again (articles and paragraphs rewritten): nothing changes but the load history
+    assert set(log.record(more[2], more[-1])["graphs"]) == {BASE + "graph/meta"}
+    # the same ABR files again: no address changes; relinking every corporation from nothing adds
+    # no link (it may drop one that day 3's incremental relink left: corporation A, twice in one
+    # file, kept the town of its first row)
+    abr_again = log.record(more[0], more[-1])["graphs"]
+    assert set(abr_again) <= {BASE + "graph/meta", BASE + "graph/links"}
+    assert abr_again.get(BASE + "graph/links", {"added": 0})["added"] == 0
     # an entity's last change is the newest one that touched it
     assert log.last_change(corp(A), current) == generations[2]
     assert log.last_change(corp(CLOSED), current) == generations[1]
@@ -175,18 +186,18 @@ def test_each_change_counts_and_touches_what_the_diff_changed(timeline):
 
 def test_loading_the_same_diff_again_changes_no_data(timeline, tmp_path):
     """Upserts remove and write back the same quads: the net difference of the data graphs is empty."""
-    settings, _, _, _, files = timeline
+    settings, _, _, _, files, _ = timeline
     data = tmp_path / "data"
     shutil.copytree(settings.data_path, data)
     copy = settings.with_overrides(data_dir=str(data))
-    result = run_load(copy, "houjin", [files[2]])
+    result = run_load(copy, "houjin", [files[1]])   # day 2: a closure, a merger, a deletion, a new one
     record = ChangeLog(data).record(result.generation, result.generation)
     assert set(record["graphs"]) == {BASE + "graph/meta"}   # only the load's own provenance
     assert record["entities"] == 0
 
 
 def test_replace_is_one_change_with_its_full_difference(timeline, tmp_path):
-    settings, _, _, _, _ = timeline
+    settings, _, _, _, _, _ = timeline
     data = tmp_path / "data"
     shutil.copytree(settings.data_path, data)
     copy = settings.with_overrides(data_dir=str(data))
@@ -214,7 +225,7 @@ def test_relinking_records_only_what_changed(timeline, tmp_path):
 
     from kg.cli import main
 
-    settings, _, _, _, _ = timeline
+    settings, _, _, _, _, _ = timeline
     data = tmp_path / "data"
     shutil.copytree(settings.data_path, data)
     log = ChangeLog(data)
@@ -228,7 +239,7 @@ def test_relinking_records_only_what_changed(timeline, tmp_path):
 
 
 def test_feed_documents_are_activity_streams_json_ld(timeline):
-    settings, _, _, generations, _ = timeline
+    settings, _, _, generations, _, more = timeline
     client = client_for(settings, changes_page_size=2)
     r = client.get("/changes/")
     assert r.status_code == 200 and r.mimetype == "application/ld+json" and AS2 in r.headers["Content-Type"]
@@ -238,7 +249,7 @@ def test_feed_documents_are_activity_streams_json_ld(timeline):
     assert (root, rdflib.RDF.type, AS.OrderedCollection) in g
     total = g.value(root, AS.totalItems)
     assert total.datatype == rdflib.XSD.nonNegativeInteger and int(total) == len(feed_generations(client))
-    assert str(g.value(root, KG.currentGeneration)) == generations[-1]
+    assert str(g.value(root, KG.currentGeneration)) == more[-1]
     page = client.get(collection["last"].replace("http://localhost", "")).get_json(force=True)
     pg = as_graph(client, page)
     page_iri = rdflib.URIRef(page["id"])
@@ -258,11 +269,11 @@ def test_feed_documents_are_activity_streams_json_ld(timeline):
 
 
 def test_feed_paging_and_unknown_generations(timeline):
-    settings, _, _, generations, _ = timeline
+    settings, _, _, generations, _, more = timeline
     client = client_for(settings, changes_page_size=2)
     items = feed_generations(client)
     assert [i["generation"] for i in items] == sorted(i["generation"] for i in items)
-    assert len(items) == len(generations) + 2 and len({i["id"] for i in items}) == len(items)
+    assert len(items) == len(generations) + len(more) + 2 and len({i["id"] for i in items}) == len(items)
     page1 = client.get("/changes/page/1").get_json(force=True)
     assert "prev" not in page1 and page1["next"].endswith("/changes/page/2") and len(page1["orderedItems"]) == 2
     for path in ("/changes/gen-000099", "/changes/gen-99", "/changes/page/0", "/changes/page/99",
@@ -273,13 +284,13 @@ def test_feed_paging_and_unknown_generations(timeline):
 
 
 def test_retention_prunes_old_changes(timeline, tmp_path):
-    settings, _, first_gen, generations, files = timeline
+    settings, _, first_gen, generations, files, more = timeline
     data = tmp_path / "data"
     shutil.copytree(settings.data_path, data)
     copy = settings.with_overrides(data_dir=str(data), changes_retention=2)
     last = run_load(copy, "houjin", [files[0]]).generation
     log = ChangeLog(data)
-    assert log.generations(last) == [generations[-1], last]
+    assert log.generations(last) == [more[-1], last]
     assert not (data / "changes" / first_gen).exists()
     client = client_for(copy)
     assert client.get("/changes/").get_json(force=True)["totalItems"] == 2
@@ -290,10 +301,13 @@ def test_retention_prunes_old_changes(timeline, tmp_path):
 
 
 def test_entity_page_and_home_link_to_the_feed(timeline):
-    settings, _, _, generations, _ = timeline
+    settings, _, _, generations, _, more = timeline
     client = client_for(settings)
+    log = ChangeLog(settings.data_path)
+    last = log.last_change(corp(A), more[-1])
+    assert last is not None and last >= generations[2]          # day 3, or the relink that followed
     page = client.get(f"/doc/corporation/{A}.html").get_data(as_text=True)
-    assert f'href="/changes/{generations[2]}"' in page
+    assert f'href="/changes/{last}"' in page
     closed = client.get(f"/doc/corporation/{CLOSED}.html").get_data(as_text=True)
     assert f'href="/changes/{generations[1]}"' in closed
     assert 'href="/changes/"' in client.get("/").get_data(as_text=True)
@@ -307,7 +321,7 @@ def test_no_feed_when_retention_is_zero(tmp_path):
 
 
 def test_a_sparql_update_is_listed_as_not_recorded(timeline, tmp_path):
-    settings, _, _, generations, _ = timeline
+    settings, _, _, generations, _, more = timeline
     data = tmp_path / "data"
     shutil.copytree(settings.data_path, data)
     copy = settings.with_overrides(data_dir=str(data), update_token="secret")
@@ -316,8 +330,8 @@ def test_a_sparql_update_is_listed_as_not_recorded(timeline, tmp_path):
                     headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer secret"})
     assert r.status_code in (200, 204), r.data
     current = open_home(data).current_name()
-    assert current > generations[-1]
+    assert current > more[-1]
     change = client.get(f"/changes/{current}").get_json(force=True)
-    assert change["recorded"] is False and change["previousGeneration"] == generations[-1]
+    assert change["recorded"] is False and change["previousGeneration"] == more[-1]
     assert "url" not in change and "dump" in change["summary"]
     assert client.get(f"/changes/{current}/added.nq.gz").status_code == 404
