@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Iterator
@@ -138,12 +139,11 @@ class Capture:
             with open(entity_path, encoding="utf-8") as entities:
                 log.commit(staging, record, (line.rstrip("\n") for line in entities))
         except BaseException:
-            import shutil
-
             shutil.rmtree(staging, ignore_errors=True)
             raise
         finally:
             os.unlink(entity_path)
+            self.old = None  # let go of generation N's read-only handle
         log.prune(retention, generation)
         return log.record(generation, generation) or record
 
