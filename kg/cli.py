@@ -155,15 +155,21 @@ def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order
 def link() -> None:
     """Rebuild graph/links from what is loaded and print the match rate by level."""
     from kg.link import update_links
+    from kg.load import changes
     from kg.rdf.iri import Minter
     from kg.store import open_home
 
-    home = open_home(_settings().data_path)
+    settings = _settings()
+    home = open_home(settings.data_path)
     if home.current_name() is None:
-        raise UserError(f"nothing loaded yet in {_settings().data_path}")
+        raise UserError(f"nothing loaded yet in {settings.data_path}")
     try:
         with home.build() as build:
-            stats = update_links(build.store, Minter(_settings().base), full=True)
+            capture = changes.watch(build, home, settings)
+            stats = update_links(build.store, Minter(settings.base), full=True)
+            if capture is not None:
+                capture.finish(build.path.name, kind="link", dataset=Minter(settings.base).graph("links"),
+                               retention=settings.changes_retention)
     except KGError as exc:
         raise UserError(str(exc)) from None
     click.echo(stats.summary())

@@ -56,6 +56,16 @@ class BadParameter(KGError):
     """A page parameter with a value the page does not know (``/search?type=bogus``)."""
 
     status = 400
+class ChangeNotFound(KGError):
+    """The change feed has no such generation or page (malformed, or not made yet)."""
+
+    status = 404
+
+
+class ChangeGone(KGError):
+    """A change the feed recorded once but no longer keeps (``KG_CHANGES_RETENTION``)."""
+
+    status = 410
 
 
 class MalformedIdentifier(KGError):

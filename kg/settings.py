@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
     Setting("page_cache", 200_000, "Labels, incoming-link counts and law text (one entry a quad) a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
+    Setting("changes_retention", 100, "Generations whose changes (the quads each added and removed, gzip N-Quads under KG_DATA_DIR/changes) are kept and served at /changes/; older ones are deleted (0: record no changes, loads skip the capture).", int),
+    Setting("changes_page_size", 50, "Generations per page of the change feed at /changes/.", int),
+    Setting("changes_entities", 100, "Entities a change lists in the feed (all of them are in its entities.txt.gz).", int),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

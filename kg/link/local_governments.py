@@ -12,8 +12,8 @@ def link_local_governments(store: WriteStore, m: Minter) -> int:
     """Kind-201 corporations numbered 000020 + lg_code ↔ the municipality or prefecture of that code."""
     links = m.graph("links")
     area_p, gov_p = m.term("localGovernmentArea"), m.term("localGovernment")
-    store.update(f"DELETE WHERE {{ GRAPH <{links}> {{ ?c <{area_p}> ?a }} }} ;"
-                 f"DELETE WHERE {{ GRAPH <{links}> {{ ?a <{gov_p}> ?c }} }}")
+    # removed as quads, not by a DELETE update: the change feed sees which subjects lose links
+    store.remove([*store.quads(None, area_p, None, links), *store.quads(None, gov_p, None, links)])
     q = f"""SELECT ?c ?n WHERE {{ GRAPH <{m.graph('houjin')}> {{
         ?c a <{ROV.RegisteredOrganization}> ; <{ROV.orgType}> <{m.code('corporation-kind', '201')}> ;
            <{DCTERMS.identifier}> ?n FILTER(SUBSTR(?n, 2, 6) = "000020") }} }}"""

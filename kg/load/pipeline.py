@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 from kg.errors import InputError, LoadError, StrictFailure
 from kg.link import LinkStats, relink
+from kg.load import changes
 from kg.load.batches import load_source
 from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now,
                                 write_quads)
@@ -100,9 +101,16 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     clock = _Clock()
     try:
         with home.build(copy_all_except=excluded if replace else None) as build:
+            # the change feed: note where this build writes (a --replace starts without `excluded`)
+            capture = changes.watch(build, home, settings, whole=excluded if replace else ())
             triples, links = _build(build, loader, sources, settings, minter, graph, stats, report, clock,
                                     replace=replace, strict=strict, on_read=on_read)
             generation = build.path.name
+            if capture is not None:
+                capture.finish(generation, kind="load", dataset=graph,
+                               load=minter.load(load_id), mode=stats.mode, time=stats.ended,
+                               retention=settings.changes_retention)
+                clock.step("changes")
         clock.step("switch")
     except InputError as exc:
         raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None

@@ -13,6 +13,7 @@ from kg.server.guard import Guard
 from kg.settings import Settings
 from kg.server.sparql_text import appearance_order
 from kg.store import open_home
+from kg.store.changelog import ChangeLog, utc_now
 from kg.store.counts import graph_triples
 from kg.store.describe import GenerationCache, attributions, describe, description_json, description_triples
 from kg.store.generations import Served
@@ -34,6 +35,7 @@ class RequestHandler:
         self.hub_min = settings.hub_min
         self.page_cache = settings.page_cache
         self.update_wait = settings.update_timeout
+        self.changes_retention = settings.changes_retention
         self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=self.page_cache))
         self._graphs: tuple[str | None, bytes] = ("", b"")
 
@@ -126,4 +128,7 @@ class RequestHandler:
         self.guard.check_update(request["update"])
         with self.home.build(wait=self.update_wait) as build:
             build.store.update(request["update"], base_iri=request.get("base_iri"))
+            if self.changes_retention > 0:  # the change feed: this generation's difference is not recorded
+                ChangeLog(self.home.root).unrecorded(build.path.name, self.home.current_name(), kind="sparql-update",
+                                                     published=utc_now(), keep=self.changes_retention)
         return Answer(b"", "text/plain")

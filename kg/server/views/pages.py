@@ -17,6 +17,7 @@ from kg.rdf.ids import id_problem
 from kg.rdf.labels import best_label
 from kg.server.formats import PAGE_RDF, by_name, by_suffix, negotiate, page_suffixes, with_charset
 from kg.server.present import Presenter, law_document, own_text
+from kg.server.views.changes import last_change_link
 from kg.store import open_home
 
 bp = Blueprint("pages", __name__)
@@ -94,7 +95,8 @@ def _serve(prefix: str, rest: str, *, id_path: bool) -> Response:
     if fmt.name != "html":
         return Response(answer.body, 200, content_type=with_charset(fmt.media_type), headers=headers)
     data = json.loads(answer.body)
-    page = render_template("entity.html", **_page_context(data, iri, prop, offset, cls))
+    page = render_template("entity.html", **_page_context(data, iri, prop, offset, cls),
+                           last_change=last_change_link(iri, generation))
     return Response(page, 200, mimetype="text/html", headers=headers)
 
 

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""What the change feed's capture costs: the same loads with and without it.
+
+    python bench/bench_changes.py --rows 200000 [--diff 3000] [--seed 1] [--tmp DIR]
+
+1. generate N+new synthetic NTA rows with gen_houjin.py; hold ``new`` of them out of the full
+   file (not timed);
+2. write a diff of ``--diff`` rows as the NTA writes one: a quarter new corporations (the held-out
+   rows), a quarter renamed (process 12), a quarter closed (process 21), a quarter deleted
+   (process 99);
+3. twice, in a fresh KG_DATA_DIR each -- once with ``KG_CHANGES_RETENTION=0`` (no capture, the
+   baseline) and once with the default (capture and record) -- run, as ``kg load`` child
+   processes: the full load (into an empty dataset), the diff (upserts), and a ``--replace`` of
+   the full file (the whole dataset compared);
+4. report each load's wall time in both runs, the ratio, kg's own ``changes`` step seconds, and
+   the size of what the feed wrote.
+
+Runs alternate (baseline, capture) per load kind so that the machine's other work weighs on both.
+Results: a table on stdout and bench/out/changes-N.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BASE_URI = "http://localhost:8000/"
+_STEPS = re.compile(r"^steps: (.*)$", re.M)
+
+
+def kg_command() -> list[str]:
+    beside = Path(sys.executable).with_name("kg")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "kg.cli"]
+
+
+def run(args: list[str], data_dir: Path, retention: int) -> dict:
+    env = dict(os.environ, KG_DATA_DIR=str(data_dir), KG_BASE_URI=BASE_URI, KG_CHANGES_RETENTION=str(retention))
+    start = time.perf_counter()
+    proc = subprocess.run(kg_command() + args, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: kg {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    steps = {}
+    m = _STEPS.search(proc.stdout)
+    if m:
+        for part in m.group(1).split(", "):
+            name, _, secs = part.rpartition(" ")[0].rpartition(" ")
+            steps[name] = float(secs)
+    return {"seconds": seconds, "steps": steps, "output": proc.stdout.strip()}
+
+
+def write_diff(rows: list[list[str]], held: list[list[str]], n: int, path: Path, rng: random.Random) -> dict:
+    """An NTA-shaped diff: new, renamed, closed and deleted corporations, sorted by number."""
+    quarter = n // 4
+    picked = rng.sample(rows, 3 * quarter)
+    out = [list(r) for r in held[:n - 3 * quarter]]
+    for r in out:
+        r[4] = "2024-11-01"
+    for i, r in enumerate(picked):
+        r = list(r)
+        r[4] = r[5] = "2024-11-01"
+        r[3] = "0"
+        if i < quarter:
+            r[2], r[6] = "12", r[6] + "ホールディングス"
+        elif i < 2 * quarter:
+            r[2], r[18], r[19] = "21", "2024-11-01", "01"
+        else:
+            r[2] = "99"
+        out.append(r)
+    out.sort(key=lambda r: r[1])
+    for i, r in enumerate(out, 1):
+        r[0] = str(i)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(out)
+    return {"new": n - 3 * quarter, "renamed": quarter, "closed": quarter, "deleted": quarter}
+
+
+def du_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6 if path.exists() else 0.0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, required=True, help="corporations in the full file")
+    ap.add_argument("--diff", type=int, default=3000, help="rows of the diff")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tmp", type=Path, default=None)
+    args = ap.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-changes-", dir=args.tmp))
+    rng = random.Random(args.seed)
+    try:
+        generated = work / "all.csv"
+        new = args.diff // 4 + args.diff % 4
+        subprocess.run([sys.executable, str(HERE / "gen_houjin.py"), "--rows", str(args.rows + new), "--out",
+                        str(generated), "--seed", str(args.seed)], check=True, capture_output=True)
+        with open(generated, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        held_idx = set(rng.sample(range(len(rows)), new))
+        held = [r for i, r in enumerate(rows) if i in held_idx]
+        kept = [r for i, r in enumerate(rows) if i not in held_idx]
+        full = work / "full.csv"
+        with open(full, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(kept)
+        diff = work / "diff.csv"
+        kinds = write_diff(kept, held, args.diff, diff, rng)
+        del rows, kept, held
+
+        dirs = {"baseline": work / "baseline", "capture": work / "capture"}
+        retention = {"baseline": 0, "capture": 100}
+        loads = [("full load", ["load", "houjin", str(full), "--no-progress"]),
+                 (f"diff of {args.diff:,} rows", ["load", "houjin", str(diff), "--no-progress"]),
+                 ("--replace", ["load", "houjin", str(full), "--replace", "--no-progress"])]
+        results = []
+        for name, cmd in loads:
+            entry = {"load": name}
+            for mode in ("baseline", "capture"):
+                print(f"{name}: {mode} ...", file=sys.stderr)
+                entry[mode] = run(cmd, dirs[mode], retention[mode])
+            entry["ratio"] = entry["capture"]["seconds"] / entry["baseline"]["seconds"]
+            entry["changes_step_s"] = entry["capture"]["steps"].get("changes")
+            results.append(entry)
+        changes_dir = dirs["capture"] / "changes"
+        records = sorted(changes_dir.glob("gen-*/change.json"))
+        feed = [json.loads(p.read_text()) for p in records]
+        for entry, record in zip(results, feed):
+            entry["record"] = {k: record[k] for k in ("generation", "added", "removed", "entities")}
+            entry["patch_mb"] = du_mb(changes_dir / record["generation"])
+        result = {"rows": args.rows, "diff_rows": args.diff, "diff_kinds": kinds, "seed": args.seed,
+                  "loads": results, "entity_index_mb": du_mb(changes_dir) - sum(e["patch_mb"] for e in results),
+                  "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                              "cpus": os.cpu_count()}}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    out_file = out_dir / f"changes-{args.rows}.json"
+    out_file.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{'load':<22} {'baseline s':>10} {'capture s':>10} {'ratio':>6} {'changes step s':>14} "
+          f"{'added':>10} {'removed':>10} {'entities':>9} {'patch MB':>9}")
+    for e in result["loads"]:
+        r = e.get("record", {})
+        print(f"{e['load']:<22} {e['baseline']['seconds']:>10.1f} {e['capture']['seconds']:>10.1f} {e['ratio']:>6.2f} "
+              f"{(e['changes_step_s'] or 0):>14.2f} {r.get('added', 0):>10,} {r.get('removed', 0):>10,} "
+              f"{r.get('entities', 0):>9,} {e.get('patch_mb', 0):>9.1f}")
+    print(f"\n(written to {out_file})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

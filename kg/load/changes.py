@@ -1,0 +1,229 @@
+"""What a build changes, captured while it writes: the source of the change feed (``/changes/``).
+
+A build starts from generation N (a hard-linked checkpoint, or for ``--replace`` an empty store
+with the other graphs copied) and writes in many places: scratch N-Triples bulk-loaded or added
+in transactions, upserts that first remove old descriptions, relinking, the metadata graph, the
+reference graphs reloaded on every load. Rather than trust each place to report exactly what it
+changed -- a bulk load deduplicates, an upsert may write back what it removed, a later batch may
+remove what an earlier one added -- the capture only notes *where* writes happen:
+
+* the (graph, subject) of every quad added or removed through the store, cheaply: removed quads
+  pass through :meth:`WriteStore.remove`, added ones are the first token of each line of the
+  N-Triples / N-Quads text or file being added;
+* graphs rewritten as a whole (``remove_graph``, a graph that is new or excluded from a
+  ``--replace`` copy, a streamed bulk load, a format whose subjects are not read here).
+
+When the build is done, :meth:`Capture.finish` compares those subjects' quads (and those whole
+graphs) in generation N and in the new one (:mod:`kg.store.diff`): "added" is exactly what N+1
+holds that N did not, "removed" what N held that N+1 does not, whatever happened in between.
+The record goes to the change log (:mod:`kg.store.changelog`) before the generation is served.
+
+Small API, for the pipeline and for other consumers of a load's difference:
+``watch(build, home, settings, whole=…)`` → a :class:`Capture` (or None when the feed is off)
+that has replaced ``build.store``; ``capture.finish(generation, kind=…, …)`` → the record; its generation's ``added.nq.gz`` and
+``removed.nq.gz`` (``ChangeLog(data_dir).file(generation, …)``) hold the difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from kg.rdf.iri import Minter
+from kg.settings import Settings
+from kg.store.changelog import ChangeLog
+from kg.store.diff import PatchWriter, graph_difference, graph_names, subject_difference
+from kg.store.interface import Build, Home, Quad, ReadStore, WriteStore
+
+_LINE_FORMATS = ("ntriples", "nquads")
+
+
+class Capture:
+    """The places one build writes, and the difference they make once it is done."""
+
+    def __init__(self, inner: WriteStore, old: ReadStore | None, previous: str | None, minter: Minter,
+                 scratch_dir: Path, *, whole: Iterable[str] = ()):
+        self.inner, self.old, self.previous, self.minter = inner, old, previous, minter
+        self.scratch_dir = scratch_dir
+        self.old_graphs = graph_names(old)  # type: ignore[arg-type]
+        #: graphs to compare whole; everything: compare every graph (an arbitrary update)
+        self.whole: set[str] = set(whole)
+        self.everything = False
+        self.subjects: dict[str, set[str]] = {}
+        self.store = CapturingStore(inner, self)
+
+    # --- noting where writes happen ---------------------------------------------------------
+    def _tracked(self, graph: str) -> set[str] | None:
+        """The subject set of a graph, or None when the graph is compared whole anyway."""
+        if self.everything or graph in self.whole:
+            return None
+        if graph not in self.old_graphs:  # new in this build: its whole content is the difference
+            self.whole.add(graph)
+            return None
+        return self.subjects.setdefault(graph, set())
+
+    def removed(self, quads: Iterable[Quad]) -> Iterator[Quad]:
+        for q in quads:
+            if q.graph is None:
+                self.everything = True
+            else:
+                tracked = self._tracked(q.graph)
+                if tracked is not None:
+                    tracked.add(str(q.subject))
+            yield q
+
+    def added(self, *, path: Path | None, text: str | None, stream, fmt: str, graph: str | None) -> None:
+        if fmt not in _LINE_FORMATS or stream is not None or (fmt == "ntriples" and graph is None):
+            if graph is None:
+                self.everything = True
+            else:
+                self.whole.add(graph)
+            return
+        if fmt == "ntriples" and self._tracked(graph) is None:  # type: ignore[arg-type]
+            return
+        for line in _lines(path, text):
+            if not line or line[0] == "#" or line.isspace():
+                continue
+            if line[0] != "<":  # a blank-node subject: no pattern reaches it alone
+                self.whole.add(graph or _graph_of(line) or "")
+                continue
+            subject = line[1:line.index(">")]
+            g = graph if fmt == "ntriples" else _graph_of(line)
+            if g is None:
+                self.everything = True
+                return
+            tracked = self._tracked(g)
+            if tracked is not None:
+                tracked.add(subject)
+
+    # --- the difference ---------------------------------------------------------------------
+    def finish(self, generation: str, *, kind: str, retention: int, dataset: str | None = None,
+               load: str | None = None, mode: str | None = None, time: dt.datetime | None = None) -> dict:
+        """Compare what was touched in the old and the new generation and record the difference
+        (in ``KG_DATA_DIR/changes``, keeping ``retention`` generations); returns the record."""
+        log = ChangeLog(self.scratch_dir)
+        staging = log.stage()
+        fd, entity_path = tempfile.mkstemp(prefix="tmp-entities-", suffix=".txt", dir=self.scratch_dir)
+        prefix = self.minter.id
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as entity_file:
+                def on_subject(iri: str) -> None:
+                    if iri.startswith(prefix):
+                        entity_file.write(iri.split("#", 1)[0] + "\n")
+
+                patch = PatchWriter(staging, on_subject)
+                try:
+                    new_graphs = graph_names(self.inner)  # type: ignore[arg-type]
+                    if self.everything:
+                        self.whole |= self.old_graphs | new_graphs
+                    self.whole |= self.old_graphs ^ new_graphs  # a graph that appeared or went
+                    for graph in sorted(self.whole):
+                        graph_difference(self.old, self.inner, graph, patch, self.scratch_dir)  # type: ignore[arg-type]
+                    for graph, subjects in sorted(self.subjects.items()):
+                        if graph not in self.whole:
+                            subject_difference(self.old, self.inner, graph, sorted(subjects), patch)  # type: ignore[arg-type]
+                finally:
+                    patch.close()
+            counts = {g: c for g, c in sorted(patch.counts.items())}
+            record = {
+                "generation": generation, "previous": self.previous, "recorded": True, "kind": kind,
+                "published": _iso(time), "dataset": dataset, "load": load, "mode": mode,
+                "added": sum(c["added"] for c in counts.values()),
+                "removed": sum(c["removed"] for c in counts.values()),
+                "graphs": counts,
+            }
+            with open(entity_path, encoding="utf-8") as entities:
+                log.commit(staging, record, (line.rstrip("\n") for line in entities))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            os.unlink(entity_path)
+            self.old = None  # let go of generation N's read-only handle
+        log.prune(retention, generation)
+        return log.record(generation, generation) or record
+
+
+class CapturingStore:
+    """A build's store that tells its :class:`Capture` where each write goes (reads pass through)."""
+
+    def __init__(self, inner: WriteStore, capture: Capture):
+        self._inner = inner
+        self._capture = capture
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
+            fmt: str = "nquads", graph: str | None = None, **kwargs) -> None:
+        self._capture.added(path=path, text=text, stream=stream, fmt=fmt, graph=graph)
+        self._inner.add(path=path, text=text, stream=stream, fmt=fmt, graph=graph, **kwargs)
+
+    def remove(self, quads: Iterable[Quad]) -> None:
+        self._inner.remove(self._capture.removed(quads))
+
+    def remove_graph(self, graph: str) -> None:
+        self._capture.whole.add(graph)
+        self._inner.remove_graph(graph)
+
+    def update(self, sparql: str, **kwargs) -> None:
+        self._capture.everything = True  # an update may touch any quad of any graph
+        self._inner.update(sparql, **kwargs)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def watch(build: Build, home: Home, settings: Settings, *, whole: Iterable[str] = ()) -> Capture | None:
+    """Start capturing a build's writes (``build.store`` is replaced by a capturing one).
+
+    ``whole``: graphs the build starts without although generation N had them (``--replace``).
+    None when the feed is off (``KG_CHANGES_RETENTION=0``).
+    """
+    if settings.changes_retention <= 0:
+        return None
+    capture = Capture(build.store, home.open_current(), home.current_name(), Minter(settings.base),
+                      Path(home.root), whole=whole)
+    build.store = capture.store  # type: ignore[assignment]
+    return capture
+
+
+def _iso(time: dt.datetime | None) -> str:
+    value = (time or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _lines(path: Path | None, text: str | None) -> Iterator[str]:
+    if text is not None:
+        yield from text.splitlines()
+        return
+    if path is not None:
+        with open(path, encoding="utf-8") as fh:
+            yield from fh
+
+
+def _graph_of(line: str) -> str | None:
+    """The graph IRI of an N-Quads line (None: a triple of the default graph, or not a line we read)."""
+    try:
+        rest = line[line.index(">", line.index("<", line.index(">") + 1)) + 1:].lstrip()  # after s and p
+        if rest[0] == "<":
+            rest = rest[rest.index(">") + 1:]
+        elif rest[0] == "_":
+            rest = rest[rest.index(" "):]
+        else:  # a literal: its closing quote is the first one not escaped
+            i = 1
+            while rest[i] != '"':
+                i += 2 if rest[i] == "\\" else 1
+            rest = rest[i + 1:]
+            if rest.startswith("^^<"):
+                rest = rest[rest.index(">") + 1:]
+            elif rest.startswith("@"):
+                rest = rest[rest.index(" "):]
+        rest = rest.strip()
+        return rest[1:rest.index(">")] if rest.startswith("<") else None
+    except (ValueError, IndexError):
+        return None
