@@ -9,7 +9,7 @@ twice with fresh data directories, in the same run:
 
 * BASELINE: ``KG_BULK_SLICE=0``, the whole source's N-Triples in one pyoxigraph bulk_load call
   (what every load did before the slices);
-* OURS: the default ``KG_BULK_SLICE`` (8 MiB slices cut at line ends).
+* OURS: the default ``KG_BULK_SLICE`` (64 MiB slices cut at line ends), or ``--slice``.
 
 Wall time and the peak RSS of the whole process tree (sampled from /proc, as bench_load.py does).
 Goal: memory flat in the row count, i.e. ours at 4x the rows well under 4x the memory, and time
