@@ -206,3 +206,37 @@ def test_nta_address_with_0208_form_links_to_abr_town_with_0213_form(settings, t
             kg:town/kg:oazaCho ?oaza FILTER(lang(?oaza) = "ja") }}"""
     (row,) = run_query(store, q, M)
     assert (row["street"].value, row["oaza"].value) == ("箪笥町１５番地", "簞笥町")   # the data keeps each spelling
+
+
+def test_a_corporation_twice_in_one_diff_is_linked_where_its_last_row_says(linked, settings, tmp_path):
+    """The same corporation twice in one file (two diffs concatenated): the link follows the
+    later row, as its data does, not the first row's town."""
+    _, gens = linked
+    corp = number("000011000047")
+    twice = write_csv(tmp_path / "twice.csv", [
+        nta_row(1, corp, process="12", name="本郷株式会社", street="湯島２－１－１", update="2024-11-01"),
+        nta_row(2, number("000011000099"), process="01", name="別の株式会社", street="本郷１丁目"),
+        nta_row(3, corp, process="12", name="本郷株式会社", street="白山１－２－３", update="2024-11-02"),
+    ])
+    run_load(settings, "houjin", [twice])
+    store = gens.open_current()
+    q = f"SELECT ?p ?o WHERE {{ GRAPH graph:links {{ corp:{corp} ?p ?o }} }}"
+    assert {(r["p"].value, r["o"].value) for r in run_query(store, q, M)} == {
+        (M.term("town"), M.town("131059", "0001001")), (M.term("addressMatchLevel"), M.code("address-match-level", "town"))}
+
+
+def test_a_corporation_twice_in_a_first_load_is_linked_where_its_last_row_says(settings, tmp_path):
+    """The same, streamed into an empty dataset: the stream stops where the foci stop ascending
+    and the rest is upserted; the summaries of both rows were written, the later one wins."""
+    abr = A.write_all(tmp_path / "abr", ["mt_pref_all.csv", "mt_city_all.csv"])
+    run_load(settings, "abr", abr + [A.write(tmp_path / "towns.csv", A.TOWN, A.TOWN_ROWS)])
+    corp = number("000011000047")
+    run_load(settings, "houjin", [write_csv(tmp_path / "twice.csv", [
+        nta_row(1, corp, name="本郷株式会社", street="本郷１丁目", update="2024-11-01"),
+        nta_row(2, number("000011000099"), name="別の株式会社", street="本郷１丁目"),
+        nta_row(3, corp, process="12", name="本郷株式会社", street="白山１－２－３", update="2024-11-02"),
+    ])])
+    store = Generations(settings.data_path).open_current()
+    q = f"SELECT ?p ?o WHERE {{ GRAPH graph:links {{ corp:{corp} ?p ?o }} }}"
+    assert {(r["p"].value, r["o"].value) for r in run_query(store, q, M)} == {
+        (M.term("town"), M.town("131059", "0001001")), (M.term("addressMatchLevel"), M.code("address-match-level", "town"))}

@@ -67,9 +67,9 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
                 raise OutOfOrder(done)
         elif item.focus in pending:  # seen again: commit what the first one wrote, then upsert
             commit()
-            upsert = True
+            upsert = stats.repeats = True
         elif not ascending:  # may repeat one committed earlier: from now on upsert
-            upsert = True
+            upsert = stats.repeats = True
         if len(pending) >= pending_max:
             commit()
         stats.read += item.records

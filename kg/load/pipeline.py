@@ -139,7 +139,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     if stats.summaries is not None:
         stats.summaries.close()
         summary_path = stats.summaries.path
-        rows = SummaryFile(summary_path, dedupe=len(sources) > 1)
+        rows = SummaryFile(summary_path, dedupe=len(sources) > 1 or stats.repeats)
         stats.summaries = None
     fresh = replace or was_empty
     links = None
@@ -218,6 +218,7 @@ def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter,
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts
+        stats.repeats = True
     load_source(loader, source, minter, validator, store, graph, scratch, report, stats,
                 batch_size=settings.batch_size, upsert=not empty, on_read=None if skip else on_read,
                 skip=skip, pending_max=settings.pending_entities)

@@ -38,6 +38,8 @@ class LoadStats:
     entities: int = 0
     #: foci written (kg.load.written.TouchedFile), when an upsert must re-index just those (else None)
     touched: object | None = None
+    #: an entity may have been written twice (its foci stopped ascending): the last summary wins
+    repeats: bool = False
     #: writer of what each written entity says (kg.load.written), for relinking and indexing
     summaries: object | None = None
     report: str | None = None

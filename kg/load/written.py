@@ -95,10 +95,10 @@ class SummaryWriter:
 class SummaryFile:
     """The summaries of a load, read afresh by each consumer (memory stays flat).
 
-    Within one source every entity appears once (NTA files are sorted, rows of one corporation
-    grouped), so a single-source load streams the file. When several sources were loaded, a later
-    one may update an entity written by an earlier one: then the last line per entity wins, which
-    needs a pass with a dictionary.
+    Within a sorted source every entity appears once (NTA files are sorted, rows of one
+    corporation grouped), so such a load streams the file. When several sources were loaded, or
+    one's entities stopped ascending (two diffs concatenated), an entity may have been written
+    twice: then the last line per entity wins, which needs a pass with a dictionary.
     """
 
     def __init__(self, path: Path, *, dedupe: bool):
