@@ -70,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
     Setting("page_cache", 200_000, "Labels and incoming-link counts a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
-    Setting("geocode_max_batch", 10_000, "Most addresses one POST to /geocode (or one `kg geocode` run) may hold (then 413; the body is also bound by KG_MAX_BODY).", int),
+    Setting("geocode_max_batch", 10_000, "Most addresses one POST to /geocode may hold (then 413; the body is also bound by KG_MAX_BODY). `kg geocode` reads files of any size.", int),
     Setting("geocode_max_length", 500, "Longest address /geocode and `kg geocode` read, in characters (a longer one is answered with an error).", int),
     Setting("geocode_timeout", 120.0, "Seconds a /geocode request may take, including building the geocoding index of a newly served generation on its first request.", float),
     Setting("geocode_block_cache", 10_000, "Towns whose 住居表示 blocks and residences a worker keeps in memory for the geocoder (least recently used are dropped).", int),

@@ -122,6 +122,8 @@ class Places:
                 if iri not in found:
                     found.append(iri)
                 self.longest_municipality = max(self.longest_municipality, len(key))
+        for found in self.municipality_keys.values():   # candidates in code order, whatever the store's
+            found.sort(key=lambda iri: self.municipalities[iri].code)
         # a ward is keyed by its full name (札幌市中央区), never alone: 中央区 is in several cities
 
     def blocks(self, town: str) -> dict[str, Block]:
