@@ -117,13 +117,14 @@ class Geocoder:
             return self._point(out)
         found = self.places.towns.match_key(muni, rest)
         used = found.length
+        details = None
         if found.level in ("town", "oaza"):
             out.level = found.level
             out.town = found.town
             details = self.places.towns.details.get(found.town) if found.town else None
             out.town_label = details.label if details else rest[:used]
             out.machiaza_id = details.machiaza_id if details else ""
-        if found.level == "town" and found.town and rest[used:used + 1].isdigit():
+        if found.level == "town" and details is not None and details.residential and rest[used:used + 1].isdigit():
             used = self._street(out, found.town, rest, used)
         out.remainder = rest[used:]
         return self._point(out)

@@ -66,6 +66,7 @@ class TownDetails:
     label: str
     machiaza_id: str
     wkt: str | None
+    residential: bool = False   # 住居表示 (so 街区/住居 may be loaded for it)
 
 
 class TownIndex:
@@ -88,11 +89,13 @@ class TownIndex:
         label, 町字ID and representative point (the geocoder's answer)."""
         index = cls()
         more = ""
+        residential = str(m.code("rsdt-addr-flag", "1"))
         if details:
             more = f"""OPTIONAL {{ ?town <{RDFS.label}> ?label FILTER(lang(?label) = "ja") }}
             OPTIONAL {{ ?town <{m.term('machiazaId')}> ?mid }}
-            OPTIONAL {{ ?town <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}"""
-        q = f"""SELECT ?town ?muni ?oaza ?chome ?koaza{' ?label ?mid ?wkt' if details else ''} WHERE {{ GRAPH <{m.graph('abr')}> {{
+            OPTIONAL {{ ?town <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}
+            OPTIONAL {{ ?town <{m.term('residentialAddressIndication')}> ?flag }}"""
+        q = f"""SELECT ?town ?muni ?oaza ?chome ?koaza{' ?label ?mid ?wkt ?flag' if details else ''} WHERE {{ GRAPH <{m.graph('abr')}> {{
             ?town a <{m.term('Town')}> ; <{DCTERMS.isPartOf}> ?muni .
             OPTIONAL {{ ?town <{m.term('oazaCho')}> ?oaza FILTER(lang(?oaza) = "ja") }}
             OPTIONAL {{ ?town <{m.term('chomeNumber')}> ?chome }}
@@ -107,7 +110,8 @@ class TownIndex:
             if details:
                 index.details[town] = TownDetails(s["label"].value if s["label"] else "",
                                                   s["mid"].value if s["mid"] else "",
-                                                  s["wkt"].value if s["wkt"] else None)
+                                                  s["wkt"].value if s["wkt"] else None,
+                                                  s["flag"] is not None and s["flag"].value == residential)
         return index
 
     def add(self, municipality: str, town: str, oaza: str, chome_number: str, koaza: str) -> None:
