@@ -121,6 +121,8 @@ TABLE = [
     ("屋久島町宮之浦字永野", "town", "town/465054-0015104"),
     ("熊毛郡屋久島町口永良部島", "town", "town/465054-0005000"),
     ("屋久島町宮之浦2470", "oaza", "town/465054-0015000"),
+    ("屋久島町安房字前岳64", "town", "town/465054-0019149"),     # 安房 is a 小字-only town and a 大字 with 小字
+    ("鹿児島県熊毛郡屋久島町安房２５４０", "town", "town/465054-0000121"),
     # where the answer stops: not loaded, ambiguous, nothing recognised
     ("東京都千代田区霞が関3-1-1", "municipality", "municipality/131016"),                 # 千代田区's towns not loaded
     ("福井県三方郡美浜町郷市", "municipality", "municipality/184420"),                     # 福井県 not loaded
@@ -346,3 +348,18 @@ def cli_at():
         return CliRunner().invoke(main, ["--data-dir", str(data_dir), "--base-uri", BASE, *args], input=input)
 
     return run
+
+
+def test_any_text_gets_an_answer_not_an_exception(geocoder):
+    """Random strings of address characters (seeded): every one is answered with a known level."""
+    import random
+
+    from kg.geocode import LEVELS
+
+    pieces = ["和歌山", "県", "市", "町", "葵", "1", "２", "三", "丁目", "番", "号", "-", "－", "ー", "〒", "字", "大字",
+              "ヶ", " ", "ビル", "文京区", "白山", "府中市", "北区", "大阪府", "𠮷", "\u3000", "の", "9999999999", "\ufe00"]
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        got = geocoder.geocode(text)
+        assert got.level in LEVELS and (got.error is None or got.error)

@@ -159,21 +159,23 @@ class TownIndex:
                 continue
             level, town = found
             key = text[:length]
-            if level == "oaza" and key not in entry.parents:
-                return TownMatch("town", town, length)  # a 大字・町 with no 丁目 or 小字 under it is the town
-            if level == "oaza" and text[length:length + 1] == "字":
+            if key not in entry.parents:
+                # a 大字・町 with no 丁目 or 小字 under it is itself the town
+                return TownMatch("town", town, length)
+            # a name with 丁目 or 小字 under it (a 大字, or a 小字-only town of the same name, as
+            # 屋久島町 has 安房 and 安房字前岳): a 丁目 or 小字 that follows is the deeper town
+            if text[length:length + 1] == "字":
                 # "勝浦字汐汲場4番地": the 小字 comes after a 字 marker
                 deeper = self._lookup(entry, text[:length] + text[length + 1:], length)
                 if deeper is not None:
                     return TownMatch(deeper[0], deeper[1], deeper[2] + 1)
-            if level == "oaza":
-                # "湯島2-6-2": a number right after the 大字 may be its 丁目
-                chome = _CHOME_NUMBER.match(text, length)
-                if chome:
-                    better = entry.keys.get(f"{key}{int(chome.group(1))}丁目")
-                    if better is not None:
-                        used = chome.end() if chome.group(2) in ("-", "の") else chome.end(1)
-                        return TownMatch(better[0], better[1], used)
+            # "湯島2-6-2": a number right after the 大字 may be its 丁目
+            chome = _CHOME_NUMBER.match(text, length)
+            if chome:
+                better = entry.keys.get(f"{key}{int(chome.group(1))}丁目")
+                if better is not None:
+                    used = chome.end() if chome.group(2) in ("-", "の") else chome.end(1)
+                    return TownMatch(better[0], better[1], used)
             return TownMatch(level, town, length)
         return TownMatch("municipality", None, 0)
 
