@@ -352,8 +352,9 @@ def write_nja_api(abr: Path, root: Path) -> Path:
             for k, col in (("oaza_cho", "oaza_cho"), ("chome", "chome"), ("koaza", "koaza")):
                 if r[col]:
                     t[k] = r[col]
-            if r["chome_number"]:
+            if r["chome_number"]:   # its API writes 丁目 in 漢数字 (青葉一丁目), whatever ABR's column says
                 t["chome_n"] = int(r["chome_number"])
+                t["chome"] = kanji(int(r["chome_number"])) + "丁目"
             if r["rsdt_addr_flg"] == "1":
                 t["rsdt"] = True
             pt = point(town_pos.get((r["lg_code"], r["machiaza_id"]), {}))
