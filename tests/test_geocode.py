@@ -291,7 +291,7 @@ def test_html_form_and_home_link(client):
     page = client.get("/geocode", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'name="address"' in page
     page = client.get("/geocode", query_string={"address": "屋久島町字小島123", "format": "html"}).get_data(as_text=True)
-    assert "小島" in page and "465054" in page
+    assert "小島" in page and 'href="/id/town/465054-0000122"' in page
 
 
 def test_served_by_kg_serve(demo_server):

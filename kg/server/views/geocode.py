@@ -71,6 +71,10 @@ def geocode_one() -> Response:
     if fmt == "html":
         answer = _run([(None, address)], "geojson", True)
         result = json.loads(answer.body)
+        minter = current_app.config["KG_MINTER"]
+        for key, value in list(result["properties"].items()):   # links to this server's pages
+            if key.endswith("_iri") and value:
+                result["properties"][key] = minter.local_path(value) or value
         return Response(render_template("geocode.html", address=address, result=result,
                                         max_batch=settings.geocode_max_batch),
                         404 if answer.headers.get("X-KG-Not-Loaded") else 200, mimetype="text/html")
