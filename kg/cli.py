@@ -203,6 +203,45 @@ def query(sparql: str, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("path", required=False, default="-", metavar="[PATH]")
+@click.option("--address", "addresses", multiple=True, metavar="TEXT", help="An address to geocode (repeatable; instead of PATH).")
+@click.option("--input", "input_kind", type=click.Choice(["auto", "csv", "jsonl", "json", "lines"]), default="auto",
+              show_default=True, help="How PATH is read (auto: by its suffix: .csv, .jsonl/.ndjson, .json, else one address a line).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True,
+              help="csv: one row an address; json: a GeoJSON FeatureCollection; jsonl: one GeoJSON Feature a line.")
+def geocode(path: str, addresses: tuple[str, ...], input_kind: str, fmt: str) -> None:
+    """Geocode addresses (PATH, or stdin with -) against the loaded ABR data: 町字, 街区/住居, point."""
+    from kg.geocode import geocoder_for
+    from kg.geocode.formats import kind_of, read_batch, serialize
+    from kg.rdf.iri import Minter
+
+    settings = _settings()
+    if addresses:
+        items: list[tuple[str | None, str]] = [(None, a) for a in addresses]
+    else:
+        name = "stdin" if path == "-" else path
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise UserError(f"{name}: {exc.strerror or exc}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{name}: not UTF-8 (byte {exc.start})") from None
+        kind = kind_of(None, None if path == "-" else path) if input_kind == "auto" else input_kind
+        try:
+            items = read_batch(text, kind, max_batch=len(text) + 1, source=name)
+        except KGError as exc:
+            raise UserError(str(exc)) from None
+    store = _open_store()
+    geocoder = geocoder_for(store, Minter(settings.base), block_cache=settings.geocode_block_cache,
+                            max_length=settings.geocode_max_length)
+    answers = [geocoder.geocode(text, ident) for ident, text in items]
+    sys.stdout.buffer.write(serialize(answers, "geojson" if fmt == "json" else fmt))
+    sys.stdout.flush()
+
+
+@main.command()
 def stats() -> None:
     """Triples per graph and entities per class, as recorded at load time."""
     from kg.rdf.iri import Minter

@@ -73,6 +73,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("changes_retention", 100, "Generations whose changes (the quads each added and removed, gzip N-Quads under KG_DATA_DIR/changes) are kept and served at /changes/; older ones are deleted (0: record no changes, loads skip the capture).", int),
     Setting("changes_page_size", 50, "Generations per page of the change feed at /changes/.", int),
     Setting("changes_entities", 100, "Entities a change lists in the feed (all of them are in its entities.txt.gz).", int),
+    Setting("geocode_max_batch", 10_000, "Most addresses one POST to /geocode may hold (then 413; the body is also bound by KG_MAX_BODY). `kg geocode` reads files of any size.", int),
+    Setting("geocode_max_length", 500, "Longest address /geocode and `kg geocode` read, in characters (a longer one is answered with an error).", int),
+    Setting("geocode_timeout", 120.0, "Seconds a /geocode request may take, including building the geocoding index of a newly served generation on its first request.", float),
+    Setting("geocode_block_cache", 10_000, "Towns whose 住居表示 blocks and residences a worker keeps in memory for the geocoder (least recently used are dropped).", int),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

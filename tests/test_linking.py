@@ -33,7 +33,7 @@ def index():
         ("M1", "T-yushima-3", "湯島", "3", ""), ("M1", "T-kasumi-3", "霞が関", "3", ""),
         ("M1", "T-kojima", "", "", "小島"), ("M1", "T-akizuki", "秋月", "", ""),
         ("M1", "T-ichiwaki-1", "市脇", "1", ""), ("M2", "T-other", "湯島", "2", ""),
-        ("M1", "T-shiokumi", "大字勝浦", "", "字汐汲場"),
+        ("M1", "T-shiokumi", "大字勝浦", "", "字汐汲場"), ("M1", "T-kojima-nabematsu", "小島", "", "字鍋松"),
     ]:
         idx.add(lg, town, oaza, chome, koaza)
     return idx
@@ -49,6 +49,7 @@ def index():
     ("霞ケ関３丁目", "town", "T-kasumi-3"),
     ("大字秋月１２３番地", "town", "T-akizuki"),    # 大字 prefix; a 大字 without 丁目 is the town
     ("字小島５", "town", "T-kojima"),               # 小字
+    ("小島字鍋松５", "town", "T-kojima-nabematsu"),  # a 小字-only town (小島) is also a 大字 with 小字 (屋久島町)
     ("大字勝浦字汐汲場４番地", "town", "T-shiokumi"),  # 大字 + 字 + 小字, as ABR writes them
     ("市脇一丁目４番", "town", "T-ichiwaki-1"),
     ("本郷１丁目", "municipality", None),

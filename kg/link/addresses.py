@@ -15,10 +15,10 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from kg.link.local_governments import link_local_governments
-from kg.rdf import DCTERMS, IRI, LOCN, ROV, Literal, nquad
+from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDFS, ROV, Literal, nquad
 from kg.rdf.iri import Minter
 from kg.store.interface import Quad, ReadStore, WriteStore
 from kg.text.normalize import address_key
@@ -27,6 +27,22 @@ if TYPE_CHECKING:
     from kg.link.programs import ProgramLinkStats
 
 LEVELS = ("town", "oaza", "municipality")
+
+#: what a 丁目 written as a bare number looks like right after its 大字 ("湯島2-6-2", "湯島2の6")
+_CHOME_NUMBER = re.compile(r"(\d+)(丁目|-|の|番)")
+
+
+class TownMatch(NamedTuple):
+    """Where a normalised address key stops matching a municipality's towns.
+
+    ``length`` is how many characters of the key the match used, so the caller (the geocoder)
+    knows the unmatched remainder; ``level`` and ``town`` are what the links store.
+    """
+
+    level: str
+    town: str | None
+    length: int
+
 
 @dataclass
 class _Municipality:
@@ -43,26 +59,59 @@ class _Municipality:
         self.longest = max(self.longest, len(key))
 
 
+@dataclass(frozen=True)
+class TownDetails:
+    """What the geocoder answers about a town besides its IRI (read with the index, in one query)."""
+
+    label: str
+    machiaza_id: str
+    wkt: str | None
+    residential: bool = False   # 住居表示 (so 街区/住居 may be loaded for it)
+
+
 class TownIndex:
-    """ABR towns by municipality, under normalised names (大字, 大字+丁目, 大字+小字)."""
+    """ABR towns by municipality, under normalised names (大字, 大字+丁目, 大字+小字).
+
+    One matcher for the corporation links (:meth:`match`, on an NTA street within a known
+    municipality) and for the geocoder (:meth:`match_key`, on the part of a free-text address
+    after its municipality), so both read addresses the same way.
+    """
 
     def __init__(self) -> None:
         self.by_municipality: dict[str, _Municipality] = defaultdict(_Municipality)
+        #: town IRI → label, 町字ID and point; filled by ``from_store(details=True)``
+        self.details: dict[str, TownDetails] = {}
 
     @classmethod
-    def from_store(cls, store: ReadStore, m: Minter, municipalities: set[str] | None = None) -> "TownIndex":
+    def from_store(cls, store: ReadStore, m: Minter, municipalities: set[str] | None = None, *,
+                   details: bool = False) -> "TownIndex":
+        """The towns of the store (of some municipalities); ``details`` also reads each town's
+        label, 町字ID and representative point (the geocoder's answer)."""
         index = cls()
-        q = f"""SELECT ?town ?muni ?oaza ?chome ?koaza WHERE {{ GRAPH <{m.graph('abr')}> {{
+        more = ""
+        residential = str(m.code("rsdt-addr-flag", "1"))
+        if details:
+            more = f"""OPTIONAL {{ ?town <{RDFS.label}> ?label FILTER(lang(?label) = "ja") }}
+            OPTIONAL {{ ?town <{m.term('machiazaId')}> ?mid }}
+            OPTIONAL {{ ?town <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}
+            OPTIONAL {{ ?town <{m.term('residentialAddressIndication')}> ?flag }}"""
+        q = f"""SELECT ?town ?muni ?oaza ?chome ?koaza{' ?label ?mid ?wkt ?flag' if details else ''} WHERE {{ GRAPH <{m.graph('abr')}> {{
             ?town a <{m.term('Town')}> ; <{DCTERMS.isPartOf}> ?muni .
             OPTIONAL {{ ?town <{m.term('oazaCho')}> ?oaza FILTER(lang(?oaza) = "ja") }}
             OPTIONAL {{ ?town <{m.term('chomeNumber')}> ?chome }}
-            OPTIONAL {{ ?town <{m.term('koaza')}> ?koaza FILTER(lang(?koaza) = "ja") }} }} }}"""
+            OPTIONAL {{ ?town <{m.term('koaza')}> ?koaza FILTER(lang(?koaza) = "ja") }} {more} }} }}"""
         for s in store.query(q):
             muni = s["muni"].value
             if municipalities is not None and muni not in municipalities:
                 continue
-            index.add(muni, s["town"].value, s["oaza"].value if s["oaza"] else "",
+            town = s["town"].value
+            index.add(muni, town, s["oaza"].value if s["oaza"] else "",
                       s["chome"].value if s["chome"] else "", s["koaza"].value if s["koaza"] else "")
+            if details:
+                index.details[town] = TownDetails(s["label"].value if s["label"] else "",
+                                                  s["mid"].value if s["mid"] else "",
+                                                  s["wkt"].value if s["wkt"] else None,
+                                                  s["flag"] is not None and s["flag"].value == residential)
         return index
 
     def add(self, municipality: str, town: str, oaza: str, chome_number: str, koaza: str) -> None:
@@ -79,43 +128,56 @@ class TownIndex:
         else:
             entry.add(base, "oaza", town)
 
+    def has_towns(self, municipality: str) -> bool:
+        """Whether any town of the municipality is indexed (its 町字 file was loaded)."""
+        entry = self.by_municipality.get(municipality)
+        return entry is not None and bool(entry.keys)
+
     @staticmethod
-    def _lookup(entry: _Municipality, text: str, shortest: int) -> tuple[str, str | None] | None:
+    def _lookup(entry: _Municipality, text: str, shortest: int) -> tuple[str, str | None, int] | None:
         """The town level key longer than ``shortest`` that ``text`` starts with, if any."""
         for length in range(min(len(text), entry.longest), shortest, -1):
             found = entry.keys.get(text[:length])
             if found is not None and found[0] == "town":
-                return found
+                return found[0], found[1], length
         return None
 
     def match(self, municipality: str, street: str) -> tuple[str, str | None]:
         """(level, town IRI or None) for a street address in a municipality."""
+        found = self.match_key(municipality, address_key(street))
+        return found.level, found.town
+
+    def match_key(self, municipality: str, text: str) -> TownMatch:
+        """The town an address key (:func:`~kg.text.normalize.address_key`) starts with, in a
+        municipality, longest name first; ``length`` counts the characters of ``text`` used."""
         entry = self.by_municipality.get(municipality)
-        if entry is None or not street:
-            return "municipality", None
-        text = address_key(street)
+        if entry is None or not text:
+            return TownMatch("municipality", None, 0)
         for length in range(min(len(text), entry.longest), 0, -1):
             found = entry.keys.get(text[:length])
             if found is None:
                 continue
             level, town = found
             key = text[:length]
-            if level == "oaza" and key not in entry.parents:
-                return "town", town  # a 大字・町 with no 丁目 or 小字 under it is itself the town
-            if level == "oaza" and text[length:length + 1] == "字":
+            if key not in entry.parents:
+                # a 大字・町 with no 丁目 or 小字 under it is itself the town
+                return TownMatch("town", town, length)
+            # a name with 丁目 or 小字 under it (a 大字, or a 小字-only town of the same name, as
+            # 屋久島町 has 安房 and 安房字前岳): a 丁目 or 小字 that follows is the deeper town
+            if text[length:length + 1] == "字":
                 # "勝浦字汐汲場4番地": the 小字 comes after a 字 marker
                 deeper = self._lookup(entry, text[:length] + text[length + 1:], length)
                 if deeper is not None:
-                    return deeper
-            if level == "oaza":
-                # "湯島2-6-2": a number right after the 大字 may be its 丁目
-                chome = re.match(r"(\d+)(?:丁目|-|の|番)", text[length:])
-                if chome:
-                    better = entry.keys.get(f"{text[:length]}{int(chome.group(1))}丁目")
-                    if better is not None:
-                        return better
-            return level, town
-        return "municipality", None
+                    return TownMatch(deeper[0], deeper[1], deeper[2] + 1)
+            # "湯島2-6-2": a number right after the 大字 may be its 丁目
+            chome = _CHOME_NUMBER.match(text, length)
+            if chome:
+                better = entry.keys.get(f"{key}{int(chome.group(1))}丁目")
+                if better is not None:
+                    used = chome.end() if chome.group(2) in ("-", "の") else chome.end(1)
+                    return TownMatch(better[0], better[1], used)
+            return TownMatch(level, town, length)
+        return TownMatch("municipality", None, 0)
 
 
 @dataclass

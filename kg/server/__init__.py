@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
     from kg.server.errors import register_error_handlers
     from kg.server.executor import Executor
     from kg.server.fastpath import SparqlFastPath
-    from kg.server.views import catalog, changes, pages, site, sparql
+    from kg.server.views import catalog, changes, geocode, pages, site, sparql
 
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(package_dir("web") / "templates"),
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, *, executor=None) -> Flask:
         atexit.register(executor.close)
     app.extensions["kg_executor"] = executor
 
-    for module in (sparql, site, pages, catalog, changes):
+    for module in (sparql, site, pages, catalog, changes, geocode):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
 

@@ -4,6 +4,7 @@ the answer (see :mod:`kg.server.executor` for where it runs and how the time lim
 from __future__ import annotations
 
 import json
+import threading
 
 from kg.errors import EntityNotFound, NotAcceptable
 from kg.rdf.iri import Minter
@@ -38,6 +39,9 @@ class RequestHandler:
         self.changes_retention = settings.changes_retention
         self._cache: tuple[str | None, GenerationCache] = (None, GenerationCache(limit=self.page_cache))
         self._graphs: tuple[str | None, bytes] = ("", b"")
+        self.geocode_limits = {"block_cache": settings.geocode_block_cache, "max_length": settings.geocode_max_length}
+        self._geocoder: tuple[str | None, object] = ("", None)
+        self._geocoder_lock = threading.Lock()
 
     def _current(self):
         """(name, store, what pages learnt of it): the cache changes with the generation."""
@@ -58,6 +62,8 @@ class RequestHandler:
         if kind == "ping":
             name, _, _ = self._current()
             return Answer(b"ok", "text/plain", headers={"X-KG-Generation": name or ""})
+        if kind == "geocode":
+            return self.geocode(request)
         if kind == "graphs":  # triples per named graph of the served generation (service description)
             name, store, _ = self._current()
             if self._graphs[0] != name:  # counted once per generation: the links graph alone takes ms
@@ -123,6 +129,28 @@ class RequestHandler:
         from kg.store import serialize
 
         return Answer(serialize(description_triples(d), fmt, self._prefixes), "", headers=headers)
+
+    def _current_geocoder(self):
+        """(generation, geocoder): built on the first geocode request of each served generation."""
+        name, store = self.served.get()
+        with self._geocoder_lock:
+            if self._geocoder[0] != name or self._geocoder[1] is None:
+                from kg.geocode import geocoder_for
+
+                self._geocoder = (name, geocoder_for(store, self.minter, **self.geocode_limits))
+            return self._geocoder
+
+    def geocode(self, request: dict) -> Answer:
+        """Addresses ``[[id, text], ...]`` geocoded and serialised (``format``: geojson, csv, jsonl)."""
+        from kg.geocode.formats import MEDIA_TYPES, serialize
+
+        name, geocoder = self._current_geocoder()
+        answers = [geocoder.geocode(text, ident) for ident, text in request["addresses"]]
+        fmt = request.get("format") or "geojson"
+        headers = {"X-KG-Generation": name or ""}
+        if request.get("single") and answers[0].not_loaded:
+            headers["X-KG-Not-Loaded"] = "1"
+        return Answer(serialize(answers, fmt, single=bool(request.get("single"))), MEDIA_TYPES[fmt], headers=headers)
 
     def update(self, request: dict) -> Answer:
         self.guard.check_update(request["update"])

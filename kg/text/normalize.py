@@ -43,7 +43,9 @@ _WIDE = str.maketrans("０１２３４５６７８９", "0123456789")
 #: 表記ゆれ in place names: ケ/ヶ/が, の/ノ/之 and the dashes people type between numbers
 _ADDRESS_VARIANTS = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "ノ": "の", "之": "の",
                                    "‐": "-", "－": "-", "―": "-", "−": "-", "–": "-", "—": "-"})
-_ADDRESS_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=丁目|番|号|地割|線|条)")
+_ADDRESS_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=丁目|番|号|地割|線|条|-)|(?<=-)[〇一二三四五六七八九十百千]+")
+#: a long-vowel mark typed as the hyphen between two numbers ("1ー2ー3", "三ー一")
+_NUMBER_DASH = re.compile(r"(?<=[0-9〇一二三四五六七八九十])[ーｰ](?=[0-9〇一二三四五六七八九十])")
 _ADDRESS_PREFIX = re.compile(r"^(?:大字|字)+")
 _LAW_NUMBER = re.compile(r"[〇一二三四五六七八九十百千]+(?=年|号)")
 
@@ -106,8 +108,10 @@ def address_key(text: str | None) -> str:
 
     >>> address_key("霞が関３丁目") == address_key("霞ケ関三丁目"), address_key("簞笥町") == address_key("箪笥町")
     (True, True)
+    >>> address_key("白山１ー２ー３"), address_key("白山一丁目二－三")
+    ('白山1-2-3', '白山1丁目2-3')
     """
-    text = compact(text).translate(_ADDRESS_FOLD)
+    text = _NUMBER_DASH.sub("-", compact(text)).translate(_ADDRESS_FOLD)
     text = _ADDRESS_NUMBER.sub(lambda m: str(kanji_to_int(m.group())), text)
     return _ADDRESS_PREFIX.sub("", text)
 
