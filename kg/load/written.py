@@ -35,10 +35,29 @@ class Summary:
     status: str = ""    # the rov:orgStatus code: active, closed
 
 
-class SummaryWriter:
-    def __init__(self, path: Path, m: Minter):
+class _LineFile:
+    """A file a load appends lines to, whose tail a refused source can take back."""
+
+    def __init__(self, path: Path):
         self.path = path
         self.fh = open(path, "a", encoding="utf-8")
+
+    def tell(self) -> int:
+        self.fh.flush()
+        return os.path.getsize(self.path)
+
+    def truncate(self, size: int) -> None:
+        """Forget what was written after ``tell()`` gave ``size`` (a refused source's lines)."""
+        self.fh.flush()
+        os.truncate(self.path, size)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class SummaryWriter(_LineFile):
+    def __init__(self, path: Path, m: Minter):
+        super().__init__(path)
         self.muni = m.term("municipality")
         self.street = m.term("streetNumber")
         self.excluded = m.term("searchExcluded")
@@ -79,18 +98,6 @@ class SummaryWriter:
                                  "\x1f".join(n.translate(_ESC) for n in unique), "1" if excluded else "",
                                  (full or foreign).translate(_ESC), status)) + "\n")
 
-    def tell(self) -> int:
-        self.fh.flush()
-        return os.path.getsize(self.path)
-
-    def truncate(self, size: int) -> None:
-        """Forget what was written after ``tell()`` gave ``size`` (a refused source's lines)."""
-        self.fh.flush()
-        os.truncate(self.path, size)
-
-    def close(self) -> None:
-        self.fh.close()
-
 
 class SummaryFile:
     """The summaries of a load, read afresh by each consumer (memory stays flat).
@@ -124,7 +131,7 @@ class SummaryFile:
 
 
 
-class TouchedFile:
+class TouchedFile(_LineFile):
     """The foci an upsert wrote, one per line: what the search index re-reads after the load.
 
     A list of them cost ~120 bytes a row (44 MB for a city's 地番 file, 600 MB for a national
@@ -141,21 +148,8 @@ class TouchedFile:
     False
     """
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.fh = open(path, "a", encoding="utf-8")
-
     def append(self, focus: str) -> None:
         self.fh.write(focus + "\n")
-
-    def tell(self) -> int:
-        self.fh.flush()
-        return os.path.getsize(self.path)
-
-    def truncate(self, size: int) -> None:
-        """Forget what was appended after ``tell()`` gave ``size`` (a refused source's foci)."""
-        self.fh.flush()
-        os.truncate(self.path, size)
 
     def __iter__(self) -> Iterator[str]:
         self.fh.flush()
@@ -164,5 +158,5 @@ class TouchedFile:
                 yield line.rstrip("\n")
 
     def close(self) -> None:
-        self.fh.close()
+        super().close()
         self.path.unlink(missing_ok=True)
