@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
     Setting("page_cache", 200_000, "Labels and incoming-link counts a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
+    Setting("signature_policy", "warn", "What a load does with a source's detached OpenPGP signature (X.asc beside X or in its zip): ignore (check nothing), warn (check, record the verdict, load anyway) or require (refuse a file that is not verified, before it is read; NTA files without a signature too)."),
+    Setting("nta_keyring", None, "OpenPGP public key file (binary keyring or ASCII-armoured, as the NTA publishes it) that source signatures are checked against with gpgv; unset means signatures are recorded as unchecked."),
+    Setting("signing_key", None, "OpenPGP secret key file (unprotected, as `gpg --export-secret-keys` writes it) that signs the load journal, the catalogue and every dump; its public key is served at /.well-known/kg-signing-key.asc. Unset means unsigned output, as /datasets says. Never logged or served."),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

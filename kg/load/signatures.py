@@ -1,0 +1,82 @@
+"""Proof of issuer (発行元証明) for input files: a source's detached OpenPGP signature, checked
+before anything of it is parsed, under ``KG_SIGNATURE_POLICY``.
+
+The NTA ships ``X.csv`` with ``X.csv.asc`` in one zip; a plain file's signature lies beside it.
+``ignore`` checks nothing; ``warn`` checks what it can and loads whatever the verdict (recorded
+as verified or not, with the reason); ``require`` refuses a file that is not verified, with a
+one-line reason, before a line of it is read. A loader declares ``signed = True`` when its
+publisher signs every file (houjin): then a missing signature counts against it; a signature
+that comes with any other source is checked all the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+from typing import IO
+
+from kg.errors import InputError, LoadError
+from kg.load.sources import SourceFile, _archive
+from kg.trust.openpgp import Verdict, tool, verify_detached
+
+POLICIES = ("ignore", "warn", "require")
+
+
+def signature_of(source: SourceFile) -> bytes | None:
+    """The detached signature published with ``source`` (``X.asc`` beside it or in its zip)."""
+    if source.member is None:
+        path = source.path.with_name(source.path.name + ".asc")
+        return path.read_bytes() if path.is_file() else None
+    try:
+        return _archive(source.path).read(source.member + ".asc")
+    except KeyError:
+        return None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{source.path}: not a readable zip ({exc})") from None
+
+
+def check_policy(policy: str, keyring: str | None) -> None:
+    """A setting that cannot work is refused before a load starts."""
+    if policy not in POLICIES:
+        raise LoadError(f"KG_SIGNATURE_POLICY={policy!r}: one of {', '.join(POLICIES)}")
+    if policy == "require" and not keyring:
+        raise LoadError("KG_SIGNATURE_POLICY=require needs KG_NTA_KEYRING (the publisher's public key file)")
+    if policy == "require" and tool("gpgv") is None:
+        raise LoadError("KG_SIGNATURE_POLICY=require needs gpgv (Debian: apt-get install gpgv)")
+
+
+def check_source(source: SourceFile, *, policy: str, keyring: str | None, signed: bool) -> tuple[str, Verdict]:
+    """(SHA-256 of the file, the signature's verdict), reading the file once.
+
+    Raises :class:`InputError` (naming the file and the reason) when ``require`` refuses it.
+    """
+    digest = hashlib.sha256()
+    fed = []
+
+    def feed(pipe: IO[bytes] | None) -> None:
+        with source.open() as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+                if pipe is not None:
+                    try:
+                        pipe.write(chunk)
+                    except BrokenPipeError:  # gpgv gave up (a malformed signature): hash the rest
+                        pipe = None
+        fed.append(True)
+
+    signature = None if policy == "ignore" else signature_of(source)
+    if policy == "ignore":
+        verdict = Verdict("unchecked", reason="KG_SIGNATURE_POLICY=ignore")
+    elif signature is None:
+        verdict = Verdict("missing", reason="no signature file (.asc) was published with it")
+    elif not keyring:
+        verdict = Verdict("unchecked", reason="no keyring to check it against (KG_NTA_KEYRING)")
+    else:
+        verdict = verify_detached(signature, feed, Path(keyring).expanduser())
+    if not fed:  # gpgv never read it (not installed, no keyring): hash it alone
+        feed(None)
+    if policy == "require" and not verdict.verified and (signature is not None or signed):
+        raise InputError(f"{source.name}: signature {verdict.status}: {verdict.reason} "
+                         f"(KG_SIGNATURE_POLICY=require)")
+    return digest.hexdigest(), verdict
