@@ -37,7 +37,7 @@ from kg.store.hubs import count_hubs
 from kg.store.interface import Build, Home, WriteStore
 from kg.store.search import SearchIndex, index_dataset
 from kg.trust.journal import record_load
-from kg.trust.publish import publish_key
+from kg.trust.publish import publish_key, sign_journal
 from kg.validation.shapes import validator_for
 
 __all__ = ["LoadError", "LoadResult", "StrictFailure", "run_load"]
@@ -112,13 +112,20 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             generation = build.path.name
             # the journal entry is written once this generation is served, before the next
             # writer may start (the hook runs under the writer's lock)
-            build.after_switch.append(lambda: record_load(settings, stats, generation, triples, stats.state))
+            build.after_switch.append(lambda: _journal(settings, stats, generation, triples))
         clock.step("switch")
     except InputError as exc:
         raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None
     finally:
         report.close()
     return LoadResult(stats, report.path if report.written else None, triples, generation, links, clock.steps)
+
+
+def _journal(settings: Settings, stats: LoadStats, generation: str, triples: int) -> None:
+    """The load's manifest in the journal (存在証明), signed when a signing key is set."""
+    record_load(settings, stats, generation, triples, stats.state)
+    if settings.signing_key:
+        sign_journal(settings)
 
 
 def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,

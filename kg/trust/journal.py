@@ -112,8 +112,7 @@ def check_chain(path: Path) -> list[str]:
 
 
 def record_load(settings, stats, generation: str, triples: int, state: dict[str, tuple[str, int]]) -> dict[str, Any]:
-    """Append the manifest of a finished load (called once its generation is served), and
-    re-sign the journal when ``KG_SIGNING_KEY`` is set."""
+    """Append the manifest of a finished load (called once its generation is served)."""
     digest = stats.digest
     record = {
         "dataset": stats.dataset,
@@ -128,12 +127,7 @@ def record_load(settings, stats, generation: str, triples: int, state: dict[str,
                    "method": "recomputed" if stats.digest_recomputed else "incremental"} if digest is not None else None,
         "state": {graph: {"digest": value, "quads": quads} for graph, (value, quads) in sorted(state.items())},
     }
-    entry = Journal.of(settings.data_path).append(record)
-    if settings.signing_key:
-        from kg.trust.publish import sign_journal
-
-        sign_journal(settings)
-    return entry
+    return Journal.of(settings.data_path).append(record)
 
 
 def _iso(value) -> str | None:
