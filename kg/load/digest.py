@@ -85,9 +85,9 @@ class GraphDigest:
         a literal's line breaks are escaped, so `` .\\n`` only ends lines)."""
         if not chunk:
             return
-        lines = chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").split(b"\n")
-        lines.pop()  # after the last newline
-        self.total = (self.total + line_sum(line + b"\n" for line in lines)) % MODULUS
+        # bytes.splitlines cuts at \n and \r only, and a literal's \r is escaped too
+        lines = chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
+        self.total = (self.total + line_sum(lines)) % MODULUS
         self.quads += len(lines)
 
     def add_file(self, path: Path) -> None:
