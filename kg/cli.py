@@ -82,6 +82,14 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
                f"({st.entities:,} entities; graph now {result.triples:,} triples; {seconds:.1f} s; {result.generation})")
     for reason in st.refused:
         click.echo(f"refused: {reason}")
+    for src in st.sources:
+        sig = src.signature
+        if sig is not None and sig.status not in ("missing", "unchecked"):
+            detail = f" (key {sig.fingerprint}, signed {sig.signed_at:%Y-%m-%d %H:%M:%S}Z)" if sig.verified else f": {sig.reason}"
+            click.echo(f"signature: {src.name}: {sig.status}{detail}")
+    if st.digest is not None:
+        click.echo(f"content digest: {st.digest.hex} ({st.digest.quads:,} quads"
+                   f"{', computed afresh from the graph' if st.digest_recomputed else ''})")
     if result.report_path:
         click.echo(f"rejection report: {result.report_path}")
     if result.links is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from kg.errors import InputError, LoadError, StrictFailure
+from kg.errors import InputError, KGError, LoadError, StrictFailure
 from kg.link import LinkStats, relink
 from kg.load.batches import load_source
 from kg.load.digest import GraphDigest, digest_ntriples_file
@@ -123,9 +123,13 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
 
 def _journal(settings: Settings, stats: LoadStats, generation: str, triples: int) -> None:
     """The load's manifest in the journal (存在証明), signed when a signing key is set."""
-    record_load(settings, stats, generation, triples, stats.state)
-    if settings.signing_key:
-        sign_journal(settings)
+    try:
+        record_load(settings, stats, generation, triples, stats.state)
+        if settings.signing_key:
+            sign_journal(settings)
+    except (OSError, KGError) as exc:
+        raise LoadError(f"the load is served ({generation}), but its journal entry could not be written or signed "
+                        f"({exc}); `kg verify` will find the store ahead of the journal") from None
 
 
 def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
