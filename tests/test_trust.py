@@ -296,6 +296,37 @@ def test_require_among_several_files_loads_only_the_verified_ones(tmp_path, keys
     assert [s["file"] for s in source_facts(data)] == ["a.zip!a.csv"]
 
 
+def abr_pref_zip(directory: Path) -> Path:
+    from support import abr_rows
+
+    directory.mkdir(parents=True, exist_ok=True)
+    return abr_rows.write_zip(directory / "mt_pref_all.csv.zip", "mt_pref_all.csv",
+                              abr_rows.csv_text(abr_rows.PREF, abr_rows.PREF_ROWS))
+
+
+@pytest.mark.parametrize("policy", ["warn", "require"])
+def test_a_checksum_published_with_abr_files_is_compared(tmp_path, keys, policy):
+    """The ABR gives SHA-256s, not signatures: SHA256SUMS beside the download is compared with
+    the zip; a mismatch is recorded (warn) or refused with nothing loaded (require)."""
+    downloads = tmp_path / "abr"
+    path = abr_pref_zip(downloads)
+    sums = downloads / "SHA256SUMS"
+    sums.write_text(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
+    good = tmp_path / "good"
+    run_load(policy_settings(good, keys, policy), "abr", [path])
+    assert [f["verdict"] for f in source_facts(good)] == ["checksum-match"]
+
+    sums.write_text(f"{'0' * 64}  {path.name}\n")
+    bad = tmp_path / "bad"
+    if policy == "require":
+        with pytest.raises(LoadError, match=r"mt_pref_all.csv: checksum mismatch: SHA-256 .* published in SHA256SUMS"):
+            run_load(policy_settings(bad, keys, policy), "abr", [path])
+        assert raw_current(bad) is None
+    else:
+        run_load(policy_settings(bad, keys, policy), "abr", [path])
+        assert [f["verdict"] for f in source_facts(bad)] == ["checksum-mismatch"]
+
+
 # ---- signed publication and kg verify ------------------------------------------------------------
 
 @pytest.fixture
