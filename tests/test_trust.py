@@ -225,6 +225,29 @@ def test_a_digest_out_of_step_with_the_graph_is_computed_afresh(tmp_path):
     assert recorded(data) == independent_digest(data)
 
 
+def test_a_sparql_update_makes_the_next_load_compute_the_digest_afresh(tmp_path):
+    """An update that swaps one quad for another keeps the graph's size, so the count check alone
+    would miss it: the update itself forgets the recorded digests."""
+    data = tmp_path / "data"
+    settings = load_settings({}, data_dir=str(data), base_uri=BASE, update_token="t0ken")
+    (tmp_path / "a.csv").write_text(nta_csv(corporations(4)), encoding="utf-8")
+    (tmp_path / "b.csv").write_text(nta_csv(corporations(2, first=30)), encoding="utf-8")
+    run_load(settings, "houjin", [tmp_path / "a.csv"])
+    client, executor = _client(settings)
+    try:
+        corp = M.corporation(corporations(1)[0][1])
+        answer = client.post("/sparql", headers={"Content-Type": "application/sparql-update", "Authorization": "Bearer t0ken"},
+                             data=f"""DELETE {{ GRAPH <{GRAPH}> {{ <{corp}> <http://www.w3.org/ns/regorg#legalName> ?n }} }}
+                                      INSERT {{ GRAPH <{GRAPH}> {{ <{corp}> <http://www.w3.org/ns/regorg#legalName> "株式会社差替"@ja }} }}
+                                      WHERE {{ GRAPH <{GRAPH}> {{ <{corp}> <http://www.w3.org/ns/regorg#legalName> ?n }} }}""")
+        assert answer.status_code == 204, answer.get_data(as_text=True)
+    finally:
+        executor.close()
+    run_load(settings, "houjin", [tmp_path / "b.csv"])
+    assert journal(data)[-1]["digest"]["method"] == "recomputed"
+    assert recorded(data) == independent_digest(data)
+
+
 # ---- issuer signatures under the policy --------------------------------------------------------
 
 @needs_gpg
