@@ -16,12 +16,11 @@ the checksum of the downloaded file (the zip, for a zip member): ``checksum-matc
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from pathlib import Path
 from typing import IO
 
 from kg.errors import InputError, LoadError
-from kg.load.sources import SourceFile, _archive
+from kg.load.sources import SourceFile, sha256_of
 from kg.trust.openpgp import Verdict, tool, verify_detached
 
 POLICIES = ("ignore", "warn", "require")
@@ -42,27 +41,6 @@ def published_checksum(path: Path) -> tuple[str, str] | None:
             if parts and len(parts[0]) == 64 and (name is None or len(parts) > 1 and parts[-1].lstrip("*") == name):
                 return parts[0].lower(), listing.name
     return None
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def signature_of(source: SourceFile) -> bytes | None:
-    """The detached signature published with ``source`` (``X.asc`` beside it or in its zip)."""
-    if source.member is None:
-        path = source.path.with_name(source.path.name + ".asc")
-        return path.read_bytes() if path.is_file() else None
-    try:
-        return _archive(source.path).read(source.member + ".asc")
-    except KeyError:
-        return None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{source.path}: not a readable zip ({exc})") from None
 
 
 def check_policy(policy: str, keyring: str | None) -> None:
@@ -96,7 +74,7 @@ def check_source(source: SourceFile, *, policy: str, keyring: str | None, signed
                         pipe = None
         fed.append(True)
 
-    signature = None if policy == "ignore" else signature_of(source)
+    signature = None if policy == "ignore" else source.companion(".asc")
     if policy == "ignore":
         verdict = Verdict("unchecked", reason="KG_SIGNATURE_POLICY=ignore")
     elif signature is None:
@@ -110,7 +88,7 @@ def check_source(source: SourceFile, *, policy: str, keyring: str | None, signed
     if signature is None and policy != "ignore":
         published = published_checksum(source.path)
         if published is not None:
-            actual = digest.hexdigest() if source.member is None else _file_sha256(source.path)
+            actual = digest.hexdigest() if source.member is None else sha256_of(SourceFile(source.path.name, source.path))
             verdict = (Verdict("checksum-match", reason=f"SHA-256 as published in {published[1]}")
                        if actual == published[0] else
                        Verdict("checksum-mismatch", reason=f"SHA-256 {actual[:16]}… differs from {published[0][:16]}… "
