@@ -62,7 +62,12 @@ def keys(tmp_path_factory):
     if shutil.which("gpg") is None or shutil.which("gpgv") is None:
         pytest.skip("GnuPG (gpg, gpgv) is not installed (.ci/run installs it)")
     root = tmp_path_factory.mktemp("keys")
-    return {name: Key(root, name) for name in ("nta", "other", "publisher")}
+    made = {name: Key(root, name) for name in ("nta", "other", "publisher")}
+    yield made
+    from kg.trust.openpgp import stop_agent
+
+    for key in made.values():
+        stop_agent(key.home)
 
 
 def corporations(n: int, first: int = 1) -> list[list[str]]:
@@ -385,6 +390,9 @@ def test_verify_passes_on_what_was_published(published, cli, keys):
         assert subprocess.run(gpg + ["--verify", f"{name}.asc", name], cwd=dumps, capture_output=True).returncode == 0
     assert subprocess.run(gpg + ["--verify", "journal.jsonl.asc", "journal.jsonl"], cwd=published,
                           capture_output=True).returncode == 0
+    from kg.trust.openpgp import stop_agent
+
+    stop_agent(home)
     with gzip.open(dumps / "houjin.nq.gz", "rb") as fh:
         total = sum(int.from_bytes(hashlib.sha256(line).digest(), "big") for line in fh)
     manifest = json.loads((dumps / "manifest.json").read_text())

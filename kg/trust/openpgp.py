@@ -50,12 +50,21 @@ def tool(name: str) -> str | None:
 
 @contextmanager
 def _home() -> Iterator[Path]:
+    """A throw-away GNUPGHOME; the gpg-agent that signing starts for it is stopped with it."""
     home = Path(tempfile.mkdtemp(prefix="kg-gnupg-"))
     try:
         os.chmod(home, 0o700)
         yield home
     finally:
+        stop_agent(home)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_agent(home: Path) -> None:
+    """Stop the gpg-agent of ``home`` if one runs (gpg starts it to use a secret key)."""
+    gpgconf = tool("gpgconf")
+    if gpgconf is not None and any(home.glob("S.gpg-agent*")):
+        subprocess.run([gpgconf, "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=_TIMEOUT)
 
 
 def _binary_keyring(keyring: Path, home: Path) -> Path:
