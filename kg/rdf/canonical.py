@@ -36,6 +36,8 @@ _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f]')
 
 def escape(value: str) -> str:
     """A literal's text as N-Triples writes it between the quotes."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return value  # the common case, in C
     return value.translate(_TABLE) if _NEEDS_ESCAPE.search(value) else value
 
 
@@ -46,6 +48,8 @@ _SECONDS = re.compile(r"(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)\Z")
 
 
 def _integer(value: str, minimum: int = -_I64) -> str:
+    if value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1) and len(value) < 19:
+        return value  # already canonical: the common case, without a regex
     if not _INTEGER.match(value):
         return value
     number = int(value)
@@ -53,6 +57,10 @@ def _integer(value: str, minimum: int = -_I64) -> str:
 
 
 def _decimal(value: str) -> str:
+    whole, dot, fraction = value.partition(".")
+    if whole.isascii() and whole.isdigit() and (whole[0] != "0" or len(whole) == 1) and len(whole) <= 20 and \
+            (not dot or fraction.isascii() and fraction.isdigit() and fraction[-1] != "0" and len(fraction) <= 18):
+        return value  # already canonical
     match = _DECIMAL.match(value)
     if not match or not (match.group(2) or match.group(3)):
         return value
