@@ -93,6 +93,14 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
                f"({st.entities:,} entities; graph now {result.triples:,} triples; {seconds:.1f} s; {result.generation})")
     for reason in st.refused:
         click.echo(f"refused: {reason}")
+    for src in st.sources:
+        sig = src.signature
+        if sig is not None and sig.status not in ("missing", "unchecked"):
+            detail = f" (key {sig.fingerprint}, signed {sig.signed_at:%Y-%m-%d %H:%M:%S}Z)" if sig.verified else f": {sig.reason}"
+            click.echo(f"signature: {src.name}: {sig.status}{detail}")
+    if st.digest is not None:
+        click.echo(f"content digest: {st.digest.hex} ({st.digest.quads:,} quads"
+                   f"{', computed afresh from the graph' if st.digest_recomputed else ''})")
     if result.report_path:
         click.echo(f"rejection report: {result.report_path}")
     if result.links is not None:
@@ -103,13 +111,90 @@ def load(source: str, paths: tuple[str, ...], replace: bool, strict: bool, progr
 @main.command()
 @click.option("--out", type=click.Path(), help="Directory for the dumps (default: KG_DATA_DIR/dumps).")
 def dump(out: str | None) -> None:
-    """Write gzip N-Quads of every graph (houjin, abr, laws, links, codes, ontology, meta)."""
+    """Write gzip N-Quads of every graph (houjin, abr, laws, links, codes, ontology, meta), with
+    manifest.json and SHA256SUMS; signed (X.asc) when KG_SIGNING_KEY is set."""
+    from kg.load.provenance import recorded_digests
+    from kg.rdf.iri import Minter
+    from kg.store import open_home
     from kg.store.dump import dump_graphs
+    from kg.trust.publish import write_manifest
 
+    settings = _settings()
     store = _open_store()
-    target = Path(out) if out else _settings().data_path / "dumps"
-    for graph, path, count in dump_graphs(store, target):
+    target = Path(out) if out else settings.data_path / "dumps"
+    written = dump_graphs(store, target)
+    for graph, path, count in written:
         click.echo(f"{path}  {count:,} quads  ({graph})")
+    try:
+        extra = write_manifest(settings, target, written, recorded_digests(store, Minter(settings.base)),
+                               open_home(settings.data_path).current_name())
+    except KGError as exc:
+        raise UserError(str(exc)) from None
+    signed = sum(1 for p in extra if p.suffix == ".asc")
+    click.echo(f"{target / 'manifest.json'}, {target / 'SHA256SUMS'}; "
+               + (f"{signed} signatures (.asc)" if signed else "unsigned (no KG_SIGNING_KEY)"))
+
+
+@main.command()
+@click.argument("dumps", nargs=-1, type=click.Path())
+@click.option("--key", type=click.Path(dir_okay=False), help="Public key file to check signatures against "
+              "(default: KG_SIGNING_KEY's public key, else KG_DATA_DIR/signing-key.asc).")
+@click.option("--store/--no-store", "check_store", default=True,
+              help="Compare the served store's dataset graphs with the journal head (a pass over each graph).")
+def verify(dumps: tuple[str, ...], key: str | None, check_store: bool) -> None:
+    """Check offline: the journal's hash chain and signature, the store against the journal head,
+    and DUMPS (default: those in KG_DATA_DIR/dumps) against their signatures and manifest.json.
+    Prints one line per problem and exits 1 if there is any."""
+    from kg.store import open_home
+    from kg.trust.publish import MANIFEST, PUBLIC_KEY
+    from kg.trust.verify import Findings, verify_dump, verify_journal, verify_store
+
+    import tempfile
+
+    from kg.trust.openpgp import public_key
+
+    settings = _settings()
+    data = settings.data_path
+    public = Path(key) if key else None
+    if public is not None and not public.is_file():
+        raise UserError(f"{public}: no such key file")
+    found = Findings()
+    scratch = tempfile.TemporaryDirectory(prefix="kg-verify-")
+    try:
+        if public is None and settings.signing_key:  # gpgv needs the public half
+            public = Path(scratch.name) / PUBLIC_KEY
+            public.write_bytes(public_key(Path(settings.signing_key).expanduser()))
+        if public is None and (data / PUBLIC_KEY).is_file():
+            public = data / PUBLIC_KEY
+        for part in [verify_journal(data, public)]:
+            found.problems += part.problems
+            found.notes += part.notes
+        if check_store:
+            store = open_home(data, create=False).open_current() if data.is_dir() else None
+            if store is None:
+                found.notes.append(f"store: nothing loaded in {data}")
+            else:
+                part = verify_store(store, data)
+                found.problems += part.problems
+                found.notes += part.notes
+        files = [Path(d) for d in dumps]
+        if not files and (data / "dumps" / MANIFEST).is_file():
+            files = sorted((data / "dumps").glob("*.nq.gz"))
+        seen: set[Path] = set()
+        for path in files:
+            part = verify_dump(path, public, data, seen)
+            found.problems += part.problems
+            found.notes += part.notes
+    except KGError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        scratch.cleanup()
+    for note in found.notes:
+        click.echo(f"ok: {note}")
+    for problem in found.problems:
+        click.echo(f"FAILED: {problem}")
+    if found.problems:
+        sys.exit(1)
 
 
 @main.command()

@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("geocode_max_length", 500, "Longest address /geocode and `kg geocode` read, in characters (a longer one is answered with an error).", int),
     Setting("geocode_timeout", 120.0, "Seconds a /geocode request may take, including building the geocoding index of a newly served generation on its first request.", float),
     Setting("geocode_block_cache", 10_000, "Towns whose 住居表示 blocks and residences a worker keeps in memory for the geocoder (least recently used are dropped).", int),
+    Setting("signature_policy", "warn", "What a load does with a source's detached OpenPGP signature (X.asc beside X or in its zip): ignore (check nothing), warn (check, record the verdict, load anyway) or require (refuse a file that is not verified, before it is read; NTA files without a signature too)."),
+    Setting("nta_keyring", None, "OpenPGP public key file (binary keyring or ASCII-armoured, as the NTA publishes it) that source signatures are checked against with gpgv; unset means signatures are recorded as unchecked."),
+    Setting("signing_key", None, "OpenPGP secret key file (unprotected, as `gpg --export-secret-keys` writes it) that signs the load journal, the catalogue and every dump; its public key is served at /.well-known/kg-signing-key.asc. Unset means unsigned output, as /datasets says. Never logged or served."),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

@@ -79,6 +79,9 @@ class HoujinLoader:
     summarised = True
     #: entities are independent of the store, so a load into an empty dataset may stream
     streamable = True
+    #: the NTA signs every download (X.csv.asc in its zip): KG_SIGNATURE_POLICY=require refuses
+    #: a file without a verified signature
+    signed = True
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read=None) -> Iterator[Record | Problem]:

@@ -107,7 +107,7 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
 def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: LoadStats, upsert: bool) -> None:
     batch = settle_versions(store, graph, batch)
     if upsert:
-        remove_descriptions(store, graph, batch)
+        remove_descriptions(store, graph, batch, getattr(stats, "digest", None))
     lines = []
     summaries = stats.summaries
     for entity in batch:
@@ -154,7 +154,7 @@ def settle_versions(store: WriteStore, graph: str, batch: list[Entity]) -> list[
     return out
 
 
-def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity]) -> None:
+def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], digest=None) -> None:
     """Delete what the store says about the batch's entities (upsert) in one update.
 
     An entity is its subject and fragment nodes (:meth:`~kg.store.interface.ReadStore.entity`);
@@ -191,4 +191,7 @@ def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity]) -> N
                 if isinstance(q.object, IRI) and q.object.startswith(entity.owns):
                     owned.append(str(q.object))
     if doomed:
-        store.remove(dict.fromkeys(doomed))
+        doomed = list(dict.fromkeys(doomed))
+        store.remove(doomed)
+        if digest is not None:  # kg.load.digest.GraphDigest: the removed quads were all there
+            digest.remove_quads(doomed)

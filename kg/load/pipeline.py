@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from kg.errors import InputError, LoadError, StrictFailure
+from kg.errors import InputError, KGError, LoadError, StrictFailure
 from kg.link import LinkStats, relink
 from kg.load import changes
 from kg.load.batches import load_source
+from kg.load.digest import GraphDigest, digest_ntriples_file
 from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now,
-                                write_quads)
+                                recorded_digests, write_quads)
 from kg.load.report import Report
-from kg.load.sources import SourceFile, expand_inputs, sha256_of
+from kg.load.signatures import check_policy, check_source
+from kg.load.sources import SourceFile, expand_inputs
 from kg.load.stream import stream_source
 from kg.load.written import SummaryFile, SummaryWriter, TouchedFile
 from kg.loaders import get_loader
@@ -35,6 +37,8 @@ from kg.store import open_home
 from kg.store.hubs import count_hubs
 from kg.store.interface import Build, Home, WriteStore
 from kg.store.search import SearchIndex, index_dataset
+from kg.trust.journal import record_load
+from kg.trust.publish import publish_key, sign_journal
 from kg.validation.shapes import validator_for
 
 __all__ = ["LoadError", "LoadResult", "StrictFailure", "run_load"]
@@ -78,6 +82,9 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     except KeyError:
         raise LoadError(f"unknown source {dataset!r}") from None
     minter = Minter(settings.base)
+    check_policy(settings.signature_policy, settings.nta_keyring)
+    if settings.signing_key:  # an unusable key is said before the load, not after its switch
+        publish_key(settings)
     try:
         sources = expand_inputs(paths, loader.suffixes)
     except InputError as exc:
@@ -111,6 +118,9 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
                                load=minter.load(load_id), mode=stats.mode, time=stats.ended,
                                retention=settings.changes_retention)
                 clock.step("changes")
+            # the journal entry is written once this generation is served, before the next
+            # writer may start (the hook runs under the writer's lock)
+            build.after_switch.append(lambda: _journal(settings, stats, generation, triples))
         clock.step("switch")
     except InputError as exc:
         raise LoadError(f"{exc}; nothing was loaded, the previous data is unchanged") from None
@@ -119,12 +129,24 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
     return LoadResult(stats, report.path if report.written else None, triples, generation, links, clock.steps)
 
 
+def _journal(settings: Settings, stats: LoadStats, generation: str, triples: int) -> None:
+    """The load's manifest in the journal (存在証明), signed when a signing key is set."""
+    try:
+        record_load(settings, stats, generation, triples, stats.state)
+        if settings.signing_key:
+            sign_journal(settings)
+    except (OSError, KGError) as exc:
+        raise LoadError(f"the load is served ({generation}), but its journal entry could not be written or signed "
+                        f"({exc}); `kg verify` will find the store ahead of the journal") from None
+
+
 def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
            stats: LoadStats, report: Report, clock: _Clock, *, replace: bool, strict: bool, on_read) -> tuple:
     """The steps inside the new generation; returns (dataset triples, link statistics)."""
     store = build.store
     _refresh_reference_graphs(store, minter)
     was_empty = not store.has(graph=graph)
+    stats.digest = _resume_digest(store, minter, graph, empty=was_empty)
     if loader.summarised:
         stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
     if loader.relinks and not loader.summarised and not was_empty and not replace:
@@ -153,7 +175,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         if indexer is None:
             _build_index(build.path, store, minter, loader.dataset, touched=stats.touched, rows=rows, full=fresh)
             clock.step("search index")
-        triples = _write_metadata(store, minter, loader.info, stats)
+        triples = _write_metadata(store, build, minter, loader.info, stats)
         clock.step("metadata")
         if indexer is not None:
             _finish_indexer(indexer)
@@ -181,12 +203,15 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
     store = build.store
     validator = validator_for(loader.dataset, minter.base)
     refused: list[str] = []
-    with Scratch(build, store, graph, settings) as scratch:
+    with Scratch(build, store, graph, settings, stats.digest) as scratch:
         for source in sources:
             empty = not store.has(graph=graph)
             before = _Checkpoint(stats, scratch)
-            stats.sources.append(SourceRecord(source.name, source.size, sha256_of(source)))
             try:
+                # proof of issuer, before anything of the file is parsed
+                sha256, verdict = check_source(source, policy=settings.signature_policy,
+                                               keyring=settings.nta_keyring, signed=getattr(loader, "signed", False))
+                stats.sources.append(SourceRecord(source.name, source.size, sha256, signature=verdict))
                 _load_source(loader, source, settings, minter, validator, store, graph, scratch, stats, report,
                              empty=empty, strict=strict, on_read=on_read)
             except InputError as exc:
@@ -232,6 +257,7 @@ class _Checkpoint:
         self.touched = None if stats.touched is None else stats.touched.tell()
         self.summaries = stats.summaries.tell() if stats.summaries is not None else None
         self.commits = scratch.commits
+        self.digest = stats.digest.state() if stats.digest is not None else None
 
     def undo(self, stats: LoadStats, scratch: "Scratch", store: WriteStore, graph: str, *, emptied: bool) -> bool:
         """Take the source back; False if it cannot be (part of it is in a non-empty dataset)."""
@@ -240,6 +266,8 @@ class _Checkpoint:
         if emptied:  # the dataset was empty before this source: whatever reached the store is its
             store.remove_graph(graph)
         scratch.discard()
+        if self.digest is not None:
+            stats.digest.restore(self.digest)
         stats.read, stats.loaded, stats.rejected, stats.entities, sources = self.counts
         del stats.sources[sources:]
         if self.touched is not None:
@@ -253,8 +281,10 @@ class Scratch:
     """The N-Triples of one source on their way into the store; :meth:`commit` loads what was
     written so far, so that later upserts of the same source see it."""
 
-    def __init__(self, build: Build, store: WriteStore, graph: str, settings: Settings) -> None:
+    def __init__(self, build: Build, store: WriteStore, graph: str, settings: Settings,
+                 digest: GraphDigest | None = None) -> None:
         self.build, self.store, self.graph, self.settings = build, store, graph, settings
+        self.digest = digest
         self.unflushed = 0
         self.commits = 0
         self._open()
@@ -275,6 +305,8 @@ class Scratch:
             # the store's write buffers (and so RSS) from growing
             small = size < self.settings.small_source
             if size:
+                if self.digest is not None:
+                    self.digest.add_file(self.path)
                 self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small,
                                slice_bytes=self.settings.bulk_slice)
             if small:
@@ -344,11 +376,34 @@ def _finish_indexer(child: "mp.process.BaseProcess") -> None:
                         f"the previous data is unchanged")
 
 
-def _write_metadata(store: WriteStore, m: Minter, info, stats: LoadStats) -> int:
-    """Record the load and the dataset's new counts; returns the dataset's triple count."""
+def _write_metadata(store: WriteStore, build: Build, m: Minter, info, stats: LoadStats) -> int:
+    """Record the load, the dataset's new counts and content digest; returns its triple count."""
     meta = m.graph("meta")
-    store.remove(dataset_summary_quads(store, m.graph(stats.dataset), meta))
+    graph = m.graph(stats.dataset)
+    triples = store.count(graph)
+    digest = stats.digest
+    if not digest.known or digest.quads != triples:
+        # a line the store already held (or a start that was not recorded): count afresh
+        scratch = build.tempfile(".nt")
+        try:
+            store.dump(graph, scratch)
+            value, quads = digest_ntriples_file(scratch, graph)
+        finally:
+            scratch.unlink(missing_ok=True)
+        digest.restore((int(value, 16), quads, True))
+        stats.digest_recomputed = True
+    store.remove(dataset_summary_quads(store, graph, meta))
     store.add(text=write_quads(load_triples(stats, info, m), meta), fmt="nquads")
-    description = dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now())
+    description = dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now(),
+                                  triples=triples, digest=(digest.hex, digest.quads))
     store.add(text=write_quads(description, meta), fmt="nquads")
-    return next(int(o.value) for s, p, o in description if p == VOID.triples)
+    stats.state = recorded_digests(store, m)
+    return triples
+
+
+def _resume_digest(store: WriteStore, m: Minter, graph: str, *, empty: bool) -> GraphDigest:
+    """The digest this load starts from: zero for an empty graph, else the one recorded."""
+    if empty:
+        return GraphDigest(graph)
+    recorded = recorded_digests(store, m).get(graph)
+    return GraphDigest.resume(graph, *(recorded or (None, None)))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from kg.load.contract import DatasetInfo
+from kg.load.digest import ALGORITHM, GraphDigest
+from kg.trust.openpgp import Verdict
 from kg.rdf.iri import Minter, fragment_prefix
 from kg.store.interface import Quad, ReadStore
 from kg.rdf import DCAT, DCTERMS, FOAF, IRI, PROV, RDF, SPDX, VOID, XSD, Literal, Triple, integer, nquad
@@ -22,6 +24,8 @@ class SourceRecord:
     size: int
     sha256: str
     encoding: str | None = None
+    #: the check of its detached OpenPGP signature (kg.trust.openpgp.Verdict), None if not checked
+    signature: Verdict | None = None
 
 
 @dataclass
@@ -45,6 +49,12 @@ class LoadStats:
     report: str | None = None
     #: why each refused source was refused (a load of several goes on without it)
     refused: list[str] = field(default_factory=list)
+    #: the dataset graph's content digest, kept up to date by every write (kg.load.digest)
+    digest: GraphDigest | None = None
+    #: whether the digest had to be computed afresh from the store (a line written twice)
+    digest_recomputed: bool = False
+    #: graph → (content digest, quads) of every dataset once the load is done, for the journal
+    state: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def now() -> dt.datetime:
@@ -90,13 +100,28 @@ def load_triples(stats: LoadStats, info: DatasetInfo, m: Minter) -> list[Triple]
         ]
         if src.encoding:
             t.append((node, DCTERMS.format, Literal(f"text/csv; charset={src.encoding}")))
+        sig = src.signature
+        if sig is not None:
+            t.append((node, m.term("signatureVerdict"), Literal(sig.status)))
+            if sig.reason:
+                t.append((node, m.term("signatureNote"), Literal(sig.reason)))
+            if sig.fingerprint:
+                t.append((node, m.term("signerFingerprint"), Literal(sig.fingerprint)))
+            if sig.signed_at:
+                t.append((node, m.term("signedAt"), _ts(sig.signed_at)))
+    if stats.digest is not None:
+        t += [(act, m.term("contentDigest"), Literal(stats.digest.hex, XSD.hexBinary)),
+              (act, m.term("contentQuads"), integer(stats.digest.quads))]
     return t
 
 
-def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load: str, modified: dt.datetime) -> list[Triple]:
-    """The current description of a dataset graph, with counts computed now."""
+def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load: str, modified: dt.datetime,
+                    triples: int | None = None, digest: tuple[str, int] | None = None) -> list[Triple]:
+    """The current description of a dataset graph, with counts computed now (or given), and its
+    content digest (:mod:`kg.load.digest`)."""
     graph = m.graph(info.name)
-    triples = store.count(graph)
+    if triples is None:
+        triples = store.count(graph)
     t: list[Triple] = [
         (graph, RDF.type, DCAT.Dataset),
         (graph, RDF.type, VOID.Dataset),
@@ -114,6 +139,10 @@ def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load
         (graph, VOID.triples, integer(triples)),
         (graph, PROV.wasGeneratedBy, m.load(last_load)),
     ]
+    if digest is not None:
+        t += [(graph, m.term("contentDigest"), Literal(digest[0], XSD.hexBinary)),
+              (graph, m.term("contentQuads"), integer(digest[1])),
+              (graph, m.term("digestAlgorithm"), Literal(ALGORITHM))]
     query = f"SELECT ?c (COUNT(?s) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }} GROUP BY ?c ORDER BY ?c"
     for i, solution in enumerate(store.query(query), 1):
         part = m.fragment(graph, f"class-{i}")
@@ -129,6 +158,17 @@ def dataset_summary_quads(store: ReadStore, graph: str, meta: str) -> list[Quad]
         if isinstance(q.object, IRI) and q.object.startswith(fragment_prefix(graph) + "class-"):
             quads.extend(store.quads(q.object, None, None, meta))
     return quads
+
+
+def recorded_digests(store: ReadStore, m: Minter) -> dict[str, tuple[str, int]]:
+    """Graph → (content digest, quads) as the metadata graph records them, for every dataset."""
+    meta, found = m.graph("meta"), {}
+    quads = {str(q.subject): int(q.object.value) for q in store.quads(None, m.term("contentQuads"), None, meta)}
+    for q in store.quads(None, m.term("contentDigest"), None, meta):
+        subject = str(q.subject)
+        if subject in quads and not subject.startswith(m.load("")):  # not a load activity's
+            found[subject] = (q.object.value, quads[subject])
+    return dict(sorted(found.items()))
 
 
 def write_quads(triples: Iterable[Triple], graph: str) -> str:

@@ -28,6 +28,19 @@ class SourceFile:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise InputError(f"{self.path}: not a readable zip ({exc})") from None
 
+    def companion(self, suffix: str) -> bytes | None:
+        """The bytes of the file published with this one as ``name + suffix`` (a detached
+        signature ``X.csv.asc``): beside a plain file, or in the same zip; None if there is none."""
+        if self.member is None:
+            path = self.path.with_name(self.path.name + suffix)
+            return path.read_bytes() if path.is_file() else None
+        try:
+            return _archive(self.path).read(self.member + suffix)
+        except KeyError:
+            return None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(f"{self.path}: not a readable zip ({exc})") from None
+
     @property
     def size(self) -> int:
         if self.member is None:

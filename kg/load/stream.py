@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kg.errors import InputError, LoadError
 from kg.load.batches import OutOfOrder, load_source
+from kg.load.digest import LineFeed
 from kg.load.provenance import LoadStats, now
 from kg.load.report import Report
 from kg.load.sources import SourceFile
@@ -43,13 +44,16 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     os.close(write_fd)
     sender.close()
     outcome: list = []
-    stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome)
+    feed = LineFeed(stats.digest) if stats.digest is not None else None
+    stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome, feed)
     try:
         store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes)
     finally:
         stream.close()
         child.join()
     stream.drain()
+    if feed is not None:
+        feed.close()
     if not outcome:
         raise LoadError(f"{source.name}: the loading process died (exit code {child.exitcode}); nothing was loaded")
     kind, payload = outcome[0]
@@ -66,17 +70,24 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
 
 
 class _ProgressReader:
-    """The pipe bulk_load reads, also relaying the child's progress and final message."""
+    """The pipe bulk_load reads, also relaying the child's progress and final message, and
+    handing what passes to the content digest (:class:`~kg.load.digest.LineFeed`)."""
 
-    def __init__(self, raw, conn, on_read, outcome: list):
-        self.raw, self.conn, self.on_read, self.outcome = raw, conn, on_read, outcome
+    def __init__(self, raw, conn, on_read, outcome: list, feed: LineFeed | None = None):
+        self.raw, self.conn, self.on_read, self.outcome, self.feed = raw, conn, on_read, outcome, feed
 
     def read(self, n: int = -1) -> bytes:
         self.drain()
-        return self.raw.read(n)
+        data = self.raw.read(n)
+        if self.feed is not None:
+            self.feed.feed(data)
+        return data
 
     def readline(self) -> bytes:
-        return self.raw.readline()
+        data = self.raw.readline()
+        if self.feed is not None:
+            self.feed.feed(data)
+        return data
 
     def readable(self) -> bool:
         return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
+from kg.rdf.canonical import canonical_datatype, canonical_lexical, escape
+
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -30,7 +32,7 @@ class IRI(str):
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_XSD_NON_NEGATIVE = "http://www.w3.org/2001/XMLSchema#nonNegativeInteger"
 
 
 class Literal(NamedTuple):
@@ -47,14 +49,16 @@ class Literal(NamedTuple):
         return cls(value, datatype, None)
 
     def nt(self) -> str:
-        value = self.value
-        if '"' in value or "\\" in value or "\n" in value or "\r" in value or "\t" in value:
-            value = value.translate(_ESCAPES)
+        """The literal as N-Triples, in the form the store gives back (:mod:`kg.rdf.canonical`):
+        lower-case language tags, canonical numbers, escaped control characters."""
+        value = escape(self.value)
         if self.lang:
-            return f'"{value}"@{self.lang}'
+            return f'"{value}"@{self.lang.lower()}'
         datatype = self.datatype
         if datatype and datatype != _XSD_STRING:
-            return f'"{value}"^^<{datatype}>'
+            if datatype == _XSD_NON_NEGATIVE:
+                datatype = canonical_datatype(value, datatype)
+            return f'"{canonical_lexical(value, datatype)}"^^<{datatype}>'
         return f'"{value}"'
 
 

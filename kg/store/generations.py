@@ -173,6 +173,8 @@ class Generations:
                 build.close()
                 shutil.rmtree(path, ignore_errors=True)
                 raise
+            for hook in build.after_switch:  # still under the lock: the next writer comes after
+                hook()
             self._sweep(keep_previous=True)
 
     def _switch(self, name: str) -> None:
@@ -228,6 +230,8 @@ class Build:
         self.store = store
         self.path = path
         self.root = root
+        #: called once the generation is served, before the writer's lock is released
+        self.after_switch: list = []
 
     def tempfile(self, suffix: str = ".nt") -> Path:
         fd, name = tempfile.mkstemp(prefix="tmp-", suffix=suffix, dir=self.root)

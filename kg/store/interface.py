@@ -111,6 +111,9 @@ class Build(Protocol):
 
     store: WriteStore
     path: Path
+    #: callables run once the generation is served, before the next writer may start (the
+    #: load journal's entry)
+    after_switch: list
 
     def tempfile(self, suffix: str = ".nt") -> Path: ...
 
