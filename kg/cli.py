@@ -42,7 +42,10 @@ def settings_cmd() -> None:
     """List every setting with its current value."""
     s = _settings()
     for setting in SETTINGS:
-        click.echo(f"{setting.env}={getattr(s, setting.name)!s:<30}  # {setting.help}")
+        value = getattr(s, setting.name)
+        if setting.secret and value is not None:
+            value = "********"
+        click.echo(f"{setting.env}={value!s:<30}  # {setting.help}")
 
 
 @main.command()
@@ -147,7 +150,7 @@ def link() -> None:
     from kg.rdf.iri import Minter
     from kg.store import open_home
 
-    home = open_home(_settings().data_path)
+    home = open_home(_settings())
     if home.current_name() is None:
         raise UserError(f"nothing loaded yet in {_settings().data_path}")
     try:
@@ -161,7 +164,7 @@ def link() -> None:
 def _open_store():
     from kg.store import open_home
 
-    store = open_home(_settings().data_path).open_current()
+    store = open_home(_settings()).open_current()
     if store is None:
         raise UserError(f"nothing loaded yet in {_settings().data_path}; run `kg load ...` or `kg demo` first")
     return store

@@ -17,9 +17,37 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "kg-data"
 
 
+def pytest_generate_tests(metafunc):
+    """Modules marked ``engines`` run each test once per backend (embedded, then each engine)."""
+    from support.engines import BACKENDS
+
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """Oxigraph server (the ``oxigraph`` binary from PyPI), one for the whole session."""
+    from support.engines import start_oxigraph
+
+    yield from start_oxigraph(tmp_path_factory.mktemp("oxigraph-server") / "db")
+
+
 @pytest.fixture
-def settings(data_dir: Path):
-    return load_settings({}, data_dir=str(data_dir), base_uri=BASE)
+def backend(request):
+    """Where the test's store lives: ``embedded`` (default) or an engine (an :class:`Engine`),
+    wiped for this test."""
+    name = getattr(request, "param", "embedded")
+    if name == "embedded":
+        return None
+    engine = request.getfixturevalue(name.replace("-", "_"))
+    engine.wipe()
+    return engine
+
+
+@pytest.fixture
+def settings(data_dir: Path, backend):
+    return load_settings({}, data_dir=str(data_dir), base_uri=BASE, **(backend.overrides() if backend else {}))
 
 
 @pytest.fixture

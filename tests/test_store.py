@@ -1,7 +1,10 @@
-"""Atomic loads: a failed or killed load leaves the previous generation served and no debris."""
+"""Atomic loads: a failed or killed load leaves the previous generation served and no debris.
+
+Run against the embedded store and each remote engine (``engines``)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,17 +13,35 @@ import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
+from kg.store import open_home
 from support import run_query
-from kg.store.generations import Generations
 from kg.errors import StoreBusy
 
 from support import BASE, number, nta_row, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 
 
-def test_build_switches_only_on_success(tmp_path):
-    gens = Generations(tmp_path / "d")
+def _debris(home) -> list[str]:
+    """What a build left that no served generation uses: local directories, engine graphs."""
+    current = home.current_name()
+    left = [p.name for p in home.gens.iterdir() if p.name != current and not _previous(home, p.name)]
+    if hasattr(home, "engine_graphs"):
+        _, previous, views = home.state()
+        used = {g for n in (current, previous) if n for g in views.get(n, {}).values()}
+        left += [g for g in home.engine_graphs() if g not in used]
+    return left
+
+
+def _previous(home, name: str) -> bool:
+    current = home.current_name()
+    older = sorted(p.name for p in home.gens.iterdir() if p.name < (current or ""))
+    return bool(older) and older[-1] == name
+
+
+def test_build_switches_only_on_success(settings):
+    gens = open_home(settings)
     assert gens.open_current() is None
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "1" <http://x/g> .\n')
@@ -32,10 +53,11 @@ def test_build_switches_only_on_success(tmp_path):
     assert gens.current_name() == first
     assert len(list(gens.open_current().quads())) == 1
     assert [p.name for p in gens.gens.iterdir()] == [first]
+    assert _debris(gens) == []  # a failed build leaves nothing behind, on disk or on the engine
 
 
-def test_replace_copies_other_graphs_and_drops_the_replaced_one(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_replace_copies_other_graphs_and_drops_the_replaced_one(settings):
+    gens = open_home(settings)
     with gens.build() as b:
         for g in ("a", "b"):
             b.store.add(text=f'<http://x/s> <http://x/p> "{g}" <http://x/{g}> .\n')
@@ -44,8 +66,8 @@ def test_replace_copies_other_graphs_and_drops_the_replaced_one(tmp_path):
     assert set(gens.open_current().named_graphs()) == {"http://x/b"}
 
 
-def test_readers_keep_their_generation_while_a_new_one_is_built(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_readers_keep_their_generation_while_a_new_one_is_built(settings):
+    gens = open_home(settings)
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "1" <http://x/g> .\n')
     reader = gens.open_current()
@@ -56,11 +78,11 @@ def test_readers_keep_their_generation_while_a_new_one_is_built(tmp_path):
     assert len(list(gens.open_current().quads())) == 2
 
 
-def test_a_second_writer_is_refused_while_one_builds(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_a_second_writer_is_refused_while_one_builds(settings):
+    gens = open_home(settings)
     with gens.build():
         with pytest.raises(StoreBusy, match="another load"):
-            with Generations(tmp_path / "d").build():
+            with open_home(settings).build():
                 pass
 
 
@@ -76,7 +98,7 @@ def slow(*args, **kwargs):
     print("BATCH", flush=True)
     time.sleep(0.2)
 p.write_batch = slow
-run_load(load_settings({}, data_dir=sys.argv[1], base_uri=sys.argv[2], batch_size=50), "houjin", [sys.argv[3]])
+run_load(load_settings(None, data_dir=sys.argv[1], base_uri=sys.argv[2], batch_size=50), "houjin", [sys.argv[3]])
 print("DONE", flush=True)
 """
 
@@ -85,11 +107,12 @@ print("DONE", flush=True)
 def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_path):
     first = write_csv(tmp_path / "first.csv", [nta_row(1, "7000012050002", name="国税庁", kind="101")])
     run_load(settings, "houjin", [first])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 2001)]
     big = write_csv(tmp_path / "big.csv", rows)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | settings.environ()
     child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.data_path), BASE, str(big)],
-                             stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+                             stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     batches = 0
     for line in child.stdout:
         if line.startswith("BATCH"):
@@ -101,10 +124,15 @@ def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_
     assert child.returncode == -signal.SIGKILL
     gens_dir = settings.data_path / "gens"
     assert len(list(gens_dir.iterdir())) == 2  # the half-built generation is still on disk
+    home = open_home(settings, create=False)
+    assert home.current_name() == before  # served data unchanged while the debris is there
+    if hasattr(home, "engine_graphs"):  # and on the engine: the killed load's half-written graphs
+        assert [g for g in home.engine_graphs() if g.endswith("/gen-000002")]
     # the next start serves the previous version and sweeps the debris
-    gens = Generations(settings.data_path)
+    gens = open_home(settings)
     assert gens.current_name() == before
     assert [p.name for p in gens_dir.iterdir()] == [before]
+    assert _debris(gens) == []
     assert not list(settings.data_path.glob("tmp-*"))
     store = gens.open_current()
     names = [s["n"].value for s in run_query(store, "SELECT ?n WHERE { ?c rov:legalName ?n }", M)]

@@ -115,6 +115,11 @@ class Build(Protocol):
     def tempfile(self, suffix: str = ".nt") -> Path: ...
 
 
+class ServedVersion(Protocol):
+    def get(self) -> tuple[str | None, ReadStore]:
+        """(generation name or None, its store: an empty one before anything is loaded)."""
+
+
 class Home(Protocol):
     """Where the data lives: the served version, and building the next one atomically."""
 
@@ -126,6 +131,9 @@ class Home(Protocol):
         """Directory of the served version's local files (search index, hub counts)."""
 
     def open_current(self) -> ReadStore | None: ...
+
+    def served(self) -> "ServedVersion":
+        """What a long-lived reader asks, per request, for the served version."""
 
     def build(self, *, copy_all_except: Iterable[str] | None = None, wait: float = 0) -> AbstractContextManager[Build]:
         """The next version; it is served only if the block exits normally. ``wait``: seconds to

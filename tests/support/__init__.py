@@ -30,6 +30,8 @@ def raw_current(data_dir: str | Path) -> ox.Store | None:
 
 def run_query(store, sparql: str, m: Minter | None = None, **kwargs):
     """pyoxigraph's answer to ``sparql`` on ``store`` (raw, or the engine behind our wrapper)."""
+    if hasattr(store, "client"):  # a remote engine's view: its own query (rows of our terms have .value too)
+        return store.query(sparql, prefixes=(m or Minter(BASE)).prefixes(), **kwargs)
     raw = getattr(store, "_store", store)
     return raw.query(sparql, prefixes=(m or Minter(BASE)).prefixes(), use_default_graph_as_union=True, **kwargs)
 
