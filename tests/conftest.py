@@ -51,11 +51,11 @@ def settings(data_dir: Path, backend):
 
 
 @pytest.fixture
-def cli(data_dir: Path):
-    """Run `kg ...` in-process against the test's data directory; returns the click Result."""
+def cli(data_dir: Path, backend):
+    """Run `kg ...` in-process against the test's data directory (and engine); returns the click Result."""
     from kg.cli import main
 
-    runner = CliRunner()
+    runner = CliRunner(env=backend.env() if backend else None)
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(main, ["--data-dir", str(data_dir), "--base-uri", BASE, *args], input=input,

@@ -76,7 +76,11 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Pat
 # ---- shared by the per-registry tests ---------------------------------------------------------
 
 def current_store(settings):
-    """The served generation of a test's data directory."""
+    """The served generation of a test's data directory (a remote engine's: our view of it)."""
+    if settings.store == "sparql":
+        from kg.store import open_home
+
+        return open_home(settings, create=False).open_current()
     return raw_current(settings.data_path)
 
 
@@ -87,7 +91,8 @@ def values(store, subject, predicate):
     out = []
     for s in run_query(store, f"SELECT ?o WHERE {{ <{subject}> <{predicate}> ?o }}", Minter(BASE)):
         o = s["o"]
-        out.append(o.value if not isinstance(o, ox.Literal) or not o.language else f"{o.value}@{o.language}")
+        lang = getattr(o, "language", None)  # pyoxigraph's terms or ours (a remote engine's view)
+        out.append(f"{o.value}@{lang}" if lang else o.value)
     return sorted(out)
 
 
