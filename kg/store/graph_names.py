@@ -44,6 +44,8 @@ class Dataset:
 
     from_clause: bool = False
     using_clause: bool = False
+    #: ``GRAPH ?g``: any graph of the dataset may be read (or, in an update, written)
+    variable_graph: bool = False
     graphs: set[str] = field(default_factory=set)
 
 
@@ -89,6 +91,8 @@ def rename_graphs(text: str, names: Mapping[str, str], prefixes: Mapping[str, st
                 expecting = False
             out.append(token)
             continue
+        if expecting and kind == "var" and dataset is not None:
+            dataset.variable_graph = True
         if expecting and kind in ("iri", "pname"):
             iri = token[1:-1] if kind == "iri" else _expand(token, declared)
             if iri is not None:

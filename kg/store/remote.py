@@ -354,9 +354,9 @@ class RemoteStore:
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         probe = Dataset()
         rename_graphs(sparql, {}, None, probe)
-        for graph in probe.graphs:  # every graph the update names is copied before it is written
-            if graph in self.view or _is_ours(graph, self.view):
-                self._target(graph)
+        # every graph the update names is copied before it is written (GRAPH ?g: every graph)
+        for graph in sorted(probe.graphs | (set(self.view) if probe.variable_graph else set())):
+            self._target(graph)
         dataset = Dataset()
         text = rename_graphs(sparql, self.view, None, dataset)
         if base_iri:
@@ -436,11 +436,6 @@ class RemoteStore:
 
     def close(self) -> None:
         pass
-
-
-def _is_ours(graph: str, view: Mapping[str, str]) -> bool:
-    """A graph the view does not hold yet but a write may create (same namespace as its graphs)."""
-    return any(graph.rsplit("/", 1)[0] == logical.rsplit("/", 1)[0] for logical in view) or not view
 
 
 def _renamed(term, back: Mapping[str, str]):
