@@ -73,6 +73,11 @@ class ReadStore(Protocol):
     def has(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
             graph: str | None = None) -> bool: ...
 
+    def quads_of(self, subjects: Iterable[str], predicates: Iterable[str] | None = None,
+                 graph: str | None = None) -> Iterator[Quad]:
+        """The quads of many subjects (with one of ``predicates``, if given) at once: a remote
+        engine answers a batch of a load's entities in one request instead of one each."""
+
     def named_graphs(self) -> list[str]: ...
 
     def count(self, graph: str) -> int:
