@@ -20,7 +20,18 @@ class UserError(click.ClickException):
         click.echo(f"kg: error: {self.format_message()}", err=True)
 
 
-@click.group(epilog="Settings (environment variables):\n\n" + SETTINGS_HELP.replace("\n", "\n\n"))
+class _Commands(click.Group):
+    """Any project error a command does not handle itself is one line too (an unreachable
+    SPARQL engine, say), never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KGError as exc:
+            raise UserError(str(exc)) from None
+
+
+@click.group(cls=_Commands, epilog="Settings (environment variables):\n\n" + SETTINGS_HELP.replace("\n", "\n\n"))
 @click.option("--data-dir", envvar="KG_DATA_DIR", help="Store directory (KG_DATA_DIR).")
 @click.option("--base-uri", envvar="KG_BASE_URI", help="Base of minted IRIs (KG_BASE_URI).")
 @click.version_option(package_name="jp-base-registry-kg")

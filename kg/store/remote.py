@@ -147,10 +147,10 @@ def _with(url: str, params: list[tuple[str, str]]) -> str:
 
 
 def _shown(url: str) -> str:
-    """A URL without any user:password part."""
+    """The endpoint's URL without any user:password part or parameters."""
     parts = urllib.parse.urlsplit(url)
-    return parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl() \
-        if parts.hostname else url
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc, query="", fragment="").geturl()
 
 
 # ---- answers --------------------------------------------------------------------------------------
