@@ -66,16 +66,42 @@ def test_replace_copies_other_graphs_and_drops_the_replaced_one(settings):
     assert set(gens.open_current().named_graphs()) == {"http://x/b"}
 
 
-def test_readers_keep_their_generation_while_a_new_one_is_built(settings):
+def test_readers_keep_their_generation_while_a_new_one_is_built(settings, backend):
     gens = open_home(settings)
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "1" <http://x/g> .\n')
     reader = gens.open_current()
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "2" <http://x/g> .\n')
+        assert len(list(b.store.quads())) == 2  # the build reads its own writes
         assert len(list(reader.quads())) == 1
-    assert len(list(reader.quads())) == 1  # the old handle still reads its (kept) generation
+    # embedded, the old handle still reads its (kept) generation; on an engine a graph that an
+    # update changed is changed in place at the switch (atomically), so the old view sees it too
+    assert len(list(reader.quads())) == (1 if backend is None else 2)
     assert len(list(gens.open_current().quads())) == 2
+
+
+def test_an_update_on_an_engine_changes_only_what_it_touches(settings, backend, tmp_path):
+    """A diff neither copies nor rewrites the served dataset graph: its changes wait in two small
+    graphs and the switch applies them; graphs it does not touch are shared."""
+    if backend is None:
+        pytest.skip("embedded generations are hard-linked checkpoints")
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 41)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "full.csv", rows)])
+    home = open_home(settings)
+    name, _, views = home.state()
+    served = views[name][M.graph("houjin")]
+    changed = [nta_row(1, number(f"{3:012d}"), name="株式会社改名", change="2024-04-01", process="71")]
+    run_load(settings, "houjin", [write_csv(tmp_path / "diff.csv", changed)])
+    name2, previous, views2 = home.state()
+    assert (name2, previous) != (name, None) and previous == name
+    assert views2[name2][M.graph("houjin")] == served  # the same engine graph, changed in place
+    assert not [g for g in backend.graphs() if g.endswith(("/add", "/del"))]
+    store = home.open_current()
+    names = {q.object.value for q in store.quads(None, "http://www.w3.org/ns/regorg#legalName", None, M.graph("houjin"))
+             if "#" not in q.subject}
+    assert "株式会社改名" in names and "株式会社テスト3" not in names and len(names) == 40
+    assert store.count(M.graph("houjin")) == home.open_current().count(M.graph("houjin"))
 
 
 def test_a_second_writer_is_refused_while_one_builds(settings):

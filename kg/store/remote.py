@@ -34,6 +34,7 @@ from kg.rdf.iri import fragment_prefix
 from kg.store import results
 from kg.store.graph_names import Dataset, rename_graphs
 from kg.store.interface import Quad
+from kg.store.overlay import Layer, any_graph, group, rewrite
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -212,16 +213,23 @@ class RemoteTriples:
 class RemoteStore:
     """One version of the data on the engine: logical graph → the engine graph holding it.
 
-    ``writable(graph)`` (given by a build) returns the engine graph a write to ``graph`` must go
-    to, copying the served one first if needed; without it the view is read-only.
+    A build's view also has ``writable(graph)``, which returns the engine graph a write to
+    ``graph`` goes to, or a :class:`~kg.store.overlay.Layer` when the graph is a served one that
+    the build changes in place at its switch (reads then go through the layer), and
+    ``materialise(graph)``, which turns a layer into a graph of the build's own. Without them the
+    view is read-only.
     """
 
     def __init__(self, client: SparqlClient, view: Mapping[str, str],
-                 writable: Callable[[str], str] | None = None, dropped: Callable[[str, str], None] | None = None):
+                 writable: Callable[[str], "str | Layer"] | None = None,
+                 dropped: Callable[[str, str], None] | None = None,
+                 materialise: Callable[[str], str] | None = None):
         self.client = client
         self.view = dict(view)
+        self.layers: dict[str, Layer] = {}
         self._writable = writable
         self._dropped = dropped
+        self._materialise = materialise
 
     @property
     def _back(self) -> dict[str, str]:
@@ -234,11 +242,48 @@ class RemoteStore:
         media, body = self.client.query(text, accept=_SOLUTIONS, **dataset)
         return json.loads(body)["results"]["bindings"]
 
+    def _engine_graphs(self) -> list[str]:
+        """Every engine graph this view reads (layers: served, added and deleted)."""
+        out = [p for g, p in self.view.items() if g not in self.layers]
+        for layer in self.layers.values():
+            out += layer.graphs
+        return out
+
+    def _where(self, pattern: str, graph: str | None) -> tuple[str, list[str]] | None:
+        """A WHERE body binding ``pattern`` (and ``?g``, a served engine graph) in ``graph``
+        (None: every graph), and the named graphs it needs; None when there is no such graph."""
+        if graph is not None:
+            if graph not in self.view:
+                return None
+            if graph in self.layers:
+                layer = self.layers[graph]
+                return f"{group(layer, pattern)} BIND(<{layer.served}> AS ?g)", layer.graphs
+            return f"GRAPH ?g {{ {pattern} }} VALUES ?g {{ <{self.view[graph]}> }}", [self.view[graph]]
+        if not self.view:
+            return None
+        plain = [p for g, p in self.view.items() if g not in self.layers]
+        if not self.layers:
+            return f"GRAPH ?g {{ {pattern} }}", plain
+        return any_graph(pattern, plain, self.layers), self._engine_graphs()
+
     # -- reading --
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
               default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()):
+        if self.layers:  # a build's query of a graph it changes: through the layer, or materialised
+            plain = [p for g, p in self.view.items() if g not in self.layers]
+            rewritten, left = rewrite(sparql, self.layers, prefixes, plain)
+            left.update(g for g in (*default_graphs, *named_graphs) if g in self.layers)
+            if left:
+                for graph in sorted(left):
+                    self._materialise_layer(graph)
+                plain = [p for g, p in self.view.items() if g not in self.layers]
+                rewritten, _ = rewrite(sparql, self.layers, prefixes, plain)
+            sparql = rewritten
+        return self._query(sparql, prefixes, base_iri, default_graphs, named_graphs)
+
+    def _query(self, sparql, prefixes, base_iri, default_graphs, named_graphs):
         dataset = Dataset()
-        text = rename_graphs(sparql, self.view, prefixes, dataset)
+        text = rename_graphs(sparql, {g: p for g, p in self.view.items() if g not in self.layers}, prefixes, dataset)
         head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         if base_iri:
             head = f"BASE <{base_iri}>\n" + head
@@ -249,8 +294,9 @@ class RemoteStore:
         elif dataset.from_clause:
             kwargs = {}
         else:  # the served version: its graphs are the union default graph and the named graphs
-            graphs = list(self.view.values())
-            kwargs = {"default_graphs": graphs or ["urn:x-kg:nothing"], "named_graphs": graphs or ["urn:x-kg:nothing"]}
+            graphs = self._engine_graphs()
+            kwargs = {"default_graphs": [p for g, p in self.view.items() if g not in self.layers] or ["urn:x-kg:nothing"],
+                      "named_graphs": graphs or ["urn:x-kg:nothing"]}
         media, body = self.client.query(head + text, **kwargs)
         back = self._back
         if media in ("application/sparql-results+json", "application/json"):
@@ -266,16 +312,14 @@ class RemoteStore:
 
     def quads(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
               graph: str | None = None) -> Iterator[Quad]:
-        if graph is not None and graph not in self.view:
-            return iter(())
         s = _iri_or_var(subject, "?s")
         p = _iri_or_var(predicate, "?p")
         o = "?o" if object is None else _nt(object)
-        g = f"<{self.view[graph]}>" if graph is not None else "?g"
-        graphs = [self.view[graph]] if graph is not None else list(self.view.values())
-        if not graphs:
+        where = self._where(f"{s} {p} {o}", graph)
+        if where is None:
             return iter(())
-        rows = self._select(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}", named_graphs=graphs)
+        body, graphs = where
+        rows = self._select(f"SELECT DISTINCT * WHERE {{ {body} }}", named_graphs=graphs)
         back = self._back
 
         def out() -> Iterator[Quad]:
@@ -283,20 +327,19 @@ class RemoteStore:
                 yield Quad(IRI(subject) if subject is not None else _term(row["s"], {}),
                            predicate if predicate is not None else row["p"]["value"],
                            object if object is not None else _term(row["o"], {}),
-                           graph if graph is not None else back.get(row["g"]["value"], row["g"]["value"]))
+                           back.get(row["g"]["value"], row["g"]["value"]))
         return out()
 
     def has(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
             graph: str | None = None) -> bool:
-        graphs = [self.view[graph]] if graph is not None and graph in self.view else \
-            ([] if graph is not None else list(self.view.values()))
-        if not graphs:
-            return False
         s, p = _iri_or_var(subject, "?s"), _iri_or_var(predicate, "?p")
         o = "?o" if object is None else _nt(object)
-        media, body = self.client.query(f"ASK {{ GRAPH ?g {{ {s} {p} {o} }} }}", named_graphs=graphs,
-                                        default_graphs=graphs, accept=_SOLUTIONS)
-        return bool(json.loads(body)["boolean"])
+        where = self._where(f"{s} {p} {o}", graph)
+        if where is None:
+            return False
+        body, graphs = where
+        media, answer = self.client.query(f"ASK {{ {body} }}", named_graphs=graphs, accept=_SOLUTIONS)
+        return bool(json.loads(answer)["boolean"])
 
     def quads_of(self, subjects: Iterable[str], predicates: Iterable[str] | None = None,
                  graph: str | None = None) -> Iterator[Quad]:
@@ -309,19 +352,15 @@ class RemoteStore:
 
     def named_graphs(self) -> list[str]:
         """The view's graphs that hold a triple (an emptied graph is no graph, as embedded)."""
-        if not self.view:
-            return []
-        values = " ".join(f"<{p}>" for p in self.view.values())
-        rows = self._select(f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
-                            named_graphs=list(self.view.values()), default_graphs=list(self.view.values()))
-        back = self._back
-        return sorted(back[r["g"]["value"]] for r in rows if r["g"]["value"] in back)
+        return sorted(g for g in self.view if self.has(graph=g))
 
     def count(self, graph: str) -> int:
-        if graph not in self.view:
+        where = self._where("?s ?p ?o", graph)
+        if where is None:
             return 0
-        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.view[graph]}> {{ ?s ?p ?o }} }}",
-                            named_graphs=[self.view[graph]])
+        body, graphs = where
+        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {body} }} }}",
+                            named_graphs=graphs)
         return int(rows[0]["n"]["value"]) if rows else 0
 
     def entity(self, iri: str, graph: str | None = None) -> list[Quad]:
@@ -342,28 +381,42 @@ class RemoteStore:
         return out
 
     def _quads_of(self, values: str, graph: str | None, preds: str = "") -> list[Quad]:
-        graphs = [self.view[graph]] if graph is not None and graph in self.view else \
-            ([] if graph is not None else list(self.view.values()))
-        if not graphs:
+        where = self._where("?s ?p ?o", graph)
+        if where is None:
             return []
-        rows = self._select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} {preds}GRAPH ?g {{ ?s ?p ?o }} }}",
+        body, graphs = where
+        rows = self._select(f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} {preds}{body} }}",
                             named_graphs=graphs)
         back = self._back
         return [Quad(_term(r["s"], {}), r["p"]["value"], _term(r["o"], {}), back.get(r["g"]["value"], r["g"]["value"]))
                 for r in rows]
 
     def dump(self, graph: str, path: Path) -> None:
+        if graph in self.layers:
+            self._materialise_layer(graph)
         with open(path, "wb") as fh:
             if graph in self.view:
                 self.client.get_graph(self.view[graph], fh)
 
     # -- writing (a build's view) --
-    def _target(self, graph: str) -> str:
+    def _target(self, graph: str) -> "str | Layer":
         if self._writable is None:
             raise StoreError("this view of the remote store is read-only")
-        physical = self._writable(graph)
-        self.view[graph] = physical
-        return physical
+        target = self._writable(graph)
+        if isinstance(target, Layer):
+            self.layers[graph] = target
+            self.view[graph] = target.served
+        else:
+            self.view[graph] = target
+        return target
+
+    def _added_to(self, graph: str) -> str:
+        target = self._target(graph)
+        return target.added if isinstance(target, Layer) else target
+
+    def _materialise_layer(self, graph: str) -> None:
+        self.view[graph] = self._materialise(graph)
+        self.layers.pop(graph, None)
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
         probe = Dataset()
@@ -371,6 +424,8 @@ class RemoteStore:
         # every graph the update names is copied before it is written (GRAPH ?g: every graph)
         for graph in sorted(probe.graphs | (set(self.view) if probe.variable_graph else set())):
             self._target(graph)
+        for graph in sorted(self.layers):  # an update reads and writes graphs directly
+            self._materialise_layer(graph)
         dataset = Dataset()
         text = rename_graphs(sparql, self.view, None, dataset)
         if base_iri:
@@ -387,7 +442,7 @@ class RemoteStore:
         """Graph Store POSTs of N-Triples, ``slice_bytes`` (or 4 MiB) at a time, one graph each."""
         size = slice_bytes or DEFAULT_SLICE
         if fmt == "ntriples" and graph is not None:
-            target = self._target(graph)
+            target = self._added_to(graph)
             for chunk in _line_slices(path=path, text=text, stream=stream, size=size):
                 self.client.post_graph(target, chunk)
             return
@@ -412,19 +467,28 @@ class RemoteStore:
                 buffers.setdefault(g, []).append(line)
                 sizes[g] = sizes.get(g, 0) + len(line)
                 if sizes[g] >= size:
-                    self.client.post_graph(self._target(g), "".join(buffers.pop(g)).encode("utf-8"))
+                    self.client.post_graph(self._added_to(g), "".join(buffers.pop(g)).encode("utf-8"))
                     sizes[g] = 0
             for g, lines in buffers.items():
                 if lines:
-                    self.client.post_graph(self._target(g), "".join(lines).encode("utf-8"))
+                    self.client.post_graph(self._added_to(g), "".join(lines).encode("utf-8"))
         finally:
             if path is not None:
                 source.close()
 
     def remove(self, quads: Iterable[Quad]) -> None:
-        """DELETE DATA in requests of bounded size (20,000 quads each)."""
-        batch: list[str] = []
-        targets: dict[str, str] = {}
+        """DELETE DATA in requests of bounded size (20,000 quads each); from a layer, the quads
+        leave its added triples and join its deleted ones."""
+        ops: list[str] = []
+        targets: dict[str, "str | Layer"] = {}
+        count = 0
+
+        def send() -> None:
+            if ops:
+                self.client.update(" ;\n".join(ops))
+            ops.clear()
+
+        batch: dict[str, list[str]] = {}
         for q in quads:
             if q.graph is None:
                 continue
@@ -432,24 +496,43 @@ class RemoteStore:
                 if q.graph not in self.view:
                     continue  # nothing of that graph in this version
                 targets[q.graph] = self._target(q.graph)
-            batch.append(f"GRAPH <{targets[q.graph]}> {{ {_nt(q.subject)} <{q.predicate}> {_nt(q.object)} }}")
-            if len(batch) >= 20_000:
-                self.client.update("DELETE DATA { " + " .\n".join(batch) + " }")
-                batch = []
-        if batch:
-            self.client.update("DELETE DATA { " + " .\n".join(batch) + " }")
+            batch.setdefault(q.graph, []).append(f"{_nt(q.subject)} <{q.predicate}> {_nt(q.object)} .")
+            count += 1
+            if count >= 20_000:
+                ops.extend(_removals(batch, targets))
+                batch, count = {}, 0
+                send()
+        ops.extend(_removals(batch, targets))
+        send()
 
     def remove_graph(self, graph: str) -> None:
         if graph in self.view:
             physical = self.view.pop(graph)
+            layer = self.layers.pop(graph, None)
             if self._dropped is not None:
                 self._dropped(graph, physical)
+                if layer is not None:
+                    self._dropped(graph, layer.added)
+                    self._dropped(graph, layer.deleted)
 
     def flush(self) -> None:
         """Every request is already durable on the engine."""
 
     def close(self) -> None:
         pass
+
+
+def _removals(batch: Mapping[str, list[str]], targets: Mapping[str, "str | Layer"]) -> list[str]:
+    ops = []
+    for graph, triples in batch.items():
+        body = " ".join(triples)
+        target = targets[graph]
+        if isinstance(target, Layer):
+            ops.append(f"DELETE DATA {{ GRAPH <{target.added}> {{ {body} }} }}")
+            ops.append(f"INSERT DATA {{ GRAPH <{target.deleted}> {{ {body} }} }}")
+        else:
+            ops.append(f"DELETE DATA {{ GRAPH <{target}> {{ {body} }} }}")
+    return ops
 
 
 def _renamed(term, back: Mapping[str, str]):

@@ -7,15 +7,17 @@ On the engine::
     {base}graph/generations           the pointer graph: ``kg:currentGeneration`` (and previous) of
                                       the pointer, and per generation the engine graphs it is made of
 
-A load (a :class:`RemoteBuild`) starts from the current generation's graphs, *shared*: a graph is
-copied (``COPY``, inside the engine) only when the load first writes it, and a dataset replaced
-with ``--replace`` starts empty. So a houjin diff copies graph/houjin, graph/links and the small
-graphs every load refreshes (ontology, codes, meta), never the ABR or laws. When the load has
-finished and validated, one Update request rewrites the pointer: readers that follow it see the new
-generation at once, or the old one; engines apply an Update request atomically (SPARQL 1.1
-Update, 2.2; Oxigraph and Fuseki do). A failed load drops its graphs; a killed one leaves them,
-and the next start (or load) drops every ``…/gen-NNNNNN`` graph under our base that neither the
-current nor the previous generation uses.
+A load (a :class:`RemoteBuild`) starts from the current generation's graphs, *shared*. A graph
+it replaces (``--replace``, a first load, the reference graphs every load refreshes) is written
+under a fresh name of its own; a served graph it changes (a diff) is not copied: its removals and
+additions wait in two small graphs beside it, a :class:`~kg.store.overlay.Layer` that the load
+reads through. When the load has finished and validated, one Update request applies the layers
+to the graphs they change and rewrites the pointer: readers see the old version or the new one;
+engines apply an Update request atomically (SPARQL 1.1 Update, 2.2; Oxigraph and Fuseki do). So
+a daily diff costs what it changes, never a copy of the national houjin graph. A failed load
+drops its graphs; a killed one leaves them, and the next start (or load) drops every
+``…/gen-NNNNNN`` (and ``…/add``, ``…/del``) graph under our base that neither the current nor
+the previous generation uses.
 
 Readers (:class:`RemoteServed`) see logical graph names only: :class:`kg.store.remote.RemoteStore`
 renames graph names in their text and answers. The search index and hub counts stay local, in
@@ -38,6 +40,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import StoreBusy, StoreError
 from kg.rdf.iri import Minter
+from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -63,7 +66,7 @@ class RemoteGenerations:
         self.client = client_from(settings)
         self.m = Minter(settings.base)
         self.pointer_graph = str(self.m.generations_graph())
-        self._debris = re.compile("^" + re.escape(settings.base + "graph/") + r".+/gen-\d{6}$")
+        self._debris = re.compile("^" + re.escape(settings.base + "graph/") + r".+/gen-\d{6}(?:/add|/del)?$")
         if create:
             self.gens.mkdir(parents=True, exist_ok=True)
             self.recover()
@@ -183,7 +186,7 @@ class RemoteGenerations:
     def _next_name(self, current: str | None, views: dict) -> str:
         numbers = [int(m.group(1)) for p in self.gens.iterdir() if (m := _GEN.match(p.name))]
         numbers += [int(m.group(1)) for n in views if (m := _GEN.match(n))]
-        numbers += [int(g.rsplit("-", 1)[1]) for g in self.engine_graphs()]
+        numbers += [int(m.group(1)) for g in self.engine_graphs() if (m := re.search(r"/gen-(\d{6})", g))]
         return f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
 
     @contextmanager
@@ -206,15 +209,16 @@ class RemoteGenerations:
             build = RemoteBuild(self, name, path, base)
             try:
                 yield build
-                self._switch(current, name, build.store.view)
+                self._switch(current, name, build.store.view, build.store.layers)
             except BaseException:
                 build.abandon()
                 shutil.rmtree(path, ignore_errors=True)
                 raise
             self._sweep()
 
-    def _switch(self, previous: str | None, name: str, view: dict[str, str]) -> None:
-        """One Update request: the pointer names ``name`` and the graphs it is made of."""
+    def _switch(self, previous: str | None, name: str, view: dict[str, str], layers: dict[str, Layer]) -> None:
+        """One Update request: the layers' changes applied to the graphs they change, and the
+        pointer naming ``name`` and the graphs it is made of."""
         m, ptr = self.m, self.pointer_graph
         cur, prev = m.term("currentGeneration"), m.term("previousGeneration")
         gen = m.generation(name)
@@ -224,7 +228,13 @@ class RemoteGenerations:
         for logical, physical in sorted(view.items()):
             facts.append(f"<{gen}> <{m.term('generationGraph')}> <{physical}> .")
             facts.append(f"<{physical}> <{m.term('versionOf')}> <{logical}> .")
+        changes = "".join(
+            f"DELETE {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
+            f"INSERT {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n"
+            for layer in layers.values())
         self.client.update(
+            changes +
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{cur}> ?c }} }} ;\n"
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{prev}> ?p }} }} ;\n"
             f"INSERT DATA {{ GRAPH <{ptr}> {{ {' '.join(facts)} }} }}")
@@ -249,16 +259,34 @@ class RemoteBuild:
         self.root = home.root
         self._base = dict(base)      # served graphs a first write copies
         self._owned: set[str] = set()  # engine graphs this build created
-        self.store = RemoteStore(home.client, base, writable=self._writable, dropped=self._dropped)
+        self.store = RemoteStore(home.client, base, writable=self._writable, dropped=self._dropped,
+                                 materialise=self._materialise)
 
-    def _writable(self, graph: str) -> str:
+    def _writable(self, graph: str) -> "str | Layer":
+        """Where a write to ``graph`` goes: a graph of this build's own (new, replaced, or
+        materialised), or, for a served graph, a layer of pending changes beside it."""
         physical = str(self.home.m.engine_graph(graph, self.name))
         if physical in self._owned:
             return physical
-        self._owned.add(physical)
         source = self._base.get(graph)
-        if source is not None and source != physical:
-            self.home.client.update(f"COPY SILENT <{source}> TO <{physical}>")
+        if source is None or source == physical:
+            self._owned.add(physical)
+            return physical
+        layer = Layer(source, physical + "/add", physical + "/del")
+        self._owned.update((layer.added, layer.deleted))
+        return layer
+
+    def _materialise(self, graph: str) -> str:
+        """A layer copied into a graph of the build's own (the fallback: as costly as a copy)."""
+        layer = self.store.layers[graph]
+        physical = str(self.home.m.engine_graph(graph, self.name))
+        self.home.client.update(
+            f"COPY SILENT <{layer.served}> TO <{physical}> ;\n"
+            f"DELETE {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
+            f"INSERT {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}>")
+        self._owned.difference_update((layer.added, layer.deleted))
+        self._owned.add(physical)
         return physical
 
     def _dropped(self, graph: str, physical: str) -> None:
