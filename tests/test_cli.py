@@ -94,8 +94,13 @@ def test_progress_bar_on_request(cli, tmp_path):
     assert "loading houjin" not in quiet.stderr
 
 
-def test_progress_callback_sees_every_byte(settings, tmp_path):
+def test_progress_callback_sees_every_byte(data_dir, tmp_path):
+    """(Embedded only: reporting progress does not depend on the store.)"""
     from kg.load.pipeline import run_load
+    from kg.settings import load_settings
+    from support import BASE
+
+    settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE)
 
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 3000)]
     path = write_csv(tmp_path / "a.csv", rows)

@@ -46,10 +46,7 @@ def group(layer: Layer, pattern: str) -> str:
 
 def any_graph(pattern: str, plain: list[str], layers: Mapping[str, Layer], var: str = "?g") -> str:
     """``GRAPH ?g { pattern }`` over plain engine graphs and layers; ``?g`` is a served name."""
-    branches = []
-    if plain:
-        values = " ".join(f"<{g}>" for g in plain)
-        branches.append(f"{{ VALUES {var} {{ {values} }} GRAPH {var} {{ {pattern} }} }}")
+    branches = [f"{{ GRAPH <{g}> {{ {pattern} }} BIND(<{g}> AS {var}) }}" for g in plain]
     for layer in layers.values():
         branches.append(f"{{ {group(layer, pattern)} BIND(<{layer.served}> AS {var}) }}")
     return " UNION ".join(branches) if branches else "FILTER(false)"

@@ -251,20 +251,25 @@ class RemoteStore:
 
     def _where(self, pattern: str, graph: str | None) -> tuple[str, list[str]] | None:
         """A WHERE body binding ``pattern`` (and ``?g``, a served engine graph) in ``graph``
-        (None: every graph), and the named graphs it needs; None when there is no such graph."""
-        if graph is not None:
-            if graph not in self.view:
-                return None
-            if graph in self.layers:
-                layer = self.layers[graph]
-                return f"{group(layer, pattern)} BIND(<{layer.served}> AS ?g)", layer.graphs
-            return f"GRAPH ?g {{ {pattern} }} VALUES ?g {{ <{self.view[graph]}> }}", [self.view[graph]]
-        if not self.view:
+        (None: every graph), and the named graphs it needs; None when there is no such graph.
+
+        One branch per graph with its name written out: engines answer ``GRAPH <g> {…}`` from
+        their indexes, where ``GRAPH ?g {…}`` with inline data inside is slow (8 s against 0.1 s
+        for 300 subjects in Oxigraph server)."""
+        graphs = [graph] if graph is not None else list(self.view)
+        if graph is not None and graph not in self.view or not graphs:
             return None
-        plain = [p for g, p in self.view.items() if g not in self.layers]
-        if not self.layers:
-            return f"GRAPH ?g {{ {pattern} }}", plain
-        return any_graph(pattern, plain, self.layers), self._engine_graphs()
+        branches, named = [], []
+        for g in graphs:
+            layer = self.layers.get(g)
+            if layer is not None:
+                branches.append(f"{{ {group(layer, pattern)} BIND(<{layer.served}> AS ?g) }}")
+                named += layer.graphs
+            else:
+                p = self.view[g]
+                branches.append(f"{{ GRAPH <{p}> {{ {pattern} }} BIND(<{p}> AS ?g) }}")
+                named.append(p)
+        return " UNION ".join(branches), named
 
     # -- reading --
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
@@ -355,12 +360,22 @@ class RemoteStore:
         return sorted(g for g in self.view if self.has(graph=g))
 
     def count(self, graph: str) -> int:
-        where = self._where("?s ?p ?o", graph)
-        if where is None:
+        """Triples in ``graph``; through a layer, the served count corrected by the changes
+        (served − removed ∩ served + added − added ∩ what stays): no scan beyond the count."""
+        if graph not in self.view:
             return 0
-        body, graphs = where
-        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {body} }} }}",
-                            named_graphs=graphs)
+        if graph not in self.layers:
+            return self._count(f"GRAPH <{self.view[graph]}> {{ ?s ?p ?o }}", [self.view[graph]])
+        L = self.layers[graph]
+        t = "?s ?p ?o"
+        return (self._count(f"GRAPH <{L.served}> {{ {t} }}", L.graphs)
+                - self._count(f"GRAPH <{L.deleted}> {{ {t} }} GRAPH <{L.served}> {{ {t} }}", L.graphs)
+                + self._count(f"GRAPH <{L.added}> {{ {t} }}", L.graphs)
+                - self._count(f"GRAPH <{L.added}> {{ {t} }} GRAPH <{L.served}> {{ {t} }} "
+                              f"FILTER NOT EXISTS {{ GRAPH <{L.deleted}> {{ {t} }} }}", L.graphs))
+
+    def _count(self, body: str, graphs: list[str]) -> int:
+        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {body} }}", named_graphs=graphs)
         return int(rows[0]["n"]["value"]) if rows else 0
 
     def entity(self, iri: str, graph: str | None = None) -> list[Quad]:
@@ -381,12 +396,12 @@ class RemoteStore:
         return out
 
     def _quads_of(self, values: str, graph: str | None, preds: str = "") -> list[Quad]:
-        where = self._where("?s ?p ?o", graph)
+        # the VALUES go inside every GRAPH group: an engine need not push them into a UNION
+        where = self._where(f"VALUES ?s {{ {values} }} {preds}?s ?p ?o", graph)
         if where is None:
             return []
         body, graphs = where
-        rows = self._select(f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} {preds}{body} }}",
-                            named_graphs=graphs)
+        rows = self._select(f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{ {body} }}", named_graphs=graphs)
         back = self._back
         return [Quad(_term(r["s"], {}), r["p"]["value"], _term(r["o"], {}), back.get(r["g"]["value"], r["g"]["value"]))
                 for r in rows]
