@@ -20,7 +20,18 @@ class UserError(click.ClickException):
         click.echo(f"kg: error: {self.format_message()}", err=True)
 
 
-@click.group(epilog="Settings (environment variables):\n\n" + SETTINGS_HELP.replace("\n", "\n\n"))
+class _Commands(click.Group):
+    """Any project error a command does not handle itself is one line too (an unreachable
+    SPARQL engine, say), never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KGError as exc:
+            raise UserError(str(exc)) from None
+
+
+@click.group(cls=_Commands, epilog="Settings (environment variables):\n\n" + SETTINGS_HELP.replace("\n", "\n\n"))
 @click.option("--data-dir", envvar="KG_DATA_DIR", help="Store directory (KG_DATA_DIR).")
 @click.option("--base-uri", envvar="KG_BASE_URI", help="Base of minted IRIs (KG_BASE_URI).")
 @click.version_option(package_name="jp-base-registry-kg")
@@ -41,17 +52,17 @@ def _settings() -> Settings:
 def settings_cmd() -> None:
     """List every setting with its current value."""
     s = _settings()
-    lines = [(f"{setting.env}={_shown(setting.name, getattr(s, setting.name))}", setting.help) for setting in SETTINGS]
+    lines = [(f"{setting.env}={_shown(setting, getattr(s, setting.name))}", setting.help) for setting in SETTINGS]
     width = max(len(left) for left, _ in lines)
     for left, help_text in lines:
         click.echo(f"{left:<{width}}  # {help_text}")
 
 
-def _shown(name: str, value) -> str:
+def _shown(setting, value) -> str:
     """A setting's value as `kg settings` prints it: unset as "(unset)", a secret never."""
     if value is None or value == "" or value == ():
         return "(unset)"
-    if "token" in name:
+    if setting.secret or "token" in setting.name:
         return "(set)"
     return str(value)
 
@@ -245,7 +256,7 @@ def link() -> None:
     from kg.store import open_home
 
     settings = _settings()
-    home = open_home(settings.data_path)
+    home = open_home(settings)
     if home.current_name() is None:
         raise UserError(f"nothing loaded yet in {settings.data_path}")
     try:
@@ -263,7 +274,7 @@ def link() -> None:
 def _open_store():
     from kg.store import open_home
 
-    store = open_home(_settings().data_path).open_current()
+    store = open_home(_settings()).open_current()
     if store is None:
         raise UserError(f"nothing loaded yet in {_settings().data_path}; run `kg load ...` or `kg demo` first")
     return store

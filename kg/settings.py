@@ -18,6 +18,8 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = str
+    #: never printed (``kg settings`` shows it masked), never recorded in provenance
+    secret: bool = False
 
     @property
     def env(self) -> str:
@@ -30,6 +32,13 @@ def _bytes(text: str) -> int:
         if text.endswith(suffix) or text.endswith(suffix + "B"):
             return int(float(text.rstrip("B")[:-1]) * factor)
     return int(text)
+
+
+def _store_kind(text: str) -> str:
+    kind = text.strip().lower()
+    if kind not in ("oxigraph", "sparql"):
+        raise ValueError("one of oxigraph (embedded) or sparql (a remote engine's SPARQL endpoints)")
+    return kind
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -80,6 +89,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("signature_policy", "warn", "What a load does with a source's detached OpenPGP signature (X.asc beside X or in its zip): ignore (check nothing), warn (check, record the verdict, load anyway) or require (refuse a file that is not verified, before it is read; NTA files without a signature too)."),
     Setting("nta_keyring", None, "OpenPGP public key file (binary keyring or ASCII-armoured, as the NTA publishes it) that source signatures are checked against with gpgv; unset means signatures are recorded as unchecked."),
     Setting("signing_key", None, "OpenPGP secret key file (unprotected, as `gpg --export-secret-keys` writes it) that signs the load journal, the catalogue and every dump; its public key is served at /.well-known/kg-signing-key.asc. Unset means unsigned output, as /datasets says. Never logged or served."),
+    Setting("store", "oxigraph", "Where the graph lives: `oxigraph` (embedded, in KG_DATA_DIR) or `sparql` (a remote SPARQL 1.1 engine at KG_SPARQL_QUERY, KG_SPARQL_UPDATE and KG_SPARQL_STORE; the search index and hub counts stay in KG_DATA_DIR).", _store_kind),
+    Setting("sparql_query", None, "With KG_STORE=sparql: the engine's SPARQL 1.1 Query endpoint (Oxigraph server: http://host:7878/query; Fuseki: http://host:3030/ds/query)."),
+    Setting("sparql_update", None, "With KG_STORE=sparql: the engine's SPARQL 1.1 Update endpoint (Oxigraph server: /update; Fuseki: /ds/update)."),
+    Setting("sparql_store", None, "With KG_STORE=sparql: the engine's Graph Store HTTP Protocol endpoint (Oxigraph server: /store; Fuseki: /ds/data)."),
+    Setting("sparql_user", None, "With KG_STORE=sparql: user name for HTTP Basic authentication at the engine (unset: none)."),
+    Setting("sparql_password", None, "With KG_STORE=sparql: password for HTTP Basic authentication at the engine; never printed, never recorded.", secret=True),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

@@ -17,17 +17,45 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "kg-data"
 
 
-@pytest.fixture
-def settings(data_dir: Path):
-    return load_settings({}, data_dir=str(data_dir), base_uri=BASE)
+def pytest_generate_tests(metafunc):
+    """Modules marked ``engines`` run each test once per backend (embedded, then each engine)."""
+    from support.engines import BACKENDS
+
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """Oxigraph server (the ``oxigraph`` binary from PyPI), one for the whole session."""
+    from support.engines import start_oxigraph
+
+    yield from start_oxigraph(tmp_path_factory.mktemp("oxigraph-server") / "db")
 
 
 @pytest.fixture
-def cli(data_dir: Path):
-    """Run `kg ...` in-process against the test's data directory; returns the click Result."""
+def backend(request):
+    """Where the test's store lives: ``embedded`` (default) or an engine (an :class:`Engine`),
+    wiped for this test."""
+    name = getattr(request, "param", "embedded")
+    if name == "embedded":
+        return None
+    engine = request.getfixturevalue(name.replace("-", "_"))
+    engine.wipe()
+    return engine
+
+
+@pytest.fixture
+def settings(data_dir: Path, backend):
+    return load_settings({}, data_dir=str(data_dir), base_uri=BASE, **(backend.overrides() if backend else {}))
+
+
+@pytest.fixture
+def cli(data_dir: Path, backend):
+    """Run `kg ...` in-process against the test's data directory (and engine); returns the click Result."""
     from kg.cli import main
 
-    runner = CliRunner()
+    runner = CliRunner(env=backend.env() if backend else None)
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(main, ["--data-dir", str(data_dir), "--base-uri", BASE, *args], input=input,

@@ -8,23 +8,23 @@ import pytest
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
 from kg.errors import LoadError
-from support import raw_current, run_query
+from support import current_store, raw_current, run_query
 from kg.load.report import read_report
 from kg.settings import load_settings
-from kg.store.generations import Generations
+from kg.store import open_home
 
 from support import abr_rows as A
 from support import BASE
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 GEO = "http://www.opengis.net/ont/geosparql#"
 DCT = "http://purl.org/dc/terms/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 CRS = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
-def current(settings):
-    return raw_current(settings.data_path)
+current = current_store
 
 
 def values(store, subject, predicate):
@@ -540,13 +540,13 @@ def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
 def test_non_abr_files_are_refused_and_data_stays(settings, tmp_path, content, message):
     load_base(settings, tmp_path)
     run_load(settings, "abr", [A.write(tmp_path / "t.csv", A.TOWN, [A.AOI])])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     junk = tmp_path / "junk.csv"
     junk.write_bytes(content)
     with pytest.raises(LoadError, match=message) as err:
         run_load(settings, "abr", [junk])
     assert "junk.csv" in str(err.value) and "unchanged" in str(err.value)
-    assert Generations(settings.data_path).current_name() == before
+    assert open_home(settings).current_name() == before
     assert run_query(current(settings), f"ASK {{ <{M.town('302015', '0001000')}> ?p ?o }}", M)
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from support import number, nta_row, write_csv
+
+pytestmark = pytest.mark.engines
 
 
 def test_load_prints_counts_and_report_location(cli, tmp_path):
@@ -59,12 +63,11 @@ def test_stats_and_validate(cli, tmp_path):
     assert "houjin: 1 entities checked, 0 violations" in result.output
 
 
-def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, data_dir):
-
-    from kg.store.generations import Generations
+def test_validate_finds_data_that_no_longer_conforms(cli, tmp_path, settings):
+    from kg.store import open_home
 
     cli("load", "houjin", str(write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])))
-    gens = Generations(data_dir)
+    gens = open_home(settings)
     with gens.build() as b:  # somebody edits the store behind the loader's back
         b.store.update("DELETE WHERE { GRAPH ?g { ?c <http://www.w3.org/ns/regorg#legalName> ?n } }")
     result = cli("validate", "houjin")
@@ -91,8 +94,13 @@ def test_progress_bar_on_request(cli, tmp_path):
     assert "loading houjin" not in quiet.stderr
 
 
-def test_progress_callback_sees_every_byte(settings, tmp_path):
+def test_progress_callback_sees_every_byte(data_dir, tmp_path):
+    """(Embedded only: reporting progress does not depend on the store.)"""
     from kg.load.pipeline import run_load
+    from kg.settings import load_settings
+    from support import BASE
+
+    settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE)
 
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 3000)]
     path = write_csv(tmp_path / "a.csv", rows)

@@ -12,11 +12,12 @@ from kg.load.pipeline import run_load
 from kg.errors import LoadError, StrictFailure
 from support import raw_current, run_query
 from kg.load.report import read_report
-from kg.store.generations import Generations
+from kg.store import open_home
 
 from support import BASE, current_store, one, values, nta_csv, nta_row, number, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 NDL = "1000011000005"
 NTA = "7000012050002"
 CHIBA_HINO = "1040001042029"
@@ -243,11 +244,11 @@ def test_bad_rows_are_reported_and_the_rest_loads(settings, tmp_path):
 
 def test_strict_loads_nothing_when_anything_is_rejected(settings, full, tmp_path):
     run_load(settings, "houjin", [full])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     bad = write_csv(tmp_path / "bad.csv", [nta_row(1, "2000011000005")])
     with pytest.raises(StrictFailure, match="1 record"):
         run_load(settings, "houjin", [bad], strict=True)
-    assert Generations(settings.data_path).current_name() == before
+    assert open_home(settings).current_name() == before
 
 
 @pytest.mark.parametrize("content,message", [
@@ -257,19 +258,19 @@ def test_strict_loads_nothing_when_anything_is_rejected(settings, full, tmp_path
 ])
 def test_non_csv_files_are_refused_and_data_stays(settings, full, tmp_path, content, message):
     run_load(settings, "houjin", [full])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     junk = tmp_path / "junk.csv"
     junk.write_bytes(content)
     with pytest.raises(LoadError, match=message) as err:
         run_load(settings, "houjin", [junk])
     assert "junk.csv" in str(err.value) and "unchanged" in str(err.value)
-    assert Generations(settings.data_path).current_name() == before
+    assert open_home(settings).current_name() == before
     assert run_query(current(settings), "ASK { <%s> ?p ?o }" % M.corporation(NTA), M)
 
 
 def test_truncated_zip_is_refused_and_data_stays(settings, full, tmp_path):
     run_load(settings, "houjin", [full])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     archive = tmp_path / "13_tokyo_all.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("13_tokyo_all.csv", nta_csv(full_rows() * 50))
@@ -277,8 +278,8 @@ def test_truncated_zip_is_refused_and_data_stays(settings, full, tmp_path):
     archive.write_bytes(data[: len(data) // 2])
     with pytest.raises(LoadError, match="zip"):
         run_load(settings, "houjin", [archive])
-    assert Generations(settings.data_path).current_name() == before
-    assert len(list(Generations(settings.data_path).gens.iterdir())) == 1
+    assert open_home(settings).current_name() == before
+    assert len(list(open_home(settings).gens.iterdir())) == 1
 
 
 def test_missing_file_and_unknown_source(settings, tmp_path):
@@ -319,7 +320,7 @@ def test_failure_half_way_through_a_streamed_load_leaves_nothing(settings, tmp_p
     path.write_bytes(data + b'9999,"\xff\xfe broken"\n')
     with pytest.raises(LoadError, match="line 3001"):
         run_load(settings, "houjin", [path])
-    gens = Generations(settings.data_path)
+    gens = open_home(settings)
     assert gens.current_name() is None
     assert list(gens.gens.iterdir()) == []
 
@@ -328,7 +329,7 @@ def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, t
     """A fresh dataset is indexed in a forked child; if it fails, nothing is switched in."""
     first = [nta_row(1, number("000000000001"), name="株式会社一番")]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", first)])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -337,9 +338,9 @@ def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, t
     second = [nta_row(1, number("000000000002"), name="株式会社二番")]
     with pytest.raises(LoadError, match="search index"):
         run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", second)], replace=True)
-    assert Generations(settings.data_path).current_name() == before
-    store = current_store(settings)
-    names = {q.object.value for q in store.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/ns/regorg#legalName"), None)}
+    assert open_home(settings).current_name() == before
+    store = open_home(settings).open_current()
+    names = {q.object.value for q in store.quads(None, "http://www.w3.org/ns/regorg#legalName", None)}
     assert "株式会社一番" in names and "株式会社二番" not in names
 
 
@@ -387,7 +388,7 @@ def test_a_republished_history_is_idempotent_and_validates(settings, tmp_path, t
     # the two past states once each, with the newest publication's date and row number only
     assert [(modified, seq) for _, modified, seq in records] == [(["2021-07-20"], ["40"]), (["2021-07-20"], ["41"])]
     assert one(store, M.corporation(SOFIS), "http://purl.org/dc/terms/modified") == "2021-07-20"
-    checked, violations = revalidate(open_home(settings.data_path).open_current(), "houjin", M)
+    checked, violations = revalidate(open_home(settings).open_current(), "houjin", M)
     assert checked == 3 and violations == []
 
 
@@ -443,7 +444,7 @@ def test_one_corporation_twice_in_one_file_is_updated_not_doubled(data_dir, tmp_
     assert one(store, corp, "http://purl.org/dc/terms/modified") == "2021-07-14"
     assert len(_records(store)) == 3  # 2015, 2017, and the 2021-06-30 state the second rows made past
     assert one(store, M.corporation(NTA), "http://www.w3.org/ns/regorg#legalName") == "国税庁@ja"
-    checked, violations = revalidate(open_home(settings.data_path).open_current(), "houjin", M)
+    checked, violations = revalidate(open_home(settings).open_current(), "houjin", M)
     assert violations == [] and checked == (6 if into == "loaded" else 5)
 
 

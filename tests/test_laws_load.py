@@ -14,13 +14,14 @@ from kg.load.pipeline import run_load
 from kg.errors import LoadError, StrictFailure
 from support import run_query
 from kg.load.report import read_report
-from kg.store.generations import Generations
+from kg.store import open_home
 
 from support import BASE, current_store, one, values
 from support.laws import (LAW_ID, LAW_INFO, REV_2020, REV_2024, TITLE, V1_ERROR, V1_LAWLISTS, V1_UPDATELAWLISTS, law_xml,
                           v2_law_data_json, v2_law_data_xml, v2_law_revisions, v2_laws, v2_revision, write_law)
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 LAW = M.law(LAW_ID)
 ELI = "http://data.europa.eu/eli/ontology#"
 DCT = "http://purl.org/dc/terms/"
@@ -427,11 +428,11 @@ def test_bad_records_are_reported_and_the_rest_loads(settings, tmp_path):
 def test_strict_refuses_a_load_with_rejections(settings, tmp_path):
     good = write_law(tmp_path, "2020")
     run_load(settings, "laws", [good])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     bad = write_law(tmp_path, "2024", name="no-id.xml")
     with pytest.raises(StrictFailure):
         run_load(settings, "laws", [bad], strict=True)
-    assert Generations(settings.data_path).current_name() == before
+    assert open_home(settings).current_name() == before
 
 
 BOMB = """<?xml version="1.0"?>
@@ -469,14 +470,14 @@ XXE = """<?xml version="1.0" encoding="UTF-8"?>
 ])
 def test_unsafe_or_unreadable_files_are_refused_and_data_stays(settings, tmp_path, content, message):
     run_load(settings, "laws", [write_law(tmp_path, "2020")])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     bad = tmp_path / "in" / f"{REV_2024}.xml"
     bad.parent.mkdir()
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(LoadError) as err:
         run_load(settings, "laws", [bad])
     assert message in str(err.value) and bad.name in str(err.value) and "unchanged" in str(err.value)
-    assert Generations(settings.data_path).current_name() == before
+    assert open_home(settings).current_name() == before
     assert one(current(settings), LAW, M.term("textRevision")) == M.law_revision(REV_2020)
 
 

@@ -8,13 +8,14 @@ from kg.rdf.iri import Minter
 from kg.link.addresses import TownIndex
 from kg.text.normalize import address_key as normalize
 from kg.load.pipeline import run_load
-from support import raw_current, run_query
-from kg.store.generations import Generations
+from support import current_store, raw_current, run_query
+from kg.store import open_home
 
 from support import abr_rows as A
 from support import BASE, number, nta_row, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 
 
 @pytest.mark.parametrize("a,b", [
@@ -87,7 +88,7 @@ def linked(settings, tmp_path):
     ])
     run_load(settings, "houjin", [corps])
     result = run_load(settings, "abr", sorted(abr_dir.iterdir()))
-    return result, Generations(settings.data_path)
+    return result, open_home(settings)
 
 
 def links_of(store):
@@ -147,7 +148,7 @@ def test_real_corporations_against_real_wakayama_towns(real_dir, settings):
     result = run_load(settings, "abr", [towns / "mt_pref_all.csv", towns / "mt_city_all.csv", towns / "mt_town_pref30.csv"])
     stats = result.links
     assert stats.corporations == 2396
-    store = raw_current(settings.data_path)
+    store = current_store(settings)
     q = """SELECT ?level (COUNT(?c) AS ?n) WHERE { ?c kg:prefecture pref:300004 ; kg:addressMatchLevel/skos:notation ?level }
            GROUP BY ?level"""
     wakayama = {s["level"].value: int(s["n"].value) for s in run_query(store, q, M)}
@@ -199,7 +200,7 @@ def test_nta_address_with_0208_form_links_to_abr_town_with_0213_form(settings, t
     run_load(settings, "houjin", [corps])
     result = run_load(settings, "abr", sorted(abr_dir.iterdir()))
     assert result.links.levels == {"town": 2}
-    store = Generations(settings.data_path).open_current()
+    store = open_home(settings).open_current()
     found = links_of(store)
     assert found[number("000011000104")] == ("town", M.town("131041", "0041000"))
     assert found[number("000011000112")] == ("town", M.town("131041", "0006001"))

@@ -14,13 +14,14 @@ from kg.loaders import jgrants
 from kg.loaders.jgrants import html_to_text, parse_datetime, datetime_literal
 from kg.load.pipeline import run_load
 from kg.errors import LoadError
-from support import raw_current, run_query
+from support import current_store, raw_current, run_query
 from kg.load.report import read_report
 from kg.resources import package_dir
 
 from support import BASE, nta_row, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 CPSV = "http://purl.org/vocab/cpsv#"
 CV = "http://data.europa.eu/m8g/"
 DCT = "http://purl.org/dc/terms/"
@@ -36,8 +37,7 @@ def fixed_clock(monkeypatch):
     monkeypatch.setattr(jgrants, "now", lambda: NOW)
 
 
-def current(settings):
-    return raw_current(settings.data_path)
+current = current_store
 
 
 def values(store, subject, predicate, graph=None):

@@ -1,7 +1,10 @@
-"""Atomic loads: a failed or killed load leaves the previous generation served and no debris."""
+"""Atomic loads: a failed or killed load leaves the previous generation served and no debris.
+
+Run against the embedded store and each remote engine (``engines``)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,17 +13,35 @@ import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
+from kg.store import open_home
 from support import run_query
-from kg.store.generations import Generations
 from kg.errors import StoreBusy
 
 from support import BASE, number, nta_row, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
 
 
-def test_build_switches_only_on_success(tmp_path):
-    gens = Generations(tmp_path / "d")
+def _debris(home) -> list[str]:
+    """What a build left that no served generation uses: local directories, engine graphs."""
+    current = home.current_name()
+    left = [p.name for p in home.gens.iterdir() if p.name != current and not _previous(home, p.name)]
+    if hasattr(home, "engine_graphs"):
+        _, previous, views = home.state()
+        used = {g for n in (current, previous) if n for g in views.get(n, {}).values()}
+        left += [g for g in home.engine_graphs() if g not in used]
+    return left
+
+
+def _previous(home, name: str) -> bool:
+    current = home.current_name()
+    older = sorted(p.name for p in home.gens.iterdir() if p.name < (current or ""))
+    return bool(older) and older[-1] == name
+
+
+def test_build_switches_only_on_success(settings):
+    gens = open_home(settings)
     assert gens.open_current() is None
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "1" <http://x/g> .\n')
@@ -32,10 +53,11 @@ def test_build_switches_only_on_success(tmp_path):
     assert gens.current_name() == first
     assert len(list(gens.open_current().quads())) == 1
     assert [p.name for p in gens.gens.iterdir()] == [first]
+    assert _debris(gens) == []  # a failed build leaves nothing behind, on disk or on the engine
 
 
-def test_replace_copies_other_graphs_and_drops_the_replaced_one(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_replace_copies_other_graphs_and_drops_the_replaced_one(settings):
+    gens = open_home(settings)
     with gens.build() as b:
         for g in ("a", "b"):
             b.store.add(text=f'<http://x/s> <http://x/p> "{g}" <http://x/{g}> .\n')
@@ -44,23 +66,49 @@ def test_replace_copies_other_graphs_and_drops_the_replaced_one(tmp_path):
     assert set(gens.open_current().named_graphs()) == {"http://x/b"}
 
 
-def test_readers_keep_their_generation_while_a_new_one_is_built(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_readers_keep_their_generation_while_a_new_one_is_built(settings, backend):
+    gens = open_home(settings)
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "1" <http://x/g> .\n')
     reader = gens.open_current()
     with gens.build() as b:
         b.store.add(text='<http://x/s> <http://x/p> "2" <http://x/g> .\n')
+        assert len(list(b.store.quads())) == 2  # the build reads its own writes
         assert len(list(reader.quads())) == 1
-    assert len(list(reader.quads())) == 1  # the old handle still reads its (kept) generation
+    # embedded, the old handle still reads its (kept) generation; on an engine a graph that an
+    # update changed is changed in place at the switch (atomically), so the old view sees it too
+    assert len(list(reader.quads())) == (1 if backend is None else 2)
     assert len(list(gens.open_current().quads())) == 2
 
 
-def test_a_second_writer_is_refused_while_one_builds(tmp_path):
-    gens = Generations(tmp_path / "d")
+def test_an_update_on_an_engine_changes_only_what_it_touches(settings, backend, tmp_path):
+    """A diff neither copies nor rewrites the served dataset graph: its changes wait in two small
+    graphs and the switch applies them; graphs it does not touch are shared."""
+    if backend is None:
+        pytest.skip("embedded generations are hard-linked checkpoints")
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 41)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "full.csv", rows)])
+    home = open_home(settings)
+    name, _, views = home.state()
+    served = views[name][M.graph("houjin")]
+    changed = [nta_row(1, number(f"{3:012d}"), name="株式会社改名", change="2024-04-01", process="71")]
+    run_load(settings, "houjin", [write_csv(tmp_path / "diff.csv", changed)])
+    name2, previous, views2 = home.state()
+    assert (name2, previous) != (name, None) and previous == name
+    assert views2[name2][M.graph("houjin")] == served  # the same engine graph, changed in place
+    assert not [g for g in backend.graphs() if g.endswith(("/add", "/del"))]
+    store = home.open_current()
+    names = {q.object.value for q in store.quads(None, "http://www.w3.org/ns/regorg#legalName", None, M.graph("houjin"))
+             if "#" not in q.subject}
+    assert "株式会社改名" in names and "株式会社テスト3" not in names and len(names) == 40
+    assert store.count(M.graph("houjin")) == home.open_current().count(M.graph("houjin"))
+
+
+def test_a_second_writer_is_refused_while_one_builds(settings):
+    gens = open_home(settings)
     with gens.build():
         with pytest.raises(StoreBusy, match="another load"):
-            with Generations(tmp_path / "d").build():
+            with open_home(settings).build():
                 pass
 
 
@@ -76,7 +124,7 @@ def slow(*args, **kwargs):
     print("BATCH", flush=True)
     time.sleep(0.2)
 p.write_batch = slow
-run_load(load_settings({}, data_dir=sys.argv[1], base_uri=sys.argv[2], batch_size=50), "houjin", [sys.argv[3]])
+run_load(load_settings(None, data_dir=sys.argv[1], base_uri=sys.argv[2], batch_size=50), "houjin", [sys.argv[3]])
 print("DONE", flush=True)
 """
 
@@ -85,11 +133,12 @@ print("DONE", flush=True)
 def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_path):
     first = write_csv(tmp_path / "first.csv", [nta_row(1, "7000012050002", name="国税庁", kind="101")])
     run_load(settings, "houjin", [first])
-    before = Generations(settings.data_path).current_name()
+    before = open_home(settings).current_name()
     rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 2001)]
     big = write_csv(tmp_path / "big.csv", rows)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | settings.environ()
     child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(settings.data_path), BASE, str(big)],
-                             stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+                             stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     batches = 0
     for line in child.stdout:
         if line.startswith("BATCH"):
@@ -101,10 +150,15 @@ def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, tmp_
     assert child.returncode == -signal.SIGKILL
     gens_dir = settings.data_path / "gens"
     assert len(list(gens_dir.iterdir())) == 2  # the half-built generation is still on disk
+    home = open_home(settings, create=False)
+    assert home.current_name() == before  # served data unchanged while the debris is there
+    if hasattr(home, "engine_graphs"):  # and on the engine: the killed load's half-written graphs
+        assert [g for g in home.engine_graphs() if g.endswith("/gen-000002")]
     # the next start serves the previous version and sweeps the debris
-    gens = Generations(settings.data_path)
+    gens = open_home(settings)
     assert gens.current_name() == before
     assert [p.name for p in gens_dir.iterdir()] == [before]
+    assert _debris(gens) == []
     assert not list(settings.data_path.glob("tmp-*"))
     store = gens.open_current()
     names = [s["n"].value for s in run_query(store, "SELECT ?n WHERE { ?c rov:legalName ?n }", M)]
@@ -149,3 +203,51 @@ def test_a_failing_slice_stops_the_read_ahead(tmp_path):
     with pytest.raises(SyntaxError):
         store.add(stream=stream, fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=100)
     assert not [t for t in threading.enumerate() if t.name == "kg-read-ahead" and t.is_alive()]
+
+
+def test_the_served_endpoint_follows_the_current_generation(settings, backend, tmp_path):
+    """`kg serve` over the store: GRAPH <…/graph/houjin>, GRAPH ?g and the metadata about a graph
+    name answer in logical graph names; a load switches what it serves; pages and search work."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    from support.server import start_server
+
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])])
+    env = {"KG_WORKERS": "1", **(backend.env() if backend else {})}
+    server = start_server(settings.data_path, tmp_path, **env)
+    url = next(server)
+    try:
+        def select(q: str) -> list[dict]:
+            req = urllib.request.Request(url + "/sparql?" + urllib.parse.urlencode({"query": q}),
+                                         headers={"Accept": "application/sparql-results+json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return [{k: v["value"] for k, v in b.items()} for b in json.load(r)["results"]["bindings"]]
+
+        houjin = M.graph("houjin")
+        assert select("SELECT ?n WHERE { GRAPH graph:houjin { ?c rov:legalName ?n } }") == [{"n": "国税庁"}]
+        assert select(f"SELECT ?n FROM <{houjin}> WHERE {{ ?c rov:legalName ?n }}") == [{"n": "国税庁"}]
+        graphs = {r["g"] for r in select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+        assert houjin in graphs and M.graph("meta") in graphs and not any("/gen-" in g for g in graphs)
+        triples = select(f"SELECT ?n WHERE {{ <{houjin}> void:triples ?n }}")
+        assert len(triples) == 1 and int(triples[0]["n"]) > 0
+        # a diff switches the served data; the next request sees it
+        second = nta_row(2, number("000000000002"), name="株式会社二番")
+        run_load(settings, "houjin", [write_csv(tmp_path / "b.csv", [second])])
+        import time
+
+        names = set()
+        for _ in range(50):  # a remote engine's pointer is read again within a second
+            names = {r["n"] for r in select("SELECT ?n WHERE { GRAPH graph:houjin { ?c rov:legalName ?n } }")}
+            if len(names) == 2:
+                break
+            time.sleep(0.1)
+        assert names == {"国税庁", "株式会社二番"}
+        with urllib.request.urlopen(url + "/search.json?q=" + urllib.parse.quote("二番"), timeout=30) as r:
+            assert [hit["label"] for hit in json.load(r)["results"]] == ["株式会社二番"]
+        req = urllib.request.Request(url + "/doc/corporation/7000012050002", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert "国税庁" in r.read().decode()
+    finally:
+        server.close()

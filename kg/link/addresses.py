@@ -262,19 +262,21 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
     if not empty and selection is not None:
         # every selected corporation loses its old links, including those deleted by this load
         selection = list(selection)
-        for corp in selection:
-            for p in (town_p, level_p):
-                doomed.extend(store.quads(corp, p, None, links))
+        doomed.extend(store.quads_of(selection, [town_p, level_p], links))
     if rows is not None:
         registered = str(ROV.RegisteredOrganization)
 
         def from_rows():
+            batch: list[str] = []
             for r in rows:
                 if not empty:  # the row's corporation loses its old links (also when deleted now)
-                    for p in (town_p, level_p):
-                        doomed.extend(store.quads(r.focus, p, None, links))
+                    batch.append(r.focus)
+                    if len(batch) >= 5000:
+                        doomed.extend(store.quads_of(batch, [town_p, level_p], links))
+                        batch.clear()
                 if r.action == "upsert" and r.cls == registered and r.municipality:
                     yield r.focus, r.municipality, r.street
+            doomed.extend(store.quads_of(batch, [town_p, level_p], links))
         source = from_rows()
     else:
         source = _corporations(store, m, selection)

@@ -9,22 +9,32 @@ from kg.store.interface import WriteStore
 
 
 def link_local_governments(store: WriteStore, m: Minter) -> int:
-    """Kind-201 corporations numbered 000020 + lg_code ↔ the municipality or prefecture of that code."""
-    links = m.graph("links")
+    """Kind-201 corporations numbered 000020 + lg_code ↔ the municipality or prefecture of that code.
+
+    Asked through the store's pattern reads (a few thousand kind-201 corporations, in batches), so
+    that a remote engine answers them through a load's pending changes instead of copying graphs.
+    """
+    links, houjin, abr = m.graph("links"), m.graph("houjin"), m.graph("abr")
     area_p, gov_p = m.term("localGovernmentArea"), m.term("localGovernment")
-    # removed as quads, not by a DELETE update: the change feed sees which subjects lose links
     store.remove([*store.quads(None, area_p, None, links), *store.quads(None, gov_p, None, links)])
-    q = f"""SELECT ?c ?n WHERE {{ GRAPH <{m.graph('houjin')}> {{
-        ?c a <{ROV.RegisteredOrganization}> ; <{ROV.orgType}> <{m.code('corporation-kind', '201')}> ;
-           <{DCTERMS.identifier}> ?n FILTER(SUBSTR(?n, 2, 6) = "000020") }} }}"""
-    abr = m.graph("abr")
+    kind = m.code("corporation-kind", "201")
+    candidates = sorted({str(q.subject) for q in store.quads(None, str(ROV.orgType), kind, houjin)})
+    corporations = {str(q.subject) for q in store.quads_of(candidates, [str(RDF.type)], houjin)
+                    if q.object == ROV.RegisteredOrganization}
+    codes = {}
+    for q in store.quads_of(sorted(corporations), [str(DCTERMS.identifier)], houjin):
+        n = q.object.value
+        if n[1:7] == "000020":
+            codes[str(q.subject)] = n[7:]
+    areas = {a: (m.municipality(lg), m.prefecture(lg)) for a, lg in codes.items()}
+    typed = {str(q.subject) for q in store.quads_of(sorted({x for pair in areas.values() for x in pair}),
+                                                    [str(RDF.type)], abr)}
     lines = []
-    for s in store.query(q):
-        lg = s["n"].value[7:]
-        for area in (m.municipality(lg), m.prefecture(lg)):
-            if store.has(area, str(RDF.type), None, abr):
-                lines.append(nquad(s["c"].value, area_p, area, links))
-                lines.append(nquad(area, gov_p, IRI(s["c"].value), links))
+    for corp, candidates_ in sorted(areas.items()):
+        for area in candidates_:
+            if area in typed:
+                lines.append(nquad(corp, area_p, area, links))
+                lines.append(nquad(area, gov_p, IRI(corp), links))
                 break
     if lines:
         store.add(text="".join(lines), fmt="nquads")

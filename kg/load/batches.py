@@ -136,14 +136,18 @@ def settle_versions(store: WriteStore, graph: str, batch: list[Entity]) -> list[
     if not any(e.version for e in batch):
         return batch
     best: dict[tuple[str, str], tuple[str, int]] = {}
+    stored: dict[tuple[str, str], list[str]] = {}
+    if store is not None:  # None: streaming into an empty dataset; else one question for the batch
+        versioned = [e for e in batch if e.version is not None and e.action == "upsert"]
+        for q in store.quads_of([e.focus for e in versioned], sorted({e.version[0] for e in versioned}), graph):
+            stored.setdefault((str(q.subject), q.predicate), []).append(q.object.value)
     for i, e in enumerate(batch):
         if e.version is None or e.action != "upsert":
             continue
         key = (e.focus, e.version[0])
         if key not in best:
-            stored = [] if store is None else [  # None: streaming into an empty dataset
-                q.object.value for q in store.quads(e.focus, e.version[0], None, graph)]
-            best[key] = (max(stored), -1) if stored else ("", -1)
+            found = stored.get(key)
+            best[key] = (max(found), -1) if found else ("", -1)
         if e.version[1] >= best[key][0]:
             best[key] = (e.version[1], i)  # equal versions: the later entity wins
     out = []
@@ -151,6 +155,13 @@ def settle_versions(store: WriteStore, graph: str, batch: list[Entity]) -> list[
         if e.version is not None and e.action == "upsert" and best[(e.focus, e.version[0])][1] != i:
             e = replace(e, action="append", triples=[])
         out.append(e)
+    return out
+
+
+def _by_subject(quads) -> dict[str, list[Quad]]:
+    out: dict[str, list[Quad]] = {}
+    for q in quads:
+        out.setdefault(str(q.subject), []).append(q)
     return out
 
 
@@ -162,22 +173,29 @@ def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], dige
     entity to the nodes under its prefixes that it links to (a law's articles), recursively.
     """
     doomed: list[Quad] = []
+    wanted: list[tuple[Entity, list[str]]] = []
     for entity in batch:
         if entity.action == "append":
             continue
         subjects = [entity.focus]
         if entity.action == "delete":
             subjects += [str(q.subject) for q in store.quads(None, str(PROV.specializationOf), IRI(entity.focus), graph)]
+        wanted.append((entity, subjects))
+    # the batch's subjects in one question, then their fragment nodes a level at a time
+    # (:meth:`entity` of each, for the whole batch at once)
+    stored = _by_subject(store.quads_of([s for _, subjects in wanted for s in subjects], None, graph))
+    fragments: list[str] = []
+    for entity, subjects in wanted:
         keep = entity.keep if entity.action == "upsert" else frozenset()
         owned: list[str] = []
         for subject in subjects:
             own = fragment_prefix(subject)
-            for q in store.quads(subject, None, None, graph):
+            for q in stored.get(subject, ()):
                 if q.predicate in keep:
                     continue  # and so are the fragment nodes it links to (a town's point)
                 doomed.append(q)
                 if isinstance(q.object, IRI) and q.object.startswith(own):
-                    doomed.extend(store.entity(q.object, graph))
+                    fragments.append(str(q.object))
                 elif entity.owns and isinstance(q.object, IRI) and q.object.startswith(entity.owns):
                     owned.append(str(q.object))
         seen = set(subjects)
@@ -190,6 +208,18 @@ def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], dige
                 doomed.append(q)
                 if isinstance(q.object, IRI) and q.object.startswith(entity.owns):
                     owned.append(str(q.object))
+    seen_fragments = set(fragments)
+    while fragments:
+        found = _by_subject(store.quads_of(fragments, None, graph))
+        deeper = []
+        for node in fragments:
+            own = fragment_prefix(node)
+            for q in found.get(node, ()):
+                doomed.append(q)
+                if isinstance(q.object, IRI) and q.object.startswith(own) and q.object not in seen_fragments:
+                    seen_fragments.add(str(q.object))
+                    deeper.append(str(q.object))
+        fragments = deeper
     if doomed:
         doomed = list(dict.fromkeys(doomed))
         store.remove(doomed)

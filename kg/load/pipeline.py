@@ -94,7 +94,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
         sources = order(sources)
     if not sources:
         raise LoadError(f"no {'/'.join(loader.suffixes)} files in {', '.join(map(str, paths))}")
-    home = open_home(settings.data_path)
+    home = open_home(settings)
     _check_base(home, minter)
     graph = minter.graph(dataset)
     load_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]

@@ -109,6 +109,18 @@ class Minter:
             raise ValueError(f"unknown graph {name!r}; one of {', '.join(GRAPHS)}")
         return IRI(f"{self.base}graph/{name}")
 
+    def engine_graph(self, graph: str, generation: str) -> IRI:
+        """The graph of a remote engine that holds ``generation``'s version of ``graph``
+        (:mod:`kg.store.remote_generations`); never served under this name."""
+        return IRI(f"{graph}/{generation}")
+
+    def generations_graph(self) -> IRI:
+        """The remote engine's pointer graph: which generation is current, and its graphs."""
+        return IRI(f"{self.base}graph/generations")
+
+    def generation(self, name: str) -> IRI:
+        return IRI(f"{self.base}graph/generations#{name}")
+
     def code(self, scheme: str, code: str) -> IRI:
         return IRI(f"{self.id}code/{scheme}/{segment(code)}")
 

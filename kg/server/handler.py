@@ -17,7 +17,6 @@ from kg.store import open_home
 from kg.store.changelog import ChangeLog, utc_now
 from kg.store.counts import graph_triples
 from kg.store.describe import GenerationCache, attributions, describe, description_json, description_triples
-from kg.store.generations import Served
 from kg.store.hubs import read_hubs
 from kg.store.results import serialize_boolean
 
@@ -26,8 +25,8 @@ class RequestHandler:
     """Answers query, update, describe and ping requests (plain dicts, so they can cross a pipe)."""
 
     def __init__(self, settings: Settings):
-        self.home = open_home(settings.data_path, create=False)
-        self.served = Served(self.home)
+        self.home = open_home(settings, create=False)
+        self.served = self.home.served()
         self.minter = Minter(settings.base)
         self._prefixes = self.minter.prefixes()
         self.guard = Guard.from_settings(settings)

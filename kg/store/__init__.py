@@ -8,15 +8,31 @@ served version (``open_current()``) and building the next one (``build()``). See
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kg.settings import Settings
 
 from kg.store.interface import Build, Home, Quad, ReadStore, Result, Solutions, Triples, WriteStore
 
 
-def open_home(data_dir: str | os.PathLike[str], *, create: bool = True) -> Home:
-    """The data directory's store: its served generation and the building of the next."""
+def open_home(where: "Settings | str | os.PathLike[str]", *, create: bool = True) -> Home:
+    """The store: its served generation and the building of the next.
+
+    ``where`` is the settings (``KG_STORE`` chooses the embedded store in ``KG_DATA_DIR`` or a
+    remote engine) or, for the embedded store, just the data directory.
+    """
+    from kg.settings import Settings
+
+    if isinstance(where, Settings):
+        if where.store == "sparql":
+            from kg.store.remote_generations import RemoteGenerations
+
+            return RemoteGenerations(where, create=create)
+        where = where.data_path
     from kg.store.generations import Generations
 
-    return Generations(data_dir, create=create)
+    return Generations(where, create=create)
 
 
 def serialize(triples, fmt: str, prefixes=None) -> bytes:

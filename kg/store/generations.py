@@ -75,6 +75,10 @@ class Generations:
             return None
         return OxStore.open(path, read_only=True)
 
+    def served(self) -> "Served":
+        """The served generation for a long-lived reader (a server worker)."""
+        return Served(self)
+
     # --- writing -----------------------------------------------------------------------------
     @contextmanager
     def writer_lock(self, *, wait: float = 0) -> Iterator[None]:

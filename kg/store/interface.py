@@ -73,6 +73,11 @@ class ReadStore(Protocol):
     def has(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
             graph: str | None = None) -> bool: ...
 
+    def quads_of(self, subjects: Iterable[str], predicates: Iterable[str] | None = None,
+                 graph: str | None = None) -> Iterator[Quad]:
+        """The quads of many subjects (with one of ``predicates``, if given) at once: a remote
+        engine answers a batch of a load's entities in one request instead of one each."""
+
     def named_graphs(self) -> list[str]: ...
 
     def count(self, graph: str) -> int:
@@ -118,6 +123,11 @@ class Build(Protocol):
     def tempfile(self, suffix: str = ".nt") -> Path: ...
 
 
+class ServedVersion(Protocol):
+    def get(self) -> tuple[str | None, ReadStore]:
+        """(generation name or None, its store: an empty one before anything is loaded)."""
+
+
 class Home(Protocol):
     """Where the data lives: the served version, and building the next one atomically."""
 
@@ -129,6 +139,9 @@ class Home(Protocol):
         """Directory of the served version's local files (search index, hub counts)."""
 
     def open_current(self) -> ReadStore | None: ...
+
+    def served(self) -> "ServedVersion":
+        """What a long-lived reader asks, per request, for the served version."""
 
     def build(self, *, copy_all_except: Iterable[str] | None = None, wait: float = 0) -> AbstractContextManager[Build]:
         """The next version; it is served only if the block exits normally. ``wait``: seconds to

@@ -253,6 +253,12 @@ class OxStore:
             graph: str | None = None) -> bool:
         return next(self.quads(subject, predicate, object, graph), None) is not None
 
+    def quads_of(self, subjects: Iterable[str], predicates: Iterable[str] | None = None,
+                 graph: str | None = None) -> Iterator[Quad]:
+        for subject in subjects:
+            for predicate in (predicates if predicates is not None else (None,)):
+                yield from self.quads(subject, predicate, None, graph)
+
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 

@@ -28,7 +28,7 @@ RDF_TYPE = str(RDF.type)
 
 
 def _generation() -> tuple[str, dt.datetime | None]:
-    home = open_home(current_app.config["KG_SETTINGS"].data_path, create=False)
+    home = open_home(current_app.config["KG_SETTINGS"], create=False)
     name = home.current_name() or "none"
     try:
         mtime = dt.datetime.fromtimestamp((home.root / "CURRENT").stat().st_mtime, dt.timezone.utc).replace(microsecond=0)

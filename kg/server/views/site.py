@@ -91,7 +91,7 @@ def search():
     wanted = negotiate(request.headers.get("Accept"), [by_name("html"), by_media_type("application/json")])
     wants_json = request.path.endswith(".json") or (wanted is not None and wanted.media_type != "text/html")
     hits, total = [], 0
-    path = open_home(settings.data_path, create=False).current_path()
+    path = open_home(settings, create=False).current_path()
     size = settings.page_size
     if q and path is not None and (path / FILENAME).exists():
         index = SearchIndex(path / FILENAME, readonly=True)

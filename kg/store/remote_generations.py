@@ -1,0 +1,341 @@
+"""Generations on a remote SPARQL engine: fresh graphs per load, made current by one Update.
+
+On the engine::
+
+    {base}graph/houjin/gen-000007     the houjin graph as generation 7 left it (never written after)
+    {base}graph/links/gen-000009      ... each dataset graph under the name of the load that wrote it
+    {base}graph/generations           the pointer graph: ``kg:currentGeneration`` (and previous) of
+                                      the pointer, and per generation the engine graphs it is made of
+
+A load (a :class:`RemoteBuild`) starts from the current generation's graphs, *shared*. A graph
+it replaces (``--replace``, a first load, the reference graphs every load refreshes) is written
+under a fresh name of its own; a served graph it changes (a diff) is not copied: its removals and
+additions wait in two small graphs beside it, a :class:`~kg.store.overlay.Layer` that the load
+reads through. When the load has finished and validated, one Update request applies the layers
+to the graphs they change and rewrites the pointer: readers see the old version or the new one;
+engines apply an Update request atomically (SPARQL 1.1 Update, 2.2; Oxigraph and Fuseki do). So
+a daily diff costs what it changes, never a copy of the national houjin graph. A failed load
+drops its graphs; a killed one leaves them, and the next start (or load) drops every
+``…/gen-NNNNNN`` (and ``…/add``, ``…/del``) graph under our base that neither the current nor
+the previous generation uses.
+
+Readers (:class:`RemoteServed`) see logical graph names only: :class:`kg.store.remote.RemoteStore`
+renames graph names in their text and answers. The search index and hub counts stay local, in
+``KG_DATA_DIR/gens/gen-NNNNNN/`` beside ``KG_DATA_DIR/CURRENT`` as embedded; so loads run on the
+machine that serves (or the index is copied with the data directory).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from kg.errors import StoreBusy, StoreError
+from kg.rdf.iri import Minter
+from kg.store.overlay import Layer
+from kg.store.remote import RemoteStore, SparqlClient
+
+_GEN = re.compile(r"^gen-(\d{6})$")
+
+
+def client_from(settings) -> SparqlClient:
+    """The engine's endpoints from ``KG_SPARQL_*`` (an unset one is a clear error)."""
+    missing = [f"KG_SPARQL_{n.upper()}" for n in ("query", "update", "store")
+               if not getattr(settings, f"sparql_{n}")]
+    if missing:
+        raise StoreError(f"KG_STORE=sparql needs {', '.join(missing)} (the engine's SPARQL endpoints)")
+    return SparqlClient(settings.sparql_query, settings.sparql_update, settings.sparql_store,
+                        user=settings.sparql_user, password=settings.sparql_password,
+                        timeout=max(settings.update_timeout, settings.query_timeout) + 30)
+
+
+class RemoteGenerations:
+    """The remote engine's served generation, and building the next one (see the module)."""
+
+    def __init__(self, settings, *, create: bool = True):
+        self.root = settings.data_path
+        self.gens = self.root / "gens"
+        self.client = client_from(settings)
+        self.m = Minter(settings.base)
+        self.pointer_graph = str(self.m.generations_graph())
+        self._debris = re.compile("^" + re.escape(settings.base + "graph/") + r".+/gen-\d{6}(?:/add|/del)?$")
+        if create:
+            self.gens.mkdir(parents=True, exist_ok=True)
+            self.recover()
+
+    # --- the pointer ------------------------------------------------------------------------------
+    def state(self) -> tuple[str | None, str | None, dict[str, dict[str, str]]]:
+        """(current name, previous name, {generation name: {logical graph: engine graph}})."""
+        cur, prev = self.m.term("currentGeneration"), self.m.term("previousGeneration")
+        holds, version_of = self.m.term("generationGraph"), self.m.term("versionOf")
+        ptr = self.pointer_graph
+        text = f"""SELECT ?role ?gen ?p ?g WHERE {{ GRAPH <{ptr}> {{
+            <{ptr}> ?role ?gen FILTER(?role IN (<{cur}>, <{prev}>))
+            OPTIONAL {{ ?gen <{holds}> ?p . ?p <{version_of}> ?g }} }} }}"""
+        import json
+
+        _, body = self.client.query(text, named_graphs=[ptr], default_graphs=[ptr],
+                                    accept="application/sparql-results+json")
+        current = previous = None
+        views: dict[str, dict[str, str]] = {}
+        for row in json.loads(body)["results"]["bindings"]:
+            name = row["gen"]["value"].rsplit("#", 1)[-1]
+            if row["role"]["value"] == cur:
+                current = name
+            else:
+                previous = name
+            view = views.setdefault(name, {})
+            if "p" in row and "g" in row:
+                view[row["g"]["value"]] = row["p"]["value"]
+        return current, previous, views
+
+    def current_name(self) -> str | None:
+        return self.state()[0]
+
+    def current_path(self) -> Path | None:
+        """The local directory of the served generation's search index and hub counts."""
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return self.gens / name if _GEN.match(name) and (self.gens / name).is_dir() else None
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def open_current(self) -> RemoteStore | None:
+        current, _, views = self.state()
+        if current is None:
+            return None
+        return RemoteStore(self.client, views.get(current, {}))
+
+    def served(self) -> "RemoteServed":
+        return RemoteServed(self)
+
+    # --- writing ----------------------------------------------------------------------------------
+    @contextmanager
+    def writer_lock(self, *, wait: float = 0) -> Iterator[None]:
+        """This machine's one writer (the sidecar files are local; one machine loads)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(f"another load is running on {self.root} (lock {self.root / '.lock'})") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)
+
+    def recover(self) -> list[str]:
+        """Drop what failed or killed loads left (engine graphs, local directories); returns the
+        engine graphs dropped. Only when no writer holds the lock."""
+        try:
+            with self.writer_lock():
+                return self._sweep()
+        except StoreBusy:
+            return []
+
+    def engine_graphs(self) -> list[str]:
+        """Every generation graph under our base that the engine holds."""
+        import json
+
+        _, body = self.client.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", accept="application/sparql-results+json")
+        names = [row["g"]["value"] for row in json.loads(body)["results"]["bindings"]]
+        return sorted(g for g in names if self._debris.match(g))
+
+    def _sweep(self) -> list[str]:
+        current, previous, views = self.state()
+        keep_gens = [g for g in (current, previous) if g]
+        keep = {p for g in keep_gens for p in views.get(g, {}).values()}
+        doomed = [g for g in self.engine_graphs() if g not in keep]
+        ptr = self.pointer_graph
+        kept_nodes = " ".join(f"<{self.m.generation(g)}>" for g in keep_gens) + " " + \
+            " ".join(f"<{p}>" for p in sorted(keep))
+        ops = [f"DROP SILENT GRAPH <{g}>" for g in doomed]
+        ops.append(f"DELETE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} }} WHERE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} "
+                   f"FILTER(?s != <{ptr}> && ?s NOT IN ({', '.join(kept_nodes.split()) or '<urn:x-kg:none>'})) }}")
+        self.client.update(" ;\n".join(ops))
+        # this machine's files follow the engine
+        if current:
+            self._write_current(current)
+        for d in (self.gens.iterdir() if self.gens.exists() else []):
+            if d.name not in keep_gens:
+                shutil.rmtree(d, ignore_errors=True)
+        for leftover in self.root.glob("tmp-*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        return doomed
+
+    def _next_name(self, current: str | None, views: dict) -> str:
+        numbers = [int(m.group(1)) for p in self.gens.iterdir() if (m := _GEN.match(p.name))]
+        numbers += [int(m.group(1)) for n in views if (m := _GEN.match(n))]
+        numbers += [int(m.group(1)) for g in self.engine_graphs() if (m := re.search(r"/gen-(\d{6})", g))]
+        return f"gen-{(max(numbers) + 1 if numbers else 1):06d}"
+
+    @contextmanager
+    def build(self, *, copy_all_except: Iterable[str] | None = None, wait: float = 0) -> Iterator["RemoteBuild"]:
+        """The next generation; current only if the block exits normally (then one Update)."""
+        with self.writer_lock(wait=wait):
+            self._sweep()
+            current, _, views = self.state()
+            base = dict(views.get(current, {})) if current else {}
+            for graph in copy_all_except or ():
+                base.pop(graph, None)
+            name = self._next_name(current, views)
+            path = self.gens / name
+            path.mkdir(parents=True)
+            old = self.gens / current if current else None
+            if old is not None and old.is_dir():
+                for sidecar in old.iterdir():  # search index, hub counts: start as the served ones
+                    if sidecar.is_file():
+                        shutil.copyfile(sidecar, path / sidecar.name)
+            build = RemoteBuild(self, name, path, base)
+            try:
+                yield build
+                self._switch(current, name, build.store.view, build.store.layers)
+            except BaseException:
+                build.abandon()
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            for hook in build.after_switch:  # still under the lock: the next writer comes after
+                hook()
+            self._sweep()
+
+    def _switch(self, previous: str | None, name: str, view: dict[str, str], layers: dict[str, Layer]) -> None:
+        """One Update request: the layers' changes applied to the graphs they change, and the
+        pointer naming ``name`` and the graphs it is made of."""
+        m, ptr = self.m, self.pointer_graph
+        cur, prev = m.term("currentGeneration"), m.term("previousGeneration")
+        gen = m.generation(name)
+        facts = [f"<{ptr}> <{cur}> <{gen}> ."]
+        if previous:
+            facts.append(f"<{ptr}> <{prev}> <{m.generation(previous)}> .")
+        for logical, physical in sorted(view.items()):
+            facts.append(f"<{gen}> <{m.term('generationGraph')}> <{physical}> .")
+            facts.append(f"<{physical}> <{m.term('versionOf')}> <{logical}> .")
+        changes = "".join(
+            f"DELETE {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
+            f"INSERT {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n"
+            for layer in layers.values())
+        self.client.update(
+            changes +
+            f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{cur}> ?c }} }} ;\n"
+            f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{prev}> ?p }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{ptr}> {{ {' '.join(facts)} }} }}")
+        self._write_current(name)
+
+    def _write_current(self, name: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.pointer)
+
+
+class RemoteBuild:
+    """A generation under construction on the engine: graphs nobody reads until the switch."""
+
+    def __init__(self, home: RemoteGenerations, name: str, path: Path, base: dict[str, str]):
+        self.home = home
+        self.name = name
+        self.path = path
+        self.root = home.root
+        self._base = dict(base)      # served graphs a first write copies
+        self._owned: set[str] = set()  # engine graphs this build created
+        #: called once the generation is served, before the writer's lock is released
+        self.after_switch: list = []
+        self.store = RemoteStore(home.client, base, writable=self._writable, dropped=self._dropped,
+                                 materialise=self._materialise)
+
+    def _writable(self, graph: str) -> "str | Layer":
+        """Where a write to ``graph`` goes: a graph of this build's own (new, replaced, or
+        materialised), or, for a served graph, a layer of pending changes beside it."""
+        physical = str(self.home.m.engine_graph(graph, self.name))
+        if physical in self._owned:
+            return physical
+        source = self._base.get(graph)
+        if source is None or source == physical:
+            self._owned.add(physical)
+            return physical
+        layer = Layer(source, physical + "/add", physical + "/del")
+        self._owned.update((layer.added, layer.deleted))
+        return layer
+
+    def _materialise(self, graph: str) -> str:
+        """A layer copied into a graph of the build's own (the fallback: as costly as a copy)."""
+        layer = self.store.layers[graph]
+        physical = str(self.home.m.engine_graph(graph, self.name))
+        self.home.client.update(
+            f"COPY SILENT <{layer.served}> TO <{physical}> ;\n"
+            f"DELETE {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
+            f"INSERT {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}>")
+        self._owned.difference_update((layer.added, layer.deleted))
+        self._owned.add(physical)
+        return physical
+
+    def _dropped(self, graph: str, physical: str) -> None:
+        self._base.pop(graph, None)  # a later write to it starts empty
+        if physical in self._owned:
+            self._owned.discard(physical)
+            self.home.client.update(f"DROP SILENT GRAPH <{physical}>")
+
+    def tempfile(self, suffix: str = ".nt") -> Path:
+        fd, name = tempfile.mkstemp(prefix="tmp-", suffix=suffix, dir=self.root)
+        os.close(fd)
+        return Path(name)
+
+    def abandon(self) -> None:
+        """Drop the graphs this build wrote (best effort: the next start sweeps what is left)."""
+        if self._owned:
+            try:
+                self.home.client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in sorted(self._owned)))
+            except StoreError:
+                pass
+
+
+class RemoteServed:
+    """The served generation for a long-lived reader: the pointer is read again when this
+    machine's ``CURRENT`` changes (a local load switched) or ``ttl`` seconds have passed."""
+
+    def __init__(self, home: RemoteGenerations, ttl: float = 1.0):
+        self.home = home
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._stamp: tuple[int, int] | None = None
+        self._current: tuple[str | None, RemoteStore] = (None, RemoteStore(home.client, {}))
+
+    def get(self) -> tuple[str | None, RemoteStore]:
+        try:
+            st = os.stat(self.home.pointer)
+            stamp = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        now = time.monotonic()
+        if stamp != self._stamp or now - self._checked > self.ttl:
+            with self._lock:
+                current, _, views = self.home.state()
+                if current != self._current[0]:
+                    self._current = (current, RemoteStore(self.home.client, views.get(current, {}) if current else {}))
+                self._stamp, self._checked = stamp, now
+        return self._current

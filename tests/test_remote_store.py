@@ -1,0 +1,126 @@
+"""The remote store's own rules: graph names renamed only where a graph is named, credentials
+never shown, an unreachable engine is a one-line error. (Its behaviour as a store is tested by
+the ``engines`` modules: test_store, the load tests, test_cli.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.store.graph_names import Dataset, rename_graphs
+from support.server import free_port
+
+G = "http://localhost:8000/graph/houjin"
+NAMES = {G: G + "/gen-000007"}
+PREFIXES = {"graph": "http://localhost:8000/graph/"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("SELECT * { GRAPH <%s> { ?s ?p ?o } }" % G, "SELECT * { GRAPH <%s/gen-000007> { ?s ?p ?o } }" % G),
+    ("SELECT * { GRAPH graph:houjin { ?s ?p ?o } }", "SELECT * { GRAPH <%s/gen-000007> { ?s ?p ?o } }" % G),
+    ("select * from named <%s> { graph ?g {} }" % G, "select * from named <%s/gen-000007> { graph ?g {} }" % G),
+    ("PREFIX g: <http://localhost:8000/graph/> SELECT * FROM g:houjin { ?s ?p ?o }",
+     "PREFIX g: <http://localhost:8000/graph/> SELECT * FROM <%s/gen-000007> { ?s ?p ?o }" % G),
+    # data about the graph stays data; strings and comments are not code
+    ("SELECT ?n { <%s> <http://rdfs.org/ns/void#triples> ?n }" % G, None),
+    ('SELECT * { ?s ?p "GRAPH <%s>" } # GRAPH <%s>' % (G, G), None),
+    ("SELECT * { ?s ?p ?o FILTER(?o < 3 && ?o > 1) }", None),
+    # updates: every place a graph is named
+    ("DROP SILENT GRAPH <%s>" % G, "DROP SILENT GRAPH <%s/gen-000007>" % G),
+    ("COPY <%s> TO <http://x/other>" % G, "COPY <%s/gen-000007> TO <http://x/other>" % G),
+    ("WITH <%s> DELETE { ?s ?p ?o } USING NAMED <%s> WHERE { ?s ?p ?o }" % (G, G),
+     "WITH <%s/gen-000007> DELETE { ?s ?p ?o } USING NAMED <%s/gen-000007> WHERE { ?s ?p ?o }" % (G, G)),
+])
+def test_graph_names_are_renamed_only_where_a_graph_is_named(text, expected):
+    assert rename_graphs(text, NAMES, PREFIXES) == (expected or text)
+
+
+def test_what_a_text_says_about_its_dataset():
+    seen = Dataset()
+    rename_graphs("SELECT * FROM <http://x/a> { GRAPH ?g { ?s ?p ?o } }", {}, None, seen)
+    assert seen.from_clause and seen.variable_graph and seen.graphs == {"http://x/a"}
+    seen = Dataset()
+    rename_graphs("INSERT DATA { GRAPH graph:links { <http://x/s> <http://x/p> 1 } }", {}, PREFIXES, seen)
+    assert not seen.from_clause and not seen.variable_graph and seen.graphs == {"http://localhost:8000/graph/links"}
+
+
+def _remote_env(port: int) -> dict[str, str]:
+    url = f"http://127.0.0.1:{port}"
+    return {"KG_STORE": "sparql", "KG_SPARQL_QUERY": url + "/query", "KG_SPARQL_UPDATE": url + "/update",
+            "KG_SPARQL_STORE": url + "/store", "KG_SPARQL_USER": "kg", "KG_SPARQL_PASSWORD": "s3cret-pw"}
+
+
+def test_settings_mask_the_password_and_errors_never_show_it(tmp_path):
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    runner = CliRunner(env=_remote_env(free_port()))  # nothing listens there
+    shown = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), "settings"])
+    assert shown.exit_code == 0
+    assert "KG_SPARQL_PASSWORD=(set)" in shown.output and "s3cret-pw" not in shown.output
+    assert "KG_SPARQL_USER=kg" in shown.output and "KG_STORE=sparql" in shown.output
+    for args in (["query", "ASK {}"], ["stats"]):
+        result = runner.invoke(main, ["--data-dir", str(tmp_path / "d"), *args])
+        assert result.exit_code != 0
+        assert "cannot reach the SPARQL engine at http://127.0.0.1:" in result.output
+        assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_missing_endpoint_setting_is_named(tmp_path):
+    from kg.errors import StoreError
+    from kg.settings import load_settings
+    from kg.store import open_home
+
+    settings = load_settings({"KG_STORE": "sparql", "KG_SPARQL_QUERY": "http://127.0.0.1:1/query"},
+                             data_dir=str(tmp_path / "d"))
+    with pytest.raises(StoreError, match="KG_SPARQL_UPDATE, KG_SPARQL_STORE"):
+        open_home(settings)
+    with pytest.raises(ValueError, match="KG_STORE='virtuoso'"):
+        load_settings({"KG_STORE": "virtuoso"})
+
+
+# ---- a load's pending changes (kg/store/overlay.py) ---------------------------------------------
+
+def test_one_pattern_graph_groups_read_through_a_layer_and_the_rest_is_named():
+    from kg.store.overlay import Layer, rewrite
+
+    layers = {G: Layer(G + "/gen-000001", G + "/gen-000002/add", G + "/gen-000002/del")}
+    text, left = rewrite("SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p <http://x/hub> } } GROUP BY ?p",
+                         layers, None, ["http://x/other"])
+    assert left == set() and "gen-000002/add" in text and "<http://x/other>" in text
+    text, left = rewrite("SELECT * WHERE { GRAPH graph:houjin { ?s a ?c . } }", layers, PREFIXES)
+    assert left == set() and "gen-000002/del" in text
+    for query in ("SELECT * WHERE { GRAPH graph:houjin { ?s a ?c ; ?p ?o } }",      # two patterns
+                  "SELECT * WHERE { ?s a ?c }",                                      # the default graph
+                  "SELECT * FROM <%s> WHERE { ?s ?p ?o }" % G,                       # its own dataset
+                  'SELECT * WHERE { GRAPH graph:houjin { ?s ?p "x"@ja } }'):         # not a plain term
+        assert rewrite(query, layers, PREFIXES)[1] == {G}, query
+
+
+@pytest.mark.engines
+def test_a_query_a_layer_cannot_answer_materialises_it(settings, backend):
+    """In a build on an engine: a changed served graph is read through its layer, and a query
+    the layer cannot answer copies it first; either way the build sees its own writes."""
+    from kg.rdf import IRI, Literal
+    from kg.store import open_home
+    from kg.store.interface import Quad
+
+    if backend is None:
+        pytest.skip("layers exist on engines only")
+    home = open_home(settings)
+    with home.build() as b:
+        b.store.add(text="".join(f'<http://x/s{i}> <http://x/p> "{i}" <{G}> .\n' for i in range(5)))
+    with home.build() as b:
+        b.store.remove([Quad(IRI("http://x/s0"), "http://x/p", Literal("0"), G)])
+        b.store.add(text=f'<http://x/s9> <http://x/p> "9" <{G}> .\n')
+        assert G in b.store.layers
+        assert b.store.count(G) == 5 and not b.store.has("http://x/s0") and b.store.has("http://x/s9", graph=G)
+        one = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s <http://x/p> ?o } }"
+        assert int(next(iter(b.store.query(one)))["n"].value) == 5 and G in b.store.layers
+        two = "SELECT ?s WHERE { GRAPH ?g { ?s <http://x/p> ?o . ?s <http://x/p> ?o2 } }"
+        assert sorted(r["s"] for r in b.store.query(two)) == [f"http://x/s{i}" for i in (1, 2, 3, 4, 9)]
+        assert G not in b.store.layers  # materialised: a graph of the build's own
+    served = home.open_current()
+    assert sorted(str(q.subject) for q in served.quads(graph=G)) == [f"http://x/s{i}" for i in (1, 2, 3, 4, 9)]
+    assert not [g for g in backend.graphs() if g.endswith(("/add", "/del"))]
