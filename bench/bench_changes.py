@@ -30,6 +30,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,9 +58,11 @@ def run(args: list[str], data_dir: Path, mode: str) -> dict:
     retention, tee = MODES[mode]
     env = dict(os.environ, KG_DATA_DIR=str(data_dir), KG_BASE_URI=BASE_URI, KG_CHANGES_RETENTION=str(retention),
                KG_CHANGES_TEE=str(tee))
-    start = time.perf_counter()
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(kg_command() + args, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # kg and its forked children (mapping, index)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"bench: kg {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     steps = {}
@@ -68,7 +71,7 @@ def run(args: list[str], data_dir: Path, mode: str) -> dict:
         for part in m.group(1).split(", "):
             name, _, secs = part.rpartition(" ")[0].rpartition(" ")
             steps[name] = float(secs)
-    return {"seconds": seconds, "steps": steps, "output": proc.stdout.strip()}
+    return {"seconds": seconds, "cpu_s": cpu, "steps": steps, "output": proc.stdout.strip()}
 
 
 def write_diff(rows: list[list[str]], held: list[list[str]], n: int, path: Path, rng: random.Random) -> dict:
@@ -151,6 +154,8 @@ def main(argv=None) -> int:
                 entry[mode] = run(cmd, dirs[mode], mode)
             entry["ratio"] = entry["capture"]["seconds"] / entry["baseline"]["seconds"]
             entry["dump_ratio"] = entry["dump"]["seconds"] / entry["baseline"]["seconds"]
+            entry["cpu_ratio"] = entry["capture"]["cpu_s"] / entry["baseline"]["cpu_s"]
+            entry["dump_cpu_ratio"] = entry["dump"]["cpu_s"] / entry["baseline"]["cpu_s"]
             entry["changes_step_s"] = entry["capture"]["steps"].get("changes")
             entry["dump_changes_step_s"] = entry["dump"]["steps"].get("changes")
             results.append(entry)
@@ -182,6 +187,9 @@ def main(argv=None) -> int:
               f"{(e['dump_changes_step_s'] or 0):>7.2f} {e['capture']['seconds']:>8.1f} {e['ratio']:>6.2f} "
               f"{(e['changes_step_s'] or 0):>7.2f} {r.get('added', 0):>10,} {r.get('removed', 0):>10,} "
               f"{r.get('entities', 0):>9,} {e.get('patch_mb', 0):>9.1f} {e.get('same_as_dump')}")
+    print("\nCPU s (kg and its children): " + "; ".join(
+        f"{e['load']}: baseline {e['baseline']['cpu_s']:.1f}, dump {e['dump']['cpu_s']:.1f} ({e['dump_cpu_ratio']:.2f}x), "
+        f"tee {e['capture']['cpu_s']:.1f} ({e['cpu_ratio']:.2f}x)" for e in result["loads"]))
     levels = result["gzip_levels"]
     if levels:
         print(f"\nthe full load's added N-Quads ({levels['raw_mb']:.1f} MB) compressed: " + ", ".join(
