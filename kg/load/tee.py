@@ -44,7 +44,9 @@ class Tee:
         #: teed graphs given up (compared whole at the end)
         self.dropped: set[str] = set()
         self._lock = threading.Lock()
-        self._entity = re.compile(rb"^<(" + re.escape(entity_prefix.encode()) + rb"[^>#]*)", re.M)
+        # "\n<prefix": a literal the regex engine searches fast ("^" with re.M tries every byte)
+        self._entity = re.compile(rb"\n<(" + re.escape(entity_prefix.encode()) + rb"[^>#]*)")
+        self._first = re.compile(rb"<(" + re.escape(entity_prefix.encode()) + rb"[^>#]*)")
 
     def follows(self, graph: str) -> bool:
         return graph in self.lines and graph not in self.dropped
@@ -82,6 +84,9 @@ class Tee:
                 lines.append(line[:-1].rstrip() + suffix)
             out, n = b"".join(lines), len(lines)
         entities = set(self._entity.findall(out))
+        first = self._first.match(out)
+        if first:
+            entities.add(first.group(1))
         with self._lock:
             self.file.write(out)
             self.lines[graph] += n
