@@ -13,6 +13,11 @@ remove what an earlier one added -- the capture only notes *where* writes happen
 * graphs rewritten as a whole (``remove_graph``, a graph that is new or excluded from a
   ``--replace`` copy, a streamed bulk load, a format whose subjects are not read here).
 
+A graph new in the build is not read back at the end: :mod:`kg.load.tee` copies the N-Triples
+bulk-loaded into it as they are loaded, and that copy is its ``added`` patch when the counts say
+it holds each of the graph's quads once (otherwise the subjects written otherwise are read back,
+or the graph is compared whole).
+
 When the build is done, :meth:`Capture.finish` compares those subjects' quads (and those whole
 graphs) in generation N and in the new one (:mod:`kg.store.diff`): "added" is exactly what N+1
 holds that N did not, "removed" what N held that N+1 does not, whatever happened in between.
@@ -183,7 +188,6 @@ class Capture:
             self.old = None  # let go of generation N's read-only handle
         log.prune(retention, generation)
         return log.record(generation, generation) or record
-
 
     def _teed(self, new_graphs: set[str]) -> dict[str, int]:
         """The graphs the tee copied and still follows, with their distinct quad counts."""
