@@ -80,6 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_cache", 200_000, "Labels, incoming-link counts and law text (one entry a quad) a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
     Setting("changes_retention", 100, "Generations whose changes (the quads each added and removed, gzip N-Quads under KG_DATA_DIR/changes) are kept and served at /changes/; older ones are deleted (0: record no changes, loads skip the capture).", int),
+    Setting("changes_tee", 1, "1: a graph new in a load (a first load into an empty dataset) has its added patch copied from the N-Triples the load bulk-loads, as they are loaded (the cost is gzip); 0: read back from the store after the build (a decode of every quad; kept for comparison, bench/bench_changes.py).", int),
     Setting("changes_page_size", 50, "Generations per page of the change feed at /changes/.", int),
     Setting("changes_entities", 100, "Entities a change lists in the feed (all of them are in its entities.txt.gz).", int),
     Setting("geocode_max_batch", 10_000, "Most addresses one POST to /geocode may hold (then 413; the body is also bound by KG_MAX_BODY). `kg geocode` reads files of any size.", int),

@@ -13,6 +13,11 @@ remove what an earlier one added -- the capture only notes *where* writes happen
 * graphs rewritten as a whole (``remove_graph``, a graph that is new or excluded from a
   ``--replace`` copy, a streamed bulk load, a format whose subjects are not read here).
 
+A graph new in the build is not read back at the end: :mod:`kg.load.tee` copies the N-Triples
+bulk-loaded into it as they are loaded, and that copy is its ``added`` patch when the counts say
+it holds each of the graph's quads once (otherwise the subjects written otherwise are read back,
+or the graph is compared whole).
+
 When the build is done, :meth:`Capture.finish` compares those subjects' quads (and those whole
 graphs) in generation N and in the new one (:mod:`kg.store.diff`): "added" is exactly what N+1
 holds that N did not, "removed" what N held that N+1 does not, whatever happened in between.
@@ -33,6 +38,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from kg.load.tee import Tee
+from kg.rdf import BNode
 from kg.rdf.iri import Minter
 from kg.settings import Settings
 from kg.store.changelog import ChangeLog
@@ -46,7 +53,7 @@ class Capture:
     """The places one build writes, and the difference they make once it is done."""
 
     def __init__(self, inner: WriteStore, old: ReadStore | None, previous: str | None, minter: Minter,
-                 scratch_dir: Path, *, whole: Iterable[str] = ()):
+                 scratch_dir: Path, *, whole: Iterable[str] = (), tee: Tee | None = None):
         self.inner, self.old, self.previous, self.minter = inner, old, previous, minter
         self.scratch_dir = scratch_dir
         self.old_graphs = graph_names(old)  # type: ignore[arg-type]
@@ -54,11 +61,17 @@ class Capture:
         self.whole: set[str] = set(whole)
         self.everything = False
         self.subjects: dict[str, set[str]] = {}
+        #: copies of what is bulk-loaded into graphs new in this build (None: dump them at the end)
+        self.tee = tee
         self.store = CapturingStore(inner, self)
 
     # --- noting where writes happen ---------------------------------------------------------
     def _tracked(self, graph: str) -> set[str] | None:
-        """The subject set of a graph, or None when the graph is compared whole anyway."""
+        """The subject set of a graph, or None when the graph is compared whole anyway.
+
+        For a graph the tee copies, the subjects written otherwise than through the tee."""
+        if self.tee is not None and self.tee.follows(graph):
+            return self.tee.dirty.setdefault(graph, set())
         if self.everything or graph in self.whole:
             return None
         if graph not in self.old_graphs:  # new in this build: its whole content is the difference
@@ -66,10 +79,29 @@ class Capture:
             return None
         return self.subjects.setdefault(graph, set())
 
+    def _whole(self, graph: str) -> None:
+        self.whole.add(graph)
+        if self.tee is not None:
+            self.tee.drop(graph)
+
+    def teed(self, *, stream, fmt: str, graph: str | None) -> bool:
+        """Whether an N-Triples add goes to the tee: its graph is new in this build and was
+        written only through the tee so far (then :meth:`added` is not called)."""
+        if self.tee is None or fmt != "ntriples" or graph is None or self.everything:
+            return False
+        if self.tee.follows(graph):
+            return True
+        if graph in self.old_graphs or graph in self.whole or graph in self.tee.lines:
+            return False
+        self.tee.start(graph)  # empty until now: whatever is loaded into it is its content
+        return True
+
     def removed(self, quads: Iterable[Quad]) -> Iterator[Quad]:
         for q in quads:
             if q.graph is None:
                 self.everything = True
+            elif q.subject.__class__ is BNode:  # no pattern reaches a blank node alone
+                self._whole(q.graph)
             else:
                 tracked = self._tracked(q.graph)
                 if tracked is not None:
@@ -81,7 +113,7 @@ class Capture:
             if graph is None:
                 self.everything = True
             else:
-                self.whole.add(graph)
+                self._whole(graph)
             return
         if fmt == "ntriples" and self._tracked(graph) is None:  # type: ignore[arg-type]
             return
@@ -89,7 +121,7 @@ class Capture:
             if not line or line[0] == "#" or line.isspace():
                 continue
             if line[0] != "<":  # a blank-node subject: no pattern reaches it alone
-                self.whole.add(graph or _graph_of(line) or "")
+                self._whole(graph or _graph_of(line) or "")
                 continue
             subject = line[1:line.index(">")]
             g = graph if fmt == "ntriples" else _graph_of(line)
@@ -115,13 +147,19 @@ class Capture:
                     if iri.startswith(prefix):
                         entity_file.write(iri.split("#", 1)[0] + "\n")
 
-                patch = PatchWriter(staging, on_subject)
+                new_graphs = graph_names(self.inner)  # type: ignore[arg-type]
+                if self.everything:
+                    self.whole |= self.old_graphs | new_graphs
+                self.whole |= self.old_graphs ^ new_graphs  # a graph that appeared or went
+                teed = self._teed(new_graphs)
+                patch = self._patch(staging, on_subject, entity_file, teed)
+                if patch is None:  # the copies do not add up to the new graphs: compare them whole
+                    entity_file.seek(0)
+                    entity_file.truncate()
+                    teed = {}
+                    patch = self._patch(staging, on_subject, entity_file, teed)
                 try:
-                    new_graphs = graph_names(self.inner)  # type: ignore[arg-type]
-                    if self.everything:
-                        self.whole |= self.old_graphs | new_graphs
-                    self.whole |= self.old_graphs ^ new_graphs  # a graph that appeared or went
-                    for graph in sorted(self.whole):
+                    for graph in sorted(self.whole - teed.keys()):
                         graph_difference(self.old, self.inner, graph, patch, self.scratch_dir)  # type: ignore[arg-type]
                     for graph, subjects in sorted(self.subjects.items()):
                         if graph not in self.whole:
@@ -143,9 +181,45 @@ class Capture:
             raise
         finally:
             os.unlink(entity_path)
+            if self.tee is not None:
+                self.tee.close()
+                self.tee.path.unlink(missing_ok=True)
+                self.tee.entity_path.unlink(missing_ok=True)
             self.old = None  # let go of generation N's read-only handle
         log.prune(retention, generation)
         return log.record(generation, generation) or record
+
+    def _teed(self, new_graphs: set[str]) -> dict[str, int]:
+        """The graphs the tee copied and still follows, with their distinct quad counts."""
+        if self.tee is None or self.everything:
+            return {}
+        return {g: self.inner.count(g) for g in sorted(self.tee.lines) if self.tee.follows(g) and g in new_graphs}
+
+    def _patch(self, staging: Path, on_subject, entity_file: IO[str], teed: dict[str, int]) -> PatchWriter | None:
+        """A patch writer holding the added quads of the ``teed`` graphs (None: the tee's copies,
+        even filtered, do not hold each quad of those graphs exactly once)."""
+        tee = self.tee
+        if not teed or tee is None:
+            return PatchWriter(staging, on_subject)
+        copied = sum(tee.lines.values())
+        if copied == sum(teed.values()) and all(tee.lines[g] == n and not tee.dirty.get(g) for g, n in teed.items()):
+            # every line copied is a distinct quad of a teed graph, and nothing else was written
+            # into them: the copy is their added patch as it stands (the rest is appended to it)
+            patch = PatchWriter(staging, on_subject, added=(tee.file, tee.path))
+            for graph, n in teed.items():
+                patch.counted(graph, "added", n)
+            for entity in tee.entities():
+                entity_file.write(entity + "\n")
+            return patch
+        patch = PatchWriter(staging, on_subject)
+        dirty = {g: tee.dirty.get(g, set()) for g in teed}
+        patch.write_lines(tee.filtered(dirty, on_subject))
+        for graph, subjects in dirty.items():  # their quads as the build left them
+            subject_difference(self.old, self.inner, graph, sorted(subjects), patch)  # type: ignore[arg-type]
+        if all(patch.counts.get(g, {}).get("added", 0) == n for g, n in teed.items()):
+            return patch
+        patch.close()
+        return None
 
 
 class CapturingStore:
@@ -160,14 +234,22 @@ class CapturingStore:
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, **kwargs) -> None:
-        self._capture.added(path=path, text=text, stream=stream, fmt=fmt, graph=graph)
+        tee = self._capture.tee
+        if not self._capture.teed(stream=stream, fmt=fmt, graph=graph):
+            self._capture.added(path=path, text=text, stream=stream, fmt=fmt, graph=graph)
+        elif stream is not None:  # copied as the store reads it (in its read-ahead thread)
+            stream = tee.reader(stream, graph)  # type: ignore[union-attr, arg-type]
+        elif text is not None:
+            tee.feed(graph, text.encode("utf-8"))  # type: ignore[union-attr, arg-type]
+        elif path is not None:
+            tee.feed_file(graph, path)  # type: ignore[union-attr, arg-type]
         self._inner.add(path=path, text=text, stream=stream, fmt=fmt, graph=graph, **kwargs)
 
     def remove(self, quads: Iterable[Quad]) -> None:
         self._inner.remove(self._capture.removed(quads))
 
     def remove_graph(self, graph: str) -> None:
-        self._capture.whole.add(graph)
+        self._capture._whole(graph)
         self._inner.remove_graph(graph)
 
     def update(self, sparql: str, **kwargs) -> None:
@@ -188,8 +270,10 @@ def watch(build: Build, home: Home, settings: Settings, *, whole: Iterable[str] 
         return None
     if settings.store != "oxigraph":  # the difference is read from two embedded generations side by side
         return Unrecorded(home)
-    capture = Capture(build.store, home.open_current(), home.current_name(), Minter(settings.base),
-                      Path(home.root), whole=whole)
+    minter = Minter(settings.base)
+    tee = Tee(build.tempfile(".nq.gz"), build.tempfile(".entities"), minter.id) if settings.changes_tee else None
+    capture = Capture(build.store, home.open_current(), home.current_name(), minter, Path(home.root),
+                      whole=whole, tee=tee)
     build.store = capture.store  # type: ignore[assignment]
     return capture
 

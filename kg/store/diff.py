@@ -23,7 +23,7 @@ import gzip
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -42,14 +42,38 @@ class PatchWriter:
 
     ADDED, REMOVED = "added.nq.gz", "removed.nq.gz"
 
-    def __init__(self, directory: Path, on_subject: Callable[[str], None] | None = None):
+    def __init__(self, directory: Path, on_subject: Callable[[str], None] | None = None, *,
+                 added: tuple[IO[bytes], Path] | None = None):
+        """``added``: an open gzip file (and its path) already holding added quads, to continue
+        and move into place on :meth:`close` (the copy a load made while loading a new graph)."""
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._files = {"added": gzip.open(directory / self.ADDED, "wb", compresslevel=COMPRESS_LEVEL),
+        self._continued = added
+        self._files = {"added": added[0] if added else gzip.open(directory / self.ADDED, "wb",
+                                                                  compresslevel=COMPRESS_LEVEL),
                        "removed": gzip.open(directory / self.REMOVED, "wb", compresslevel=COMPRESS_LEVEL)}
         self.counts: dict[str, dict[str, int]] = {}
         self._on_subject = on_subject
         self._last_subject = ""
+
+    def write_lines(self, lines: Iterable[tuple[str, bytes]]) -> None:
+        """Added N-Quads lines, as they are, with their graph (for the counts)."""
+        out = self._files["added"]
+        batch: list[bytes] = []
+        counts: dict[str, int] = {}
+        for graph, line in lines:
+            batch.append(line)
+            counts[graph] = counts.get(graph, 0) + 1
+            if len(batch) >= 10_000:
+                out.write(b"".join(batch))
+                batch.clear()
+        out.write(b"".join(batch))
+        for graph, n in counts.items():
+            self._count(graph, "added", n)
+
+    def counted(self, graph: str, kind: str, n: int) -> None:
+        """Count quads written to the file by someone else (the load's copy of a new graph)."""
+        self._count(graph, kind, n)
 
     def _count(self, graph: str, kind: str, n: int) -> None:
         entry = self.counts.setdefault(graph, {"added": 0, "removed": 0})
@@ -112,6 +136,9 @@ class PatchWriter:
     def close(self) -> None:
         for fh in self._files.values():
             fh.close()
+        if self._continued is not None:
+            os.replace(self._continued[1], self.directory / self.ADDED)
+            self._continued = None
 
 
 def _engine(store: OxStore | None) -> ox.Store | None:
