@@ -238,7 +238,7 @@ def test_a_corporation_twice_in_a_first_load_is_linked_where_its_last_row_says(s
         nta_row(2, number("000011000099"), name="別の株式会社", street="本郷１丁目"),
         nta_row(3, corp, process="12", name="本郷株式会社", street="白山１－２－３", update="2024-11-02"),
     ])])
-    store = Generations(settings.data_path).open_current()
+    store = open_home(settings).open_current()
     q = f"SELECT ?p ?o WHERE {{ GRAPH graph:links {{ corp:{corp} ?p ?o }} }}"
     assert {(r["p"].value, r["o"].value) for r in run_query(store, q, M)} == {
         (M.term("town"), M.town("131059", "0001001")), (M.term("addressMatchLevel"), M.code("address-match-level", "town"))}
