@@ -21,20 +21,19 @@ generation is a current dataset, links, ontology, code list or metadata graph.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import tempfile
 import threading
-import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
 from kg.errors import StoreBusy, StoreError
+from kg.store.lock import writer_lock
 from kg.store.oxigraph import OxStore
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -80,24 +79,9 @@ class Generations:
         return Served(self)
 
     # --- writing -----------------------------------------------------------------------------
-    @contextmanager
-    def writer_lock(self, *, wait: float = 0) -> Iterator[None]:
+    def writer_lock(self, *, wait: float = 0) -> AbstractContextManager[None]:
         """The one writer's lock; ``wait`` seconds for another writer to finish (0: not at all)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StoreBusy(f"another load is running on {self.root} (lock {self.root / '.lock'})") from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            os.close(fd)
+        return writer_lock(self.root, wait=wait)
 
     def recover(self) -> list[str]:
         """Remove generations that are neither current nor the one before; returns what went.

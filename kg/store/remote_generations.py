@@ -27,18 +27,18 @@ machine that serves (or the index is copied with the data directory).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from kg.errors import StoreBusy, StoreError
+from kg.store.lock import writer_lock
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
@@ -122,24 +122,9 @@ class RemoteGenerations:
         return RemoteServed(self)
 
     # --- writing ----------------------------------------------------------------------------------
-    @contextmanager
-    def writer_lock(self, *, wait: float = 0) -> Iterator[None]:
+    def writer_lock(self, *, wait: float = 0) -> AbstractContextManager[None]:
         """This machine's one writer (the sidecar files are local; one machine loads)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise StoreBusy(f"another load is running on {self.root} (lock {self.root / '.lock'})") from None
-                    time.sleep(0.05)
-            yield
-        finally:
-            os.close(fd)
+        return writer_lock(self.root, wait=wait)
 
     def recover(self) -> list[str]:
         """Drop what failed or killed loads left (engine graphs, local directories); returns the
