@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from hashlib import sha256
 from operator import methodcaller
 from pathlib import Path
-from typing import IO, Iterable
+from typing import Iterable
 
 from kg.rdf import nquad
+from kg.rdf.terms import whole_lines
 
 ALGORITHM = "sum of SHA-256 of N-Quads lines mod 2^256"
 MODULUS = 1 << 256
@@ -93,7 +94,7 @@ class GraphDigest:
     def add_file(self, path: Path) -> None:
         """An N-Triples file about to be added to the graph."""
         with open(path, "rb") as fh:
-            for chunk in whole_lines(fh):
+            for chunk in whole_lines(fh, _CHUNK):
                 self.add_ntriples(chunk)
 
     def remove_lines(self, lines: Iterable[bytes]) -> None:
@@ -132,17 +133,6 @@ class LineFeed:
         self.tail = b""
 
 
-def whole_lines(fh: IO[bytes], size: int = _CHUNK) -> Iterable[bytes]:
-    """About ``size`` bytes of whole lines at a time."""
-    while True:
-        chunk = fh.read(size)
-        if not chunk:
-            return
-        if not chunk.endswith(b"\n"):
-            chunk += fh.readline()
-        yield chunk
-
-
 def digest_lines(lines: Iterable[bytes]) -> tuple[str, int]:
     """(digest, quads) of N-Quads lines, each with its newline (a dump's lines)."""
     total = quads = 0
@@ -168,7 +158,7 @@ def digest_dump(path: Path) -> dict[str, tuple[str, int]]:
     """Graph → (digest, quads) of a gzip N-Quads dump (``kg dump`` writes one graph per file)."""
     per_graph: dict[str, list[int]] = {}
     with gzip.open(path, "rb") as fh:
-        for chunk in whole_lines(fh):
+        for chunk in whole_lines(fh, _CHUNK):
             lines = [line + b"\n" for line in chunk.split(b"\n") if line.strip()]
             for line in lines:
                 graph = line[line.rindex(b"<", 0, line.rindex(b">")) + 1:line.rindex(b">")].decode()

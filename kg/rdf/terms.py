@@ -11,7 +11,7 @@ pyoxigraph objects). A term is an :class:`IRI` (a ``str``), a :class:`Literal` o
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import IO, Iterator, NamedTuple, Union
 
 from kg.rdf.canonical import canonical_datatype, canonical_lexical, escape
 
@@ -98,3 +98,15 @@ def date(value: str) -> Literal:
 
 def integer(value: int | str) -> Literal:
     return Literal(str(value), _XSD + "integer")
+
+
+def whole_lines(fh: IO[bytes], size: int) -> Iterator[bytes]:
+    """About ``size`` bytes of a line-based RDF byte stream (N-Triples, N-Quads) at a time, each
+    chunk cut at a line end, so that every chunk parses on its own."""
+    while True:
+        chunk = fh.read(size)
+        if not chunk:
+            return
+        if not chunk.endswith(b"\n"):
+            chunk += fh.readline()
+        yield chunk

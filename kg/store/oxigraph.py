@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from kg.errors import QueryRejected
 from kg.rdf import XSD, BNode, IRI, Literal, Term, Triple
 from kg.rdf.iri import fragment_prefix
+from kg.rdf.terms import whole_lines
 from kg.store import results
 from kg.store.interface import Quad
 from kg.store.syntax import explain, star_order
@@ -154,13 +155,7 @@ def _line_slices(*, path: Path | None, text: str | None, stream: IO[bytes] | Non
         stream = io.BytesIO(text.encode("utf-8"))
     fh = open(path, "rb") if path is not None else stream
     try:
-        while True:
-            chunk = fh.read(size)
-            if not chunk:
-                return
-            if not chunk.endswith(b"\n"):
-                chunk += fh.readline()
-            yield chunk
+        yield from whole_lines(fh, size)
     finally:
         if path is not None:
             fh.close()
