@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from kg.errors import StoreBusy, StoreError
 from kg.store.lock import writer_lock
+from kg.store.pointer import write_pointer
 from kg.store.oxigraph import OxStore
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -166,17 +167,7 @@ class Generations:
             self._sweep(keep_previous=True)
 
     def _switch(self, name: str) -> None:
-        tmp = self.root / "CURRENT.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.pointer)
-        dir_fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_pointer(self.pointer, name)
 
 
 class Served:

@@ -35,7 +35,7 @@ from kg.rdf.iri import fragment_prefix
 from kg.store import results
 from kg.store.graph_names import Dataset, rename_graphs
 from kg.store.interface import Quad
-from kg.store.overlay import Layer, any_graph, group, rewrite
+from kg.store.overlay import Layer, group, rewrite
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -39,6 +39,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import StoreBusy, StoreError
 from kg.store.lock import writer_lock
+from kg.store.pointer import write_pointer
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
@@ -228,12 +229,7 @@ class RemoteGenerations:
         self._write_current(name)
 
     def _write_current(self, name: str) -> None:
-        tmp = self.root / "CURRENT.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.pointer)
+        write_pointer(self.pointer, name)
 
 
 class RemoteBuild:
