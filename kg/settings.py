@@ -41,6 +41,13 @@ def _store_kind(text: str) -> str:
     return kind
 
 
+def _wkt_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("verbatim", "opaque"):
+        raise ValueError("one of verbatim (the engine keeps GeoSPARQL WKT literals as written) or opaque")
+    return mode
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "./kg-data", "Directory of the on-disk store, its generations, reports and the search index."),
     Setting("base_uri", "http://localhost:8000/", "Base of every minted IRI ({base}id/..., {base}def/...); recorded in the store at load time.", str),
@@ -96,6 +103,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sparql_store", None, "With KG_STORE=sparql: the engine's Graph Store HTTP Protocol endpoint (Oxigraph server: /store; Fuseki: /ds/data)."),
     Setting("sparql_user", None, "With KG_STORE=sparql: user name for HTTP Basic authentication at the engine (unset: none)."),
     Setting("sparql_password", None, "With KG_STORE=sparql: password for HTTP Basic authentication at the engine; never printed, never recorded.", secret=True),
+    Setting("sparql_wkt", "verbatim", "With KG_STORE=sparql: `opaque` stores GeoSPARQL WKT literals on the engine under the datatype urn:x-kg:geosparql-wktLiteral and turns them back in every answer, for engines that rewrite or reject them (Virtuoso 7 rounds their coordinates to 32-bit floats and refuses a CRS IRI: openlink/virtuoso-opensource#456, #803); `verbatim` sends them as they are.", _wkt_mode),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )
 

@@ -33,6 +33,14 @@ def oxigraph_server(tmp_path_factory):
     yield from start_oxigraph(tmp_path_factory.mktemp("oxigraph-server") / "db")
 
 
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory):
+    """OpenLink Virtuoso 7 (Debian's ``virtuoso-opensource``), one for the whole session."""
+    from support.engines import start_virtuoso
+
+    yield from start_virtuoso(tmp_path_factory.mktemp("virtuoso") / "db")
+
+
 @pytest.fixture
 def backend(request):
     """Where the test's store lives: ``embedded`` (default) or an engine (an :class:`Engine`),

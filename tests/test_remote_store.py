@@ -124,3 +124,34 @@ def test_a_query_a_layer_cannot_answer_materialises_it(settings, backend):
     served = home.open_current()
     assert sorted(str(q.subject) for q in served.quads(graph=G)) == [f"http://x/s{i}" for i in (1, 2, 3, 4, 9)]
     assert not [g for g in backend.graphs() if g.endswith(("/add", "/del"))]
+
+
+def test_opaque_wkt_keeps_points_exact_on_the_engine_and_as_written_in_answers(oxigraph_server):
+    """KG_SPARQL_WKT=opaque (for Virtuoso, which rounds and refuses WKT literals): the engine holds
+    another datatype, every answer (solutions, a streamed dump of several MiB) has the original."""
+    import io
+    import json
+
+    from kg.store.remote import SparqlClient
+
+    oxigraph_server.wipe()
+    e = oxigraph_server
+    ours = SparqlClient(e.query, e.update, e.store, opaque_wkt=True)
+    raw = SparqlClient(e.query, e.update, e.store)
+    wkt = "<http://www.opengis.net/ont/geosparql#wktLiteral>"
+    lines = [f'<http://ex/p{i}> <http://www.opengis.net/ont/geosparql#asWKT> '
+             f'"<http://www.opengis.net/def/crs/EPSG/0/6668> POINT(139.{i:06d} 35.6)"^^{wkt} .\n'
+             for i in range(40_000)]  # ~5 MiB: the dump comes back in many chunks
+    ours.post_graph("http://ex/g", "".join(lines).encode())
+
+    _, body = raw.query("SELECT DISTINCT (DATATYPE(?o) AS ?d) WHERE { GRAPH <http://ex/g> { ?s ?p ?o } }",
+                        accept="application/sparql-results+json")
+    assert [b["d"]["value"] for b in json.loads(body)["results"]["bindings"]] == ["urn:x-kg:geosparql-wktLiteral"]
+    _, body = ours.query(f'SELECT ?s WHERE {{ GRAPH <http://ex/g> {{ ?s ?p "<http://www.opengis.net/def/crs/EPSG/0/6668> '
+                         f'POINT(139.000007 35.6)"^^{wkt} }} }}', accept="application/sparql-results+json")
+    assert [b["s"]["value"] for b in json.loads(body)["results"]["bindings"]] == ["http://ex/p7"]
+    out = io.BytesIO()
+    ours.get_graph("http://ex/g", out)
+    dumped = sorted(" ".join(line.split()) for line in out.getvalue().decode().splitlines())
+    assert len(out.getvalue()) > 2 << 20
+    assert dumped == sorted(" ".join(line.split()) for line in lines)

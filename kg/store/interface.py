@@ -60,6 +60,11 @@ Result = Union[Solutions, Triples, bool]
 class ReadStore(Protocol):
     """A read-only view of one version of the data (a served generation, say)."""
 
+    #: whether a query's solutions over one graph (``?s a C . ?s ?p ?o``) come with the rows of
+    #: one subject together: the embedded store walks its indexes in order; an engine need not
+    #: (Virtuoso does not), so a reader that streams by subject sorts a remote answer first
+    subjects_together: bool
+
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
               default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> Result:
         """Run SPARQL; the default graph is the union of every named graph unless

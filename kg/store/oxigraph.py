@@ -203,6 +203,8 @@ def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
 class OxStore:
     """A pyoxigraph store behind the project's store interface."""
 
+    subjects_together = True
+
     def __init__(self, store: ox.Store):
         self._store = store
 

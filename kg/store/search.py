@@ -343,7 +343,10 @@ def _index_all(store: ReadStore, index: SearchIndex, graph: str, kind: str, cls:
                       *_corporation_facts(store, current, graph, kind))
             count += 1
 
-    for solution in store.query(q):
+    solutions = store.query(q)
+    if not getattr(store, "subjects_together", False):  # an answer held in memory anyway
+        solutions = sorted(solutions, key=lambda row: str(row["s"]))
+    for solution in solutions:
         s, o = solution["s"], solution["o"]
         if not isinstance(s, IRI) or not isinstance(o, Literal):
             continue

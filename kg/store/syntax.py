@@ -5,6 +5,8 @@
 "error at 1:1: a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE (after PREFIX and BASE), not 'SELEC'"
 >>> explain('SELECT * { ?s foo:bar ?o }', "error at 1:19: expected one of Prefix not found, ['%'] ...", {})
 "error at 1:19: undefined prefix 'foo:' (declare it: PREFIX foo: <...>)"
+>>> explain('SELECT * { ?s foo:bar ?o }', "Virtuoso 37000 Error SP030: SPARQL compiler, line 29: Undefined namespace prefix at 'foo'", {})
+"error at 1:15: undefined prefix 'foo:' (declare it: PREFIX foo: <...>)"
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ def explain(text: str, message: str, prefixes: Mapping[str, str] | None = None, 
     """The engine's ``message`` for ``text``, made plain where we know better, and never long."""
     where = _WHERE.match(message)
     at = where.group(1) if where else None
-    if "Prefix not found" in message:
+    if "Prefix not found" in message or re.search(r"undefined (namespace )?prefix", message, re.IGNORECASE):
         declared = {m.lower() for m in re.findall(r"PREFIX\s+([\w.-]*):", text, re.IGNORECASE)} | set(prefixes or {})
         for m in _PREFIXED.finditer(_strip_strings(text)):
             name = m.group(1) or ""
             if name not in declared and name.lower() not in {d.lower() for d in declared}:
-                return f"error at {at or '?'}: undefined prefix '{name}:' (declare it: PREFIX {name}: <...>)"
+                if at is None:  # the engine's own position counts the lines we put before the text
+                    line = text.count("\n", 0, m.start()) + 1
+                    at = f"{line}:{m.start() - (text.rfind(chr(10), 0, m.start()) + 1) + 1}"
+                return f"error at {at}: undefined prefix '{name}:' (declare it: PREFIX {name}: <...>)"
     if not update:
         start = _PROLOGUE.match(text).end()
         word = re.match(r"[A-Za-z]*", text[start:]).group(0)
@@ -42,6 +47,21 @@ def explain(text: str, message: str, prefixes: Mapping[str, str] | None = None, 
                     f"(after PREFIX and BASE), not {found}{hint}")
     message = " ".join(message.split())
     return message if len(message) <= LONGEST else message[:LONGEST] + "…"
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, CONSTRUCT, ASK or DESCRIBE: the form a query starts with after its prologue (None
+    if it starts with none of them). A remote engine is asked for the answer of that form only:
+    Virtuoso answers a CONSTRUCT as JSON solutions when they are acceptable at all.
+
+    >>> query_form("PREFIX s: <http://schema.org/>\\n# a comment\\nconstruct { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    'CONSTRUCT'
+    >>> query_form("INSERT DATA {}") is None
+    True
+    """
+    start = _PROLOGUE.match(text).end()
+    word = re.match(r"[A-Za-z]*", text[start:]).group(0).upper()
+    return word if word in FORMS else None
 
 
 def _strip_strings(text: str) -> str:

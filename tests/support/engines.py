@@ -1,5 +1,6 @@
-"""Real SPARQL engines for the tests: Oxigraph server (``oxigraph`` on PyPI), started once per
-session on a free loopback port, wiped before each test that uses it.
+"""Real SPARQL engines for the tests: Oxigraph server (``oxigraph`` on PyPI) and OpenLink
+Virtuoso (Debian's ``virtuoso-opensource``), each started once per session on free loopback ports,
+wiped before each test that uses it.
 
 A test module opts in with ``pytestmark = pytest.mark.engines``: its tests that use the
 ``settings`` fixture then run once against the embedded store and once per engine found here
@@ -9,6 +10,7 @@ A test module opts in with ``pytestmark = pytest.mark.engines``: its tests that 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: backends a module marked ``engines`` runs against (the first is the embedded store)
-BACKENDS = ("embedded", "oxigraph-server")
+BACKENDS = ("embedded", "oxigraph-server", "virtuoso")
 
 
 @dataclass
@@ -30,23 +32,44 @@ class Engine:
     update: str
     store: str
     proc: subprocess.Popen
+    #: graphs the engine holds of its own (Virtuoso's system graphs), which a wipe keeps
+    system_graphs: tuple[str, ...] = ()
+
+    #: further settings the engine needs (``sparql_wkt``: Virtuoso cannot keep WKT literals)
+    extra: tuple[tuple[str, str], ...] = ()
 
     def env(self) -> dict[str, str]:
-        return {"KG_STORE": "sparql", "KG_SPARQL_QUERY": self.query, "KG_SPARQL_UPDATE": self.update,
-                "KG_SPARQL_STORE": self.store}
+        return {"KG_" + k.upper(): v for k, v in self.overrides().items()}
 
     def overrides(self) -> dict[str, str]:
         return {"store": "sparql", "sparql_query": self.query, "sparql_update": self.update,
-                "sparql_store": self.store}
+                "sparql_store": self.store, **dict(self.extra)}
+
+    #: an SQL wipe for engines that cannot list their graphs quickly (Virtuoso), run through isql
+    sql: list[str] | None = None
 
     def wipe(self) -> None:
-        """Every graph dropped: each test starts with an empty engine."""
-        _post(self.update, "DROP ALL")
+        """Every graph dropped (but the engine's own): each test starts with an empty engine."""
+        if not self.system_graphs:
+            _post(self.update, "DROP ALL")
+            return
+        keep = ", ".join(f"iri_to_id('{g}')" for g in self.system_graphs)
+        done = subprocess.run([*self.sql, f"exec=DELETE FROM DB.DBA.RDF_QUAD WHERE G NOT IN ({keep});"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "Error" not in done.stdout, done.stdout + done.stderr
 
     def graphs(self) -> list[str]:
+        """Every graph the engine holds, as the engine itself lists them."""
         import json
 
-        body = urllib.parse.urlencode({"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"}).encode()
+        if self.sql:  # Virtuoso answers the SPARQL below by scanning every quad
+            done = subprocess.run([*self.sql, "exec=SELECT DISTINCT id_to_iri(G) FROM DB.DBA.RDF_QUAD;"],
+                                  capture_output=True, text=True, timeout=120)
+            return sorted(line.strip() for line in done.stdout.splitlines()
+                          if re.match(r"^\S+:\S", line.strip()) and " " not in line.strip())
+
+        # GRAPH ?g {} would do, but Virtuoso 7 answers it with one unbound row
+        body = urllib.parse.urlencode({"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"}).encode()
         req = urllib.request.Request(self.query, data=body, headers={"Accept": "application/sparql-results+json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return sorted(b["g"]["value"] for b in json.load(r)["results"]["bindings"])
@@ -95,6 +118,85 @@ def start_oxigraph(location: Path):
         proc.terminate()
         try:
             proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+_VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+CheckpointInterval = 0
+CaseMode = 2
+DirsAllowed = ., {d}
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+ThreadsPerQuery = 2
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {d}
+ServerThreads = 10
+MaxClientConnections = 10
+Charset = UTF-8
+[SPARQL]
+ResultSetMaxRows = 1000000000
+MaxQueryExecutionTime = 0
+MaxQueryCostEstimationTime = 0
+"""
+
+
+def start_virtuoso(location: Path):
+    """OpenLink Virtuoso 7 (``virtuoso-t``) in ``location`` on free ports, with SPARQL Update
+    granted to the endpoint's user; yields the :class:`Engine`, stops it after."""
+    import pytest
+
+    from support.server import free_port
+
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.skip("OpenLink Virtuoso is not installed (apt-get install virtuoso-opensource; .ci/run does)")
+    location.mkdir(parents=True, exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(_VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
+    log = open(location / "stdout.log", "w")
+    proc = subprocess.Popen([binary, "-f", "-c", str(ini)], stdout=log, stderr=subprocess.STDOUT, cwd=location)
+    url = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("virtuoso-t did not start: " + (location / "stdout.log").read_text()[-2000:])
+            time.sleep(0.2)
+    grant = subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                           capture_output=True, text=True, timeout=60)
+    if grant.returncode != 0:
+        proc.kill()
+        pytest.fail("could not grant SPARQL_UPDATE on Virtuoso: " + grant.stdout + grant.stderr)
+    engine = Engine("virtuoso", url + "/sparql", url + "/sparql", url + "/sparql-graph-crud", proc,
+                    extra=(("sparql_wkt", "opaque"),), sql=[isql, f"127.0.0.1:{sql_port}", "dba", "dba"])
+    engine.system_graphs = tuple(engine.graphs())
+    try:
+        yield engine
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
