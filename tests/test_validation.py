@@ -14,6 +14,8 @@ from kg.loaders.houjin import corporation_triples, record_triples
 
 from support import BASE, assert_same_verdict_as_pyshacl, number, nta_row
 
+pytestmark = pytest.mark.engines
+
 M = Minter(BASE)
 
 
@@ -91,8 +93,8 @@ def _abr_files(tmp_path):
             A.write(tmp_path / "mt_parcel_city465054.csv", A.PARCEL, A.PARCEL_ROWS)]
 
 
-def test_validate_reports_objects_that_name_no_entity_per_dataset_and_property(cli, tmp_path, data_dir):
-    from kg.store.generations import Generations
+def test_validate_reports_objects_that_name_no_entity_per_dataset_and_property(cli, tmp_path, settings):
+    from kg.store import open_home
 
     for path in _abr_files(tmp_path):
         assert cli("load", "abr", str(path)).exit_code == 0
@@ -101,7 +103,7 @@ def test_validate_reports_objects_that_name_no_entity_per_dataset_and_property(c
     assert "abr: 14 entities checked, 0 violations, 0 references to no entity" in clean.output
     koshima = M.town("465054", "0000122")
     corp = M.corporation(number("000011000013"))
-    with Generations(data_dir).build() as b:  # a town removed behind the loader's back; a link to nothing
+    with open_home(settings).build() as b:  # a town removed behind the loader's back; a link to nothing
         b.store.update(f"DELETE WHERE {{ GRAPH ?g {{ <{koshima}> ?p ?o }} }}")
         b.store.update(f"INSERT DATA {{ GRAPH <{M.graph('links')}> {{ <{corp}> <{M.term('town')}> <{koshima}> }} }}")
     result = cli("validate")
@@ -122,7 +124,7 @@ def test_many_objects_are_checked_inside_the_engine_with_the_same_answer(setting
 
     for path in _abr_files(tmp_path)[1:]:   # no prefecture file: every municipality's parent is missing
         run_load(settings, "abr", [path])
-    store = open_home(settings.data_path).open_current()
+    store = open_home(settings).open_current()
     few = integrity.dangling(store, "abr", M)
     monkeypatch.setattr(integrity, "FEW", 1)
     assert integrity.dangling(store, "abr", M) == few
