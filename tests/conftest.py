@@ -21,8 +21,12 @@ def pytest_generate_tests(metafunc):
     """Modules marked ``engines`` run each test once per backend (embedded, then each engine)."""
     from support.engines import BACKENDS
 
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+    if not metafunc.definition.get_closest_marker("engines"):
+        return
+    if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, indirect=True)
+    elif "module_backend" in metafunc.fixturenames:
+        metafunc.parametrize("module_backend", BACKENDS, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +43,20 @@ def virtuoso(tmp_path_factory):
     from support.engines import start_virtuoso
 
     yield from start_virtuoso(tmp_path_factory.mktemp("virtuoso") / "db")
+
+
+@pytest.fixture(scope="module")
+def module_backend(request, tmp_path_factory):
+    """For a module whose data lives as long as the module (a loaded demo behind an app): None
+    (embedded) or an engine of the module's own, so no other test's wipe reaches it."""
+    from support.engines import start_oxigraph, start_virtuoso
+
+    name = getattr(request, "param", "embedded")
+    if name == "embedded":
+        yield None
+        return
+    start = {"oxigraph-server": start_oxigraph, "virtuoso": start_virtuoso}[name]
+    yield from start(tmp_path_factory.mktemp(name) / "db")
 
 
 @pytest.fixture

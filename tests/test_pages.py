@@ -14,7 +14,7 @@ from kg.server import create_app
 from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
 
-from support import BASE, number, nta_row, write_csv
+from support import BASE, load_demo, number, nta_row, write_csv
 
 FORMATS = [("text/turtle", "turtle", ".ttl"), ("application/n-triples", "nt", ".nt"),
            ("application/ld+json", "json-ld", ".jsonld"), ("application/rdf+xml", "xml", ".rdf")]
@@ -28,15 +28,20 @@ ENTITIES = {
 }
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def app(demo_copy, tmp_path_factory):
+def app(module_backend, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pages")
-    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
+    settings = load_demo(tmp / "data", module_backend)
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京{i}", street=f"湯島２丁目{i}番") for i in range(1, 46)]
     many.append(nta_row(46, number("000000000046"), name="<script>alert('x')</script>株式会社", street="湯島２丁目"))
     run_load(settings, "houjin", [write_csv(tmp / "many.csv", many)])
     executor = InlineExecutor(settings)
-    yield create_app(settings, executor=executor)
+    app = create_app(settings, executor=executor)
+    app.config["TEST_SETTINGS"] = settings
+    yield app
     executor.close()
 
 
@@ -349,11 +354,11 @@ def test_error_pages_are_styled_bilingual_with_a_search_box(app, path, status):
         assert plain.get_data(as_text=True).count("\n") == 1
 
 
-def test_dumps_are_listed_and_datasets_count_each_load_once(app, demo_copy):
+def test_dumps_are_listed_and_datasets_count_each_load_once(app):
     c = app.test_client()
     empty = c.get("/dumps/")
     assert empty.status_code == 200 and "kg dump" in empty.get_data(as_text=True)
-    folder = demo_copy / "dumps"
+    folder = app.config["TEST_SETTINGS"].data_path / "dumps"
     folder.mkdir(exist_ok=True)
     (folder / "houjin.nq.gz").write_bytes(b"\x1f\x8b")
     try:

@@ -11,15 +11,19 @@ from kg.store.search import FILENAME, SearchIndex
 from kg.server import create_app
 from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
+from kg.store import open_home
 from kg.store.generations import Generations
 
-from support import BASE, number, nta_row, write_csv
+from support import BASE, load_demo, number, nta_row, write_csv
+
+
+pytestmark = pytest.mark.engines
 
 
 @pytest.fixture(scope="module")
-def app(demo_copy, tmp_path_factory):
+def app(module_backend, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("search")
-    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
+    settings = load_demo(tmp / "data", module_backend)
     many = [nta_row(i, number(f"{i:012d}"), name=f"株式会社サンプル商事{i}", furigana=f"サンプルショウジ{i}")
             for i in range(1, 31)]
     many += [nta_row(31, number("000000000131"), name="株式会社髙島屋", furigana="タカシマヤ", city="中央区", city_code="102",
@@ -188,7 +192,7 @@ def test_index_follows_diffs(app, tmp_path):
     run_load(settings, "houjin", [rename])
     assert [r["label"] for r in search(app, q="改称")["results"]] == ["国税庁（改称）"]
     assert search(app, q="任天堂")["results"] == []
-    gens = Generations(settings.data_path)
+    gens = open_home(settings)
     assert (gens.current_path() / FILENAME).exists()
     assert len(list(gens.gens.glob("*/" + FILENAME))) <= 2
 
@@ -209,7 +213,7 @@ def test_datasets_catalogue_and_void(app, tmp_path):
     from kg.store.dump import dump_graphs
 
     settings = app.config["TEST_SETTINGS"]
-    dump_graphs(open_home(settings.data_path).open_current(), settings.data_path / "dumps")
+    dump_graphs(open_home(settings).open_current(), settings.data_path / "dumps")
     c = app.test_client()
     page = c.get("/datasets", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "法人番号（国税庁 法人番号公表サイト）" in page and "出典：国税庁法人番号公表サイト" in page

@@ -73,24 +73,30 @@ def needs_update(requests) -> bool:
                or r["headers"].get("content-type", "").startswith("application/sparql-update") for r in requests)
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory):
+def apps(module_backend, tmp_path_factory):
+    """The endpoint without and with an update token, over the embedded store or an engine of
+    the module's own (the suite clears the store it runs on)."""
     if not TESTS:
         pytest.skip("conformance manifests not present")
     root = tmp_path_factory.mktemp("protocol")
     data_dir = root / "data"
     out = {}
     executor = None
+    engine = module_backend.overrides() if module_backend else {}
     for token in (None, TOKEN):
-        settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE, update_token=token)
+        settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE, update_token=token, **engine)
         executor = executor or Executor(settings, size=2)
         out[token] = create_app(settings, executor=executor)
-    yield data_dir, out
+    yield settings, out
     executor.close()
 
 
-def reseed(data_dir):
-    seed(data_dir, {f"{KASEI}data{i}.rdf": PROTOCOL / f"data{i}.nt" for i in (1, 2, 3)})
+def reseed(settings):
+    seed(settings, {f"{KASEI}data{i}.rdf": PROTOCOL / f"data{i}.nt" for i in (1, 2, 3)})
 
 
 def check(response, expected):
@@ -110,8 +116,8 @@ def check(response, expected):
 
 @pytest.mark.parametrize("test_id,name,requests", TESTS, ids=[t[0] for t in TESTS])
 def test_protocol_with_update_token(apps, test_id, name, requests):
-    data_dir, by_token = apps
-    reseed(data_dir)
+    settings, by_token = apps
+    reseed(settings)
     client = by_token[TOKEN].test_client()
     for r in requests:
         headers = dict(r["headers"])
@@ -122,8 +128,8 @@ def test_protocol_with_update_token(apps, test_id, name, requests):
 
 @pytest.mark.parametrize("test_id,name,requests", TESTS, ids=[t[0] for t in TESTS])
 def test_protocol_read_only(apps, test_id, name, requests):
-    data_dir, by_token = apps
-    reseed(data_dir)
+    settings, by_token = apps
+    reseed(settings)
     client = by_token[None].test_client()
     if needs_update(requests) and not test_id.startswith("bad_"):
         first = requests[0]

@@ -13,13 +13,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from kg.load.pipeline import run_load
-from kg.resources import package_dir
 from kg.server import create_app
 from kg.server.executor import Executor
 from kg.settings import load_settings
 
-from support import BASE
+from support import BASE, load_demo
+
+pytestmark = pytest.mark.engines
 from support.server import CONFORMANCE, seed
 
 JSON_RES = CONFORMANCE / "sparql11-json-res"
@@ -27,13 +27,9 @@ CSV_RES = CONFORMANCE / "sparql11-csv-tsv-res"
 
 
 @pytest.fixture(scope="module")
-def demo_app(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("svc") / "data"
-    settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE, query_timeout=3, max_rows=5, max_body=4096)
-    samples = package_dir("samples")
-    for name in ("houjin", "abr", "laws", "programs"):  # every sample directory, in `kg demo`'s order
-        if (samples / name).is_dir():
-            run_load(settings, name, [samples / name], replace=True)
+def demo_app(module_backend, tmp_path_factory):
+    settings = load_demo(tmp_path_factory.mktemp("svc") / "data", module_backend, query_timeout=3, max_rows=5,
+                         max_body=4096)
     executor = Executor(settings, size=2)
     yield create_app(settings, executor=executor)
     executor.close()

@@ -29,7 +29,7 @@ from typing import IO, Callable, Iterable, Iterator, Mapping
 import pyoxigraph as ox
 
 from kg.errors import QueryRejected, StoreError
-from kg.store.syntax import explain, query_form, star_order
+from kg.store.syntax import explain, located, query_form, star_order
 from kg.rdf import BNode, IRI, Literal, Term, Triple
 from kg.rdf.iri import fragment_prefix
 from kg.store import results
@@ -360,7 +360,7 @@ class RemoteStore:
         try:
             media, body = self.client.query(head + text, accept=accept, **kwargs)
         except QueryRejected as exc:  # the engine's parser message, made plain as the embedded store's
-            raise QueryRejected(explain(sparql, str(exc), prefixes)) from None
+            raise QueryRejected(explain(sparql, located(str(exc), head.count("\n"), sparql.count("\n") + 1), prefixes)) from None
         back = self._back
         if media in ("application/sparql-results+json", "application/json"):
             answer = json.loads(body)

@@ -49,6 +49,29 @@ def explain(text: str, message: str, prefixes: Mapping[str, str] | None = None, 
     return message if len(message) <= LONGEST else message[:LONGEST] + "…"
 
 
+def located(message: str, added_lines: int, text_lines: int | None = None) -> str:
+    """An engine's parser message with its position in the text as the user wrote it: the
+    project put ``added_lines`` lines (its PREFIX declarations) before it; a position past the
+    text's ``text_lines`` (Virtuoso closes an unfinished text) is its last line. Virtuoso's
+    ``SPARQL compiler, line N: …`` is written as Oxigraph's ``error at N: …``.
+
+    >>> located('error at 3:7: expected "}"', 2)
+    'error at 1:7: expected "}"'
+    >>> located("Virtuoso 37000 Error SP030: SPARQL compiler, line 5: syntax error at '}'", 3, 1)
+    "error at 1: syntax error at '}'"
+    """
+    def shift(line: str) -> int:
+        return min(max(int(line) - added_lines, 1), text_lines or 1 << 30)
+
+    m = re.search(r"error at (\d+):(\d+)", message)
+    if m:
+        return message[:m.start()] + f"error at {shift(m.group(1))}:{m.group(2)}" + message[m.end():]
+    m = re.search(r"\bline (\d+): ", message)
+    if m:
+        return f"error at {shift(m.group(1))}: " + message[m.end():]
+    return message
+
+
 def query_form(text: str) -> str | None:
     """SELECT, CONSTRUCT, ASK or DESCRIBE: the form a query starts with after its prologue (None
     if it starts with none of them). A remote engine is asked for the answer of that form only:

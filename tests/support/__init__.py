@@ -162,3 +162,16 @@ def assert_same_verdict_as_pyshacl(dataset: str, case: str, triples) -> list:
     assert ours == reference
     assert bool(ours) == (not case.startswith("valid")), ours
     return found
+
+
+def load_demo(data_dir: Path, backend, **overrides):
+    """Settings for ``data_dir`` (and the engine, if any) with every bundled sample loaded."""
+    from kg.load.pipeline import run_load
+    from kg.resources import package_dir
+    from kg.settings import load_settings
+
+    settings = load_settings({}, data_dir=str(data_dir), base_uri=BASE, **overrides,
+                             **(backend.overrides() if backend else {}))
+    for name in ("houjin", "abr", "laws", "programs"):
+        run_load(settings, name, [package_dir("samples") / name], replace=True)
+    return settings

@@ -12,9 +12,10 @@ from support import BASE
 CONFORMANCE = Path(__file__).parents[3] / "shared" / "conformance"
 
 
-def seed(data_dir: Path, graphs: dict[str, Path | str]) -> None:
-    """Make a fresh generation holding exactly ``graphs`` (name → N-Triples file or text)."""
-    home = open_home(data_dir)
+def seed(where, graphs: dict[str, Path | str]) -> None:
+    """Make a fresh generation holding exactly ``graphs`` (name → N-Triples file or text) in a
+    data directory or the store the settings ``where`` name."""
+    home = open_home(where)
     current = home.open_current()
     with home.build(copy_all_except=current.named_graphs() if current else []) as b:
         b.store.update("CLEAR ALL")
