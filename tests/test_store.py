@@ -252,3 +252,36 @@ def test_the_served_endpoint_follows_the_current_generation(settings, backend, t
             assert "国税庁" in r.read().decode()
     finally:
         server.close()
+
+
+def test_clear_all_in_a_build_empties_that_version_only(settings, backend, tmp_path):
+    """CLEAR ALL (as the W3C protocol tests send through /sparql) empties the version being
+    built: the served one still answers, and on an engine every other graph it holds (the
+    pointer, anybody else's data) is left alone."""
+    import urllib.request
+
+    from kg.errors import QueryRejected
+
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", [nta_row(1, "7000012050002", name="国税庁")])])
+    if backend is not None:  # somebody else's graph on the same engine
+        req = urllib.request.Request(backend.store + "?graph=http%3A%2F%2Fexample.org%2Fnot-ours",
+                                     data=b'<http://example.org/s> <http://example.org/p> "theirs" .\n',
+                                     headers={"Content-Type": "application/n-triples"})
+        urllib.request.urlopen(req, timeout=30).close()
+    home = open_home(settings)
+    served = home.open_current()
+    name_query = "SELECT ?n WHERE { ?c rov:legalName ?n }"
+    with home.build() as b:
+        b.store.update("CLEAR ALL")
+        assert [s["n"].value for s in run_query(served, name_query, M)] == ["国税庁"]
+        late = f"INSERT DATA {{ GRAPH <{M.graph('houjin')}> {{ <http://x/s> <http://x/p> 1 }} }} ; DROP ALL"
+        if backend is None:
+            b.store.update(late)  # embedded: the build is a copy of its own
+        else:
+            with pytest.raises(QueryRejected, match="must come before every other operation"):
+                b.store.update(late)
+        b.store.update(f'INSERT DATA {{ GRAPH <{M.graph("houjin")}> {{ <{M.corporation("7000012050002")}> '
+                       f'<http://www.w3.org/ns/regorg#legalName> "新"@ja }} }}')
+    assert [s["n"].value for s in run_query(home.open_current(), name_query, M)] == ["新"]
+    if backend is not None:
+        assert "http://example.org/not-ours" in backend.graphs()

@@ -111,3 +111,53 @@ def _expand(pname: str, declared: Mapping[str, str]) -> str | None:
     if namespace is None:
         return None
     return namespace + re.sub(r"\\(.)", r"\1", local)
+
+
+def every_graph_ops(text: str) -> tuple[str, bool]:
+    """``text`` without its leading ``CLEAR``/``DROP`` ``ALL``/``NAMED`` operations, and whether
+    it had any. On an engine these would empty every graph the engine holds (other generations,
+    the pointer, other people's data); the caller empties the version's own graphs instead. Such
+    an operation anywhere but before every other one is refused (its order would change).
+
+    >>> every_graph_ops("PREFIX a: <http://a/> DROP SILENT ALL ; INSERT DATA { GRAPH <http://g> { a:s a:p 1 } }")
+    ('PREFIX a: <http://a/>  INSERT DATA { GRAPH <http://g> { a:s a:p 1 } }', True)
+    >>> every_graph_ops("INSERT DATA { <http://s> <http://p> 'DROP ALL' }")
+    ("INSERT DATA { <http://s> <http://p> 'DROP ALL' }", False)
+    >>> every_graph_ops("CLEAR ALL")
+    ('', True)
+    """
+    tokens = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    significant = [t for t in tokens if t[0] not in ("ws", "comment")]
+    cuts: list[tuple[int, int]] = []
+    i, leading = 0, True
+    while i < len(significant):
+        kind, token, start, end = significant[i]
+        word = token.upper() if kind == "word" else None
+        if word in ("PREFIX", "BASE"):
+            i += 3 if word == "PREFIX" else 2
+            continue
+        if word in ("CLEAR", "DROP"):
+            j = i + 1
+            if j < len(significant) and significant[j][1].upper() == "SILENT":
+                j += 1
+            if j < len(significant) and significant[j][1].upper() in ("ALL", "NAMED"):
+                if not leading:
+                    raise ValueError(f"{token} {significant[j][1]} must come before every other operation "
+                                     "of its request on a remote engine")
+                stop = significant[j][3]
+                if j + 1 < len(significant) and significant[j + 1][1] == ";":
+                    stop = significant[j + 1][3]
+                    j += 1
+                cuts.append((start, stop))
+                i = j + 1
+                continue
+        if kind == "other" and token == ";":
+            i += 1
+            continue
+        leading = False
+        i += 1
+    if cuts and leading:  # nothing else: no request is left to send
+        return "", True
+    for start, stop in reversed(cuts):
+        text = text[:start] + text[stop:]
+    return text, bool(cuts)

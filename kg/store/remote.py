@@ -33,7 +33,7 @@ from kg.store.syntax import explain, located, query_form, star_order
 from kg.rdf import BNode, IRI, Literal, Term, Triple
 from kg.rdf.iri import fragment_prefix
 from kg.store import results
-from kg.store.graph_names import Dataset, rename_graphs
+from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
@@ -493,6 +493,17 @@ class RemoteStore:
         self.layers.pop(graph, None)
 
     def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        if self._writable is None:
+            raise StoreError("this view of the remote store is read-only")
+        try:  # CLEAR/DROP ALL empties this version's graphs, never the whole engine
+            sparql, everything = every_graph_ops(sparql)
+        except ValueError as exc:
+            raise QueryRejected(str(exc)) from None
+        if everything:
+            for graph in list(self.view):
+                self.remove_graph(graph)
+            if not sparql:
+                return
         probe = Dataset()
         rename_graphs(sparql, {}, None, probe)
         # every graph the update names is copied before it is written (GRAPH ?g: every graph)
