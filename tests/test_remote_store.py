@@ -155,3 +155,42 @@ def test_opaque_wkt_keeps_points_exact_on_the_engine_and_as_written_in_answers(o
     dumped = sorted(" ".join(line.split()) for line in out.getvalue().decode().splitlines())
     assert len(out.getvalue()) > 2 << 20
     assert dumped == sorted(" ".join(line.split()) for line in lines)
+
+
+def test_an_answer_cut_off_midway_is_one_error_and_the_next_request_works():
+    """An engine that stops in the middle of an answer (a timeout while the body is read): one
+    plain error, and the client's next request goes out on a fresh connection (it raised
+    ResponseNotReady from the broken kept-alive one, a traceback at the end of a killed load)."""
+    import socket
+    import threading
+
+    from kg.errors import StoreError
+    from kg.store.remote import SparqlClient
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    whole = b'{"head": {"vars": ["x"]}, "results": {"bindings": []}}'
+
+    def answer(conn: socket.socket, n: int) -> None:
+        conn.recv(65536)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+        if n == 0:  # promises 1,000 bytes, sends one, then nothing
+            conn.sendall(head + b"Content-Length: 1000\r\n\r\n{")
+            threading.Event().wait(3)
+        else:
+            conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(whole) + whole)
+        conn.close()
+
+    def serve() -> None:
+        for n in range(2):
+            threading.Thread(target=answer, args=(listener.accept()[0], n), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{port}/sparql"
+    client = SparqlClient(url, url, url, timeout=0.5)
+    with pytest.raises(StoreError, match="broke off its answer"):
+        client.query("SELECT ?x {}")
+    assert client.query("SELECT ?x {}") == ("application/sparql-results+json", whole)
+    listener.close()

@@ -137,9 +137,22 @@ class SparqlClient:
                 conn.close()
                 if attempt:  # a kept-alive connection the engine had closed is retried once
                     raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
+            except TimeoutError:
+                conn.close()
+                raise StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
+                                 "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)") from None
             except OSError as exc:
                 conn.close()
                 raise StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}") from None
+        try:
+            return self._answer(response, url, out, missing_ok)
+        except (OSError, http.client.HTTPException) as exc:
+            # a connection cut or timed out while its answer was read cannot carry the next request
+            conn.close()
+            raise StoreError(f"the SPARQL engine at {_shown(url)} broke off its answer: {exc or type(exc).__name__}") from None
+
+    def _answer(self, response: http.client.HTTPResponse, url: str, out: IO[bytes] | None,
+                missing_ok: bool) -> tuple[str, bytes]:
         media = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
         if 200 <= response.status < 300:
             back = (self._swap_bytes[1], self._swap_bytes[0]) if self._swap else None
