@@ -189,9 +189,13 @@ class Run:
         self.env = dict(base_env, KG_BASE_URI=BASE, KG_DATA_DIR=str(self.data))
         self.renv = dict(base_env, KG_BASE_URI=BASE, KG_DATA_DIR=str(self.remote_data), KG_STORE="sparql")
 
-    def result(self, phase: str) -> dict | None:
+    def record(self, phase: str) -> dict | None:
         path = self.work / f"{phase}.json"
         return json.loads(path.read_text()) if path.exists() else None
+
+    def result(self, phase: str) -> dict | None:
+        record = self.record(phase)
+        return record["result"] if record else None
 
     def need(self, phase: str, extra: int = 0) -> None:
         need = NEED_PER_ROW.get(phase, 0) * self.rows + extra
@@ -403,9 +407,10 @@ def prefixes() -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in Minter(BASE).prefixes().items())
 
 
-def ask(url: str, query: str, timeout: float) -> dict:
-    """One POSTed query: seconds, status, result rows (CSV lines - 1), truncation header."""
-    body = urllib.parse.urlencode({"query": query}).encode()
+def ask(url: str, query: str, timeout: float, graphs: tuple[str, ...] = ()) -> dict:
+    """One POSTed query (with ``graphs`` as its default graph): seconds, status, result rows
+    (CSV lines - 1), truncation header."""
+    body = urllib.parse.urlencode([("query", query)] + [("default-graph-uri", g) for g in graphs]).encode()
     req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded",
                                                           "Accept": "text/csv"})
     start = time.perf_counter()
@@ -427,11 +432,11 @@ def ask(url: str, query: str, timeout: float) -> dict:
     return out
 
 
-def query_series(url: str, query: str, limit: float, runs: int) -> dict:
+def query_series(url: str, query: str, limit: float, runs: int, graphs: tuple[str, ...] = ()) -> dict:
     """Up to ``runs`` runs (2 when one takes over 5 s; 1 when it fails): median, max, p99."""
     tries = []
     while len(tries) < runs:
-        t = ask(url, query, limit + 60)
+        t = ask(url, query, limit + 60, graphs)
         tries.append(t)
         if t.get("status") != 200 or (t["seconds"] > 5 and len(tries) >= 2):
             break
@@ -461,14 +466,25 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_queries(ours: str, theirs: str, limit: float, runs: int) -> dict:
+def run_queries(ours: str, theirs: str, limit: float, runs: int, graphs: tuple[str, ...] = ()) -> dict:
     head = prefixes()
     out = {}
     for slug, q in gallery():
         print(f"  query {slug} ...", file=sys.stderr, flush=True)
         out[slug] = {"ours": query_series(ours + "/sparql", head + q, limit, runs),
-                     "engine": query_series(theirs + "/query", head + q, limit, runs)}
+                     "engine": query_series(theirs + "/query", head + q, limit, runs, graphs)}
     return out
+
+
+def served_graphs(query_url: str) -> tuple[str, ...]:
+    """The engine graphs of the remote store's current generation (from its pointer graph)."""
+    ptr, d = BASE + "graph/generations", BASE + "def/"
+    q = (f"SELECT ?g WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{d}currentGeneration> ?gen . "
+         f"?gen <{d}generationGraph> ?g }} }}")
+    req = urllib.request.Request(query_url, data=q.encode(), headers={
+        "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return tuple(sorted(b["g"]["value"] for b in json.load(r)["results"]["bindings"]))
 
 
 def hub_counts(run: Run) -> dict:
@@ -485,8 +501,8 @@ def hub_counts(run: Run) -> dict:
     for iri, _ in rows:
         kind = iri[len(BASE + "id/"):].split("/")[0] if iri.startswith(BASE + "id/") else "other"
         kinds[kind] = kinds.get(kind, 0) + 1
-    example = next(((i, c) for i, c in rows if "/municipality/" in i), rows[0] if rows else None)
-    return {"hubs": len(rows), "hubs_by_kind": kinds, "example": example}
+    return {"hubs": len(rows), "hubs_by_kind": kinds,
+            "counts": {i: json.loads(c) for i, c in rows[:3000]}}
 
 
 def our_server(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
@@ -582,12 +598,12 @@ def phase_floor(run: Run) -> dict:
 class Engine:
     """``oxigraph serve`` on run.engine for the remote phases, with its peak RSS while it runs."""
 
-    def __init__(self, run: Run):
+    def __init__(self, run: Run, *options: str):
         self.run = run
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = start(["oxigraph", "serve", "--location", str(run.engine), "--bind", f"127.0.0.1:{self.port}"],
-                          run.env, run.work / "oxigraph-serve.log")
+        self.proc = start(["oxigraph", "serve", "--location", str(run.engine), "--bind", f"127.0.0.1:{self.port}",
+                           *options], run.env, run.work / "oxigraph-serve.log")
         wait_ready(self.url + "/query?query=ASK%7B%7D", 600)
         store = self.url + "/store" + ("?no_transaction" if run.args.no_transaction else "")
         run.renv.update(KG_SPARQL_QUERY=self.url + "/query", KG_SPARQL_UPDATE=self.url + "/update",
@@ -638,13 +654,15 @@ def phase_rdiff(run: Run) -> dict:
 
 def phase_rqueries(run: Run) -> dict:
     limit = float(run.renv.get("KG_QUERY_TIMEOUT", 30))
-    engine = Engine(run)
+    engine = Engine(run, "--timeout-s", str(int(limit)))
     ours = None
     try:
         ours, url = our_server(run.renv, run.work / "serve-remote.log")
-        return {"time_limit_s": limit,
-                "engine": "oxigraph serve /query (no union default graph: queries without GRAPH see its default graph)",
-                "queries": run_queries(url, engine.url, limit, run.args.runs)}
+        graphs = served_graphs(engine.url + "/query")
+        return {"time_limit_s": limit, "engine_default_graphs": graphs,
+                "engine": "oxigraph serve /query with the served generation's graphs as default-graph-uri "
+                          "(a query naming a logical graph, GRAPH graph:meta, finds nothing there)",
+                "queries": run_queries(url, engine.url, limit, run.args.runs, graphs)}
     finally:
         if ours is not None:
             stop(ours)
@@ -745,7 +763,7 @@ def main(argv=None) -> int:
               "machine": f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, shared",
               "python": platform.python_version(), "phases": {}}
     for phase in PHASES:
-        r = run.result(phase)
+        r = run.record(phase)
         if r is not None:
             merged["phases"][phase] = r
     merged["summary"] = summary(merged["phases"])
