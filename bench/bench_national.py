@@ -3,6 +3,7 @@
 corporations, embedded and on Oxigraph server, each beside the engine's own tools, in one run.
 
     python bench/bench_national.py --rows 5300000 --work /tmp/national [--phases gen,load,...] [--seed 1]
+    python bench/bench_national.py --report bench/out/national-5300000.json   # the tables, as markdown
 
 Every phase writes ``WORK/<phase>.json`` and is skipped when that file exists, so a crash or a
 deadline loses no finished phase; ``--phases`` chooses (default: all, in this order). At the end
@@ -822,5 +823,93 @@ def summary(p: dict) -> dict:
     return s
 
 
+def _gb(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1e9:,.2f} GB"
+
+
+def _cell(q: dict) -> str:
+    if not q["answered"]:
+        t = q["tries"][0]
+        return f"no answer ({t.get('status') or 'timeout'}, {t['seconds']:.1f} s)"
+    spread = "max" if q["answered"] < 20 else "p99"
+    trunc = " (truncated)" if any(t.get("truncated") for t in q["tries"]) else ""
+    return (f"{q['median_s']:.2f} / {q['max_s' if spread == 'max' else 'p99_s']:.2f} s, {q['rows']:,} rows{trunc}"
+            + ("" if q["within_limit"] else " **over**"))
+
+
+def markdown(merged: dict) -> str:
+    """The README's tables, from national-N.json (``--report``)."""
+    p = {k: v["result"] for k, v in merged["phases"].items()}
+    la = {k: f"{v['loadavg_start']} → {v['loadavg_end']}" for k, v in merged["phases"].items()}
+    quads = p.get("dump", {}).get("quads")
+    lines = [f"{merged['rows']:,} corporations, {quads or 0:,} quads in all graphs; {merged['machine']}; {merged['date']}", ""]
+    lines += ["| step | wall s | CPU s | peak RSS MiB (tree) | bytes | bytes/quad | load average (start → end) |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+
+    def row(name, r, nbytes=None, key=None, per_quad=True):
+        per = f"{nbytes / quads:,.0f}" if nbytes and quads and per_quad else ""
+        lines.append(f"| {name} | {r['seconds']:,.1f} | {r['cpu_s']:,.1f} | {r['peak_rss_mib']:,.0f} | "
+                     f"{_gb(nbytes) if nbytes else ''} | {per} | {la.get(key, '')} |")
+
+    if "gen" in p:
+        row("generate the CSV (not timed)", p["gen"]["generator"], p["gen"]["csv_bytes"], "gen", per_quad=False)
+    if "load" in p:
+        sz = p["load"]["sizes"]
+        row("**ours**: `kg load houjin` (store of the served generation)", p["load"], sz["store_bytes"], "load")
+        for label, k in (("… search index + hub counts", "search_and_counts_bytes"), ("… changes (gzip patches)", "changes_bytes"),
+                         ("… other local files", "other_local_bytes"), ("… whole data dir", "total_bytes")):
+            lines.append(f"| {label} | | | | {_gb(sz[k])} | {sz[k] / quads:,.0f} | |" if quads else f"| {label} | | | | {_gb(sz[k])} | | |")
+    if "dump" in p:
+        d = p["dump"]
+        lines.append(f"| dump all graphs to N-Quads (not timed) | {d['seconds']:,.1f} | | | {_gb(d['nquads_bytes'])} "
+                     f"(zstd {_gb(d['zstd_bytes'])}) | {d['nquads_bytes'] / d['quads']:,.0f} | {la.get('dump', '')} |")
+    if "floor" in p:
+        row("**floor**: pyoxigraph `bulk_load` + flush", p["floor"], p["floor"]["store_bytes"], "floor")
+    if "diff" in p:
+        row(f"daily diff, {p['gen']['diff_rows']:,} rows (until served)", p["diff"], None, "diff")
+    if "abr" in p:
+        row("ABR sample (relinks every corporation)", p["abr"], None, "abr")
+    if "rload" in p:
+        r = p["rload"]
+        row("**ours into Oxigraph server** (`KG_STORE=sparql`)", r, r["engine_bytes"], "rload")
+        lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
+    if "rdiff" in p:
+        r = p["rdiff"]
+        row("daily diff into Oxigraph server", r, r["engine_bytes"], "rdiff")
+        lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
+    if "oxload" in p:
+        row("**`oxigraph load`** of the same quads", p["oxload"], p["oxload"]["store_bytes"], "oxload")
+    s = merged.get("summary", {})
+    if "ratio_ours_floor" in s:
+        r = s["ratio_ours_floor"]
+        lines += ["", f"ours / floor: wall **{r['wall']}x**, CPU **{r['cpu']}x**, peak RSS **{r['memory']}x**; "
+                      f"store bytes per quad {s['ours']['store_bytes_per_quad']} vs {s['floor'].get('bytes_per_quad')}"]
+    if "ratio_remote_oxload" in s:
+        r = s["ratio_remote_oxload"]
+        lines += ["", f"remote load / `oxigraph load`: wall **{r['wall']}x**, CPU (ours + server) **{r['cpu_ours_plus_server']}x**"]
+    for key, title in (("queries", "embedded: `kg serve` vs `oxigraph serve-read-only` (same directory)"),
+                       ("rqueries", "Oxigraph server: `kg serve` (KG_STORE=sparql) vs the server's /query")):
+        if key not in p:
+            continue
+        lines += ["", f"Queries, {title}; time limit {p[key]['time_limit_s']:.0f} s on both; median / max of the runs "
+                      f"(5 runs, 2 when one takes over 5 s, 1 when it fails); load average {la.get(key, '')}:", "",
+                  "| query | ours | engine |", "|---|---|---|"]
+        for slug, q in p[key]["queries"].items():
+            lines.append(f"| {slug} | {_cell(q['ours'])} | {_cell(q['engine'])} |")
+    for key, title in (("wrk", "embedded"), ("rwrk", "Oxigraph server")):
+        if key not in p:
+            continue
+        w = p[key]
+        lines += ["", f"One-entity SELECT, wrk c={w['connections']}, {w['duration_s']} s, {title} (load average {la.get(key, '')}):", "",
+                  "| server | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
+        for name, r in (("kg serve", w["ours"]), ("engine", w["engine"])):
+            lines.append(f"| {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
+        lines.append(f"| ratio kg / engine | **{w['ratio_rps']}x** | {w['ratio_p50']}x | | |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--report"]:
+        print(markdown(json.loads(Path(sys.argv[2]).read_text())))
+        sys.exit(0)
     sys.exit(main())
