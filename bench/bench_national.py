@@ -93,12 +93,20 @@ def free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
-def du(path: Path) -> int:
+def du(path: Path, seen: set | None = None) -> int:
+    """Bytes of the files under ``path``, each inode once (generations share hard-linked
+    files), skipping inodes already in ``seen`` (which it extends)."""
+    seen = set() if seen is None else seen
     if not path.exists():
         return 0
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    total = 0
+    for p in files:
+        st = p.stat()
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
 
 
 class DiskGuard:
@@ -315,8 +323,9 @@ def split_sizes(data: Path) -> dict:
     counts), other generations, the changes directory and the rest."""
     gen = data / "gens" / (data / "CURRENT").read_text().strip()
     local = sum(du(p) for p in gen.iterdir() if p.name.startswith("kg-"))
-    out = {"store_bytes": du(gen) - local, "search_and_counts_bytes": local,
-           "other_generations_bytes": sum(du(p) for p in (data / "gens").iterdir() if p != gen),
+    seen: set = set()
+    out = {"store_bytes": du(gen, seen) - local, "search_and_counts_bytes": local,
+           "other_generations_bytes": sum(du(p, seen) for p in (data / "gens").iterdir() if p != gen),
            "changes_bytes": du(data / "changes"), "total_bytes": du(data)}
     out["other_local_bytes"] = (out["total_bytes"] - out["store_bytes"] - local - out["other_generations_bytes"]
                                 - out["changes_bytes"])
