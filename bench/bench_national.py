@@ -921,4 +921,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--report"]:
         print(markdown(json.loads(Path(sys.argv[2]).read_text())))
         sys.exit(0)
+    if sys.argv[1:2] == ["--report-work"]:  # a run still going: the phases done so far
+        work, rows = Path(sys.argv[2]), int(sys.argv[3])
+        phases = {p: json.loads((work / f"{p}.json").read_text()) for p in PHASES if (work / f"{p}.json").exists()}
+        print(markdown({"rows": rows, "machine": "2 cores, 24 GiB, shared", "date": time.strftime("%Y-%m-%d"),
+                        "phases": phases, "summary": summary(phases)}))
+        sys.exit(0)
     sys.exit(main())
