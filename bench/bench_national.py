@@ -836,10 +836,12 @@ def _gb(n: int | None) -> str:
     return "–" if n is None else f"{n / 1e9:,.2f} GB"
 
 
-def _cell(q: dict) -> str:
+def _cell(q: dict, limit: float) -> str:
     if not q["answered"]:
         t = q["tries"][0]
         return f"no answer ({t.get('status') or 'timeout'}, {t['seconds']:.1f} s)"
+    if q["max_s"] > limit and not q["rows"]:  # oxigraph's --timeout-s: 200 and an empty body
+        return f"stopped at the limit ({q['max_s']:.1f} s: 200, no rows)"
     spread = "max" if q["answered"] < 20 else "p99"
     trunc = " (truncated)" if any(t.get("truncated") for t in q["tries"]) else ""
     return (f"{q['median_s']:.2f} / {q['max_s' if spread == 'max' else 'p99_s']:.2f} s, {q['rows']:,} rows{trunc}"
@@ -904,7 +906,8 @@ def markdown(merged: dict) -> str:
                       f"(5 runs, 2 when one takes over 5 s, 1 when it fails); load average {la.get(key, '')}:", "",
                   "| query | ours | engine |", "|---|---|---|"]
         for slug, q in p[key]["queries"].items():
-            lines.append(f"| {slug} | {_cell(q['ours'])} | {_cell(q['engine'])} |")
+            limit = p[key]["time_limit_s"]
+            lines.append(f"| {slug} | {_cell(q['ours'], limit)} | {_cell(q['engine'], limit)} |")
     for key, title in (("wrk", "embedded"), ("rwrk", "Oxigraph server")):
         if key not in p:
             continue
