@@ -59,7 +59,7 @@ sys.path.insert(0, str(HERE))
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from bench_endpoint import LUA, OXI_LUA  # noqa: E402
-from bench_load import _tree_rss_kb, count_lines, kg_command, measured  # noqa: E402
+from bench_load import _tree_rss_kb, kg_command, measured  # noqa: E402
 from gen_houjin import Generator, format_row  # noqa: E402
 from servers import free_port, wait_ready, wrk  # noqa: E402
 
