@@ -1,0 +1,933 @@
+#!/usr/bin/env python3
+"""Issue 14 at national scale: load, diff, researcher queries and one-entity SELECTs on ~5.3M
+corporations, embedded and on Oxigraph server, each beside the engine's own tools, in one run.
+
+    python bench/bench_national.py --rows 5300000 --work /tmp/national [--phases gen,load,...] [--seed 1]
+    python bench/bench_national.py --report bench/out/national-5300000.json   # the tables, as markdown
+
+Every phase writes ``WORK/<phase>.json`` and is skipped when that file exists, so a crash or a
+deadline loses no finished phase; ``--phases`` chooses (default: all, in this order). At the end
+the phase files are merged into ``bench/out/national-N.json`` and printed as tables.
+
+Phase A (embedded store):
+  gen       generate the CSV with gen_houjin.py and an NTA-shaped daily diff (not timed)
+  load      OURS: ``kg load houjin CSV --no-progress`` into a fresh KG_DATA_DIR: wall, CPU of the
+            process tree, peak RSS of the process tree, bytes of the store / local files / changes
+  dump      every graph of the served generation, read-only, to N-Quads (zstd-compressed on disk:
+            the national dump is ~19 GB and would not fit beside our store and the floor's)
+  floor     FLOOR: a fresh pyoxigraph Store bulk_load of the dump (+ flush), then deleted; if the disk
+            cannot hold it beside our store, it waits for ``--phases floor --delete-embedded``
+  diff      ``kg load houjin DIFF``: seconds until served; a changed name checked with ``kg query``
+  abr       the bundled ABR sample (kg/samples/abr), so that corporations link to 町字 (relinks all)
+  queries   the gallery's examples and researcher aggregates through ``kg serve`` and through
+            ``oxigraph serve-read-only`` on the same generation directory: median, max/p99, time limit
+  wrk       one-entity SELECT at concurrency 8 through both (bench_endpoint.py's wrk script)
+Phase B (Oxigraph server, KG_STORE=sparql):
+  rload     ``oxigraph serve`` on a fresh location, ``kg load houjin CSV`` into it (?no_transaction)
+  rdiff     the same diff onto it
+  rqueries  the same queries through ``kg serve`` (remote) and through the server's own /query
+  rwrk      one-entity SELECT at c=8 through both
+  oxload    ``oxigraph load --location FRESH --file all.nq`` (the engine's own bulk loader)
+
+CPU and memory are read from outside (os.wait4 rusage of the child and what it waited for; the
+process tree's RSS summed from /proc every 0.2 s), with /proc/loadavg at each phase's start and
+end, since the machine is shared. Needs wrk, zstd and the oxigraph CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from bench_endpoint import LUA, OXI_LUA  # noqa: E402
+from bench_load import _tree_rss_kb, kg_command, measured  # noqa: E402
+from gen_houjin import Generator, format_row  # noqa: E402
+from servers import free_port, wait_ready, wrk  # noqa: E402
+
+BASE = "http://localhost:8000/"
+PHASES = ("gen", "load", "dump", "floor", "diff", "abr", "queries", "wrk",
+          "rload", "rdiff", "rqueries", "rwrk", "oxload")
+DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
+#: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
+#: N-Triples 0.7 GB) with a margin; checked against the free space before the phase starts
+NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "abr": 2_000, "floor": 10_000,
+                "rload": 7_000, "oxload": 6_000}
+MIN_FREE = 3 * 10**9  # below this during a phase, its children are stopped
+DUMP = """
+import sys, pyoxigraph as ox
+ox.Store.read_only(sys.argv[1]).dump(sys.stdout.buffer, ox.RdfFormat.N_QUADS)
+"""
+FLOOR = """
+import sys, pyoxigraph as ox
+store = ox.Store(sys.argv[1])
+store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)
+store.flush()
+"""
+
+
+# ---- plumbing ------------------------------------------------------------------------------------
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free
+
+
+def du(path: Path, seen: set | None = None) -> int:
+    """Bytes of the files under ``path``, each inode once (generations share hard-linked
+    files), skipping inodes already in ``seen`` (which it extends)."""
+    seen = set() if seen is None else seen
+    if not path.exists():
+        return 0
+    files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    total = 0
+    for p in files:
+        st = p.stat()
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
+
+
+class DiskGuard:
+    """Stops this script's children if free space falls below MIN_FREE during a phase."""
+
+    def __init__(self, work: Path):
+        self.work, self.tripped = work, False
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(2):
+            if free_bytes(self.work) >= MIN_FREE:
+                continue
+            self.tripped = True
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                    except (OSError, IndexError, ValueError):
+                        continue
+                    if ppid == me:
+                        os.kill(int(entry), signal.SIGTERM)
+
+
+class PeakRss:
+    """Peak RSS (MiB) of a process tree, sampled from /proc while the block runs."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kb = pid, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+
+    @property
+    def mib(self) -> float:
+        return round(self.peak_kb / 1024, 1)
+
+
+def cpu_of(pid: int) -> float:
+    """User+sys CPU seconds a live process has used (its own, not its children's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(cmd: list[str], env: dict, log: Path) -> dict:
+    """bench_load.measured, trimmed for a JSON record: wall, CPU, peak RSS of the tree, output."""
+    m = measured(cmd, env=env, log=log)
+    return {"seconds": round(m["seconds"], 2), "cpu_s": round(m["user_s"] + m["sys_s"], 2),
+            "user_s": round(m["user_s"], 2), "sys_s": round(m["sys_s"], 2),
+            "peak_rss_mib": round(m["peak_rss_mb"], 1), "largest_process_rss_mib": round(m["largest_process_rss_mb"], 1),
+            "output": m["output"][-4000:]}
+
+
+class Run:
+    """The work directory, the settings and what the phases share."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.work: Path = args.work
+        self.rows: int = args.rows
+        self.csv = self.work / "houjin.csv"
+        self.diff = self.work / "diff.csv"
+        self.nq_zst = self.work / "all.nq.zst"
+        self.nq = self.work / "all.nq"
+        self.data = self.work / "embedded"
+        self.remote_data = self.work / "remote-local"
+        self.engine = self.work / "engine"
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+        self.env = dict(base_env, KG_BASE_URI=BASE, KG_DATA_DIR=str(self.data))
+        self.renv = dict(base_env, KG_BASE_URI=BASE, KG_DATA_DIR=str(self.remote_data), KG_STORE="sparql")
+
+    def record(self, phase: str) -> dict | None:
+        path = self.work / f"{phase}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def result(self, phase: str) -> dict | None:
+        record = self.record(phase)
+        return record["result"] if record else None
+
+    def need(self, phase: str, extra: int = 0) -> None:
+        need = NEED_PER_ROW.get(phase, 0) * self.rows + extra
+        free = free_bytes(self.work)
+        if free - need < MIN_FREE:
+            raise PhaseAborted(f"needs ~{need / 1e9:.1f} GB, {free / 1e9:.1f} GB free (keeping {MIN_FREE / 1e9:.0f} GB)")
+
+    def served_generation(self) -> Path:
+        return self.data / "gens" / (self.data / "CURRENT").read_text().strip()
+
+
+class PhaseAborted(Exception):
+    pass
+
+
+def regenerate_csv(run: Run) -> None:
+    """The CSV again (deterministic by seed), when phase B runs after it was deleted for disk."""
+    if not run.csv.exists():
+        subprocess.run([sys.executable, str(HERE / "gen_houjin.py"), "--rows", str(run.rows), "--out", str(run.csv),
+                        "--seed", str(run.args.seed)], check=True, stdout=subprocess.DEVNULL)
+
+
+# ---- phase A -------------------------------------------------------------------------------------
+def phase_gen(run: Run) -> dict:
+    run.need("gen")
+    g = timed([sys.executable, str(HERE / "gen_houjin.py"), "--rows", str(run.rows), "--out", str(run.csv),
+               "--seed", str(run.args.seed)], os.environ.copy(), run.work / "gen.log")
+    start = time.perf_counter()
+    kinds, sample = write_diff(run)
+    return {"generator": g, "csv_bytes": run.csv.stat().st_size, "diff_rows": sum(kinds.values()),
+            "diff_kinds": kinds, "diff_seconds": round(time.perf_counter() - start, 2),
+            "diff_bytes": run.diff.stat().st_size, "sample_numbers": sample}
+
+
+def write_diff(run: Run) -> tuple[dict, list[str]]:
+    """An NTA-shaped daily diff of ~3,000 rows (scaled by --diff): new corporations with fresh
+    valid numbers, changed names and addresses, closures, mergers (process 21 + closeCause 11 +
+    successor, and the survivor's process-71 row) and deletions (process 99).
+
+    One pass over the CSV picks the existing rows at random line numbers and checks that the new
+    numbers are not taken; nothing of the national file is held in memory."""
+    n = run.args.diff
+    share = {"new": 0.5, "renamed": 1 / 6, "moved": 1 / 6, "closed": 0.1, "merged": 0.05, "deleted": 1 / 60}
+    want = {k: max(1, round(n * v)) for k, v in share.items()}
+    rng = random.Random(run.args.seed * 31 + 7)
+    existing_needed = want["renamed"] + want["moved"] + want["closed"] + 2 * want["merged"] + want["deleted"] + 1000
+    picks = sorted(rng.sample(range(run.rows), min(run.rows, existing_needed)))
+    gen = Generator(run.args.seed + 1000, None)
+    candidates = {}
+    for row in gen.rows(int(want["new"] * 1.3) + 50):
+        if row[8] not in ("101", "201"):  # public bodies' numbers are few: they would collide
+            candidates[row[1]] = row
+    picked: list[list[str]] = []
+    wanted = set(picks)
+    with open(run.csv, encoding="utf-8", newline="") as fh:
+        for i, line in enumerate(fh):
+            number = line.split(",", 2)[1]
+            candidates.pop(number, None)
+            if i in wanted:
+                picked.append(next(csv.reader([line])))
+    rng.shuffle(picked)
+    sample = [r[1] for r in picked[-1000:]]
+    picked = picked[:-1000] if len(picked) > 1000 else picked
+    out: list[list[str]] = []
+    kinds = {}
+    new = [candidates[k] for k in sorted(candidates)][: want["new"]]
+    for r in new:
+        r = list(r)
+        r[2], r[3], r[4], r[5], r[22], r[23] = "01", "0", DIFF_DATE, DIFF_DATE, DIFF_DATE, "1"
+        r[18] = r[19] = r[20] = r[21] = ""
+        out.append(r)
+    kinds["new"] = len(new)
+    it = iter(picked)
+
+    def take(k: int) -> list[list[str]]:
+        rows = [list(next(it)) for _ in range(k)]
+        for r in rows:
+            r[3], r[4], r[5], r[23] = "0", DIFF_DATE, DIFF_DATE, "1"
+        return rows
+
+    for r in take(want["renamed"]):
+        r[2], r[6], r[28] = "11", r[6] + "ホールディングス", r[28] + "ホールディングス"
+        out.append(r)
+    kinds["renamed"] = want["renamed"]
+    for r in take(want["moved"]):
+        r[2], r[11] = "12", "新町１丁目２番３号"
+        out.append(r)
+    kinds["moved"] = want["moved"]
+    for r in take(want["closed"]):
+        r[2], r[18], r[19] = "21", DIFF_DATE, "01"
+        out.append(r)
+    kinds["closed"] = want["closed"]
+    merged, survivors = take(want["merged"]), take(want["merged"])
+    for r, s in zip(merged, survivors):
+        r[2], r[18], r[19], r[20] = "21", DIFF_DATE, "11", s[1]
+        r[21] = f"令和７年１月６日{s[9]}{s[10]}{s[11]}{s[6]}（{s[1]}）に合併し解散"
+        s[2], s[21] = "71", f"令和７年１月６日{r[9]}{r[10]}{r[11]}{r[6]}（{r[1]}）を合併"
+        out.extend((r, s))
+    kinds["merged"] = kinds["merger survivors"] = want["merged"]
+    for r in take(want["deleted"]):
+        r[2] = "99"
+        out.append(r)
+    kinds["deleted"] = want["deleted"]
+    out.sort(key=lambda r: r[1])
+    with open(run.diff, "w", encoding="utf-8", newline="") as fh:
+        for seq, r in enumerate(out, 1):
+            fh.write(format_row(seq, r))
+    renamed = next(r for r in out if r[2] == "11")
+    (run.work / "diff-check.json").write_text(json.dumps({"number": renamed[1], "name": renamed[6]}, ensure_ascii=False))
+    return kinds, sample
+
+
+def split_sizes(data: Path) -> dict:
+    """Bytes of a data dir: the served generation's store, its local files (search index, hub
+    counts), other generations, the changes directory and the rest."""
+    gen = data / "gens" / (data / "CURRENT").read_text().strip()
+    local = sum(du(p) for p in gen.iterdir() if p.name.startswith("kg-"))
+    seen: set = set()
+    out = {"store_bytes": du(gen, seen) - local, "search_and_counts_bytes": local,
+           "other_generations_bytes": sum(du(p, seen) for p in (data / "gens").iterdir() if p != gen),
+           "changes_bytes": du(data / "changes"), "total_bytes": du(data)}
+    out["other_local_bytes"] = (out["total_bytes"] - out["store_bytes"] - local - out["other_generations_bytes"]
+                                - out["changes_bytes"])
+    for name in sorted(p.name for p in gen.iterdir() if p.name.startswith("kg-")):
+        out[f"file {name}"] = du(gen / name)
+    return out
+
+
+def phase_load(run: Run) -> dict:
+    if run.data.exists():
+        shutil.rmtree(run.data)  # a half-finished earlier attempt: the benchmark needs a fresh store
+    run.need("load")
+    r = timed(kg_command() + ["load", "houjin", str(run.csv), "--no-progress"], run.env, run.work / "load.log")
+    r["sizes"] = split_sizes(run.data)
+    return r
+
+
+def phase_dump(run: Run) -> dict:
+    run.need("dump")
+    gen = run.served_generation()
+    start = time.perf_counter()
+    with open(run.nq_zst, "wb") as out:
+        dump = subprocess.Popen([sys.executable, "-c", DUMP, str(gen)], stdout=subprocess.PIPE, env=run.env)
+        counter = subprocess.Popen(["zstd", "-1", "-q", "-T1"], stdin=subprocess.PIPE, stdout=out)
+        quads = nbytes = 0
+        while chunk := dump.stdout.read(1 << 22):
+            quads += chunk.count(b"\n")
+            nbytes += len(chunk)
+            counter.stdin.write(chunk)
+        counter.stdin.close()
+        if dump.wait() or counter.wait():
+            raise SystemExit("bench: the dump failed")
+    return {"seconds": round(time.perf_counter() - start, 2), "quads": quads, "nquads_bytes": nbytes,
+            "zstd_bytes": run.nq_zst.stat().st_size, "generation": gen.name}
+
+
+def kg_query(run: Run, env: dict, query: str) -> str:
+    return subprocess.run(kg_command() + ["query", "--format", "csv", query], env=env, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def apply_diff(run: Run, env: dict, log: str) -> dict:
+    r = timed(kg_command() + ["load", "houjin", str(run.diff), "--no-progress"], env, run.work / log)
+    check = json.loads((run.work / "diff-check.json").read_text())
+    names = kg_query(run, env, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n FILTER(lang(?n) = "ja") }}')
+    r["changed_name_visible"] = check["name"] in names
+    r["checked"] = check
+    return r
+
+
+def phase_diff(run: Run) -> dict:
+    run.need("diff")
+    r = apply_diff(run, run.env, "diff.log")
+    r["sizes_after"] = split_sizes(run.data)
+    return r
+
+
+def phase_abr(run: Run) -> dict:
+    run.need("abr")
+    samples = Path(__file__).resolve().parent.parent / "kg" / "samples" / "abr"
+    r = timed(kg_command() + ["load", "abr", str(samples), "--no-progress"], run.env, run.work / "abr.log")
+    r["sizes_after"] = split_sizes(run.data)
+    return r
+
+
+def gallery() -> list[tuple[str, str]]:
+    """The query UI's examples that need only houjin (and abr), plus the aggregates a researcher
+    writes first."""
+    from kg.server.examples import EXAMPLES
+
+    queries = [(e.slug, e.query) for e in EXAMPLES if set(e.datasets) <= {"houjin", "abr"}]
+    queries += [
+        ("per-prefecture-and-kind", """SELECT ?prefecture ?kind (COUNT(?c) AS ?corporations) WHERE {
+  ?c a rov:RegisteredOrganization ; kg:prefecture ?prefecture ; rov:orgType ?kind .
+} GROUP BY ?prefecture ?kind ORDER BY ?prefecture DESC(?corporations)"""),
+        ("closures-per-year", """SELECT ?year (COUNT(?c) AS ?closures) WHERE {
+  ?c a rov:RegisteredOrganization ; kg:closeDate ?date .
+  BIND(YEAR(?date) AS ?year)
+} GROUP BY ?year ORDER BY ?year"""),
+        ("per-municipality-linked-to-town", """SELECT ?municipality (COUNT(DISTINCT ?c) AS ?corporations) WHERE {
+  ?c a rov:RegisteredOrganization ; kg:municipality ?municipality ; kg:town ?town .
+} GROUP BY ?municipality ORDER BY DESC(?corporations)"""),
+    ]
+    return queries
+
+
+def prefixes() -> str:
+    from kg.rdf.iri import Minter
+
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in Minter(BASE).prefixes().items())
+
+
+def ask(url: str, query: str, timeout: float, graphs: tuple[str, ...] = ()) -> dict:
+    """One POSTed query (with ``graphs`` as its default graph): seconds, status, result rows
+    (CSV lines - 1), truncation header."""
+    body = urllib.parse.urlencode([("query", query)] + [("default-graph-uri", g) for g in graphs]).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                          "Accept": "text/csv"})
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            data = resp.read()
+            status, truncated = resp.status, resp.headers.get("X-KG-Truncated")
+    except urllib.error.HTTPError as exc:
+        data, status, truncated = exc.read(), exc.code, None
+    except (TimeoutError, OSError) as exc:
+        return {"seconds": round(time.perf_counter() - start, 3), "status": None, "error": str(exc)[:200]}
+    out = {"seconds": round(time.perf_counter() - start, 3), "status": status}
+    if status == 200:
+        out["rows"] = max(0, data.count(b"\n") - 1)
+        if truncated:
+            out["truncated"] = truncated
+    else:
+        out["error"] = data[:300].decode("utf-8", "replace")
+    return out
+
+
+def query_series(url: str, query: str, limit: float, runs: int, graphs: tuple[str, ...] = ()) -> dict:
+    """Up to ``runs`` runs (2 when one takes over 5 s; 1 when it fails): median, max, p99."""
+    tries = []
+    while len(tries) < runs:
+        t = ask(url, query, limit + 60, graphs)
+        tries.append(t)
+        if t.get("status") != 200 or (t["seconds"] > 5 and len(tries) >= 2):
+            break
+    ok = [t["seconds"] for t in tries if t.get("status") == 200]
+    out = {"runs": len(tries), "answered": len(ok), "tries": tries}
+    if ok:
+        out["median_s"] = round(statistics.median(ok), 3)
+        out["max_s"] = round(max(ok), 3)
+        out["p99_s"] = round(sorted(ok)[max(0, int(len(ok) * 0.99 + 0.5) - 1)], 3)
+        out["rows"] = tries[-1].get("rows")
+        out["within_limit"] = len(ok) == len(tries) and max(ok) <= limit
+    else:
+        out["within_limit"] = False
+    return out
+
+
+def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_queries(ours: str, theirs: str, limit: float, runs: int, graphs: tuple[str, ...] = ()) -> dict:
+    head = prefixes()
+    out = {}
+    for slug, q in gallery():
+        print(f"  query {slug} ...", file=sys.stderr, flush=True)
+        out[slug] = {"ours": query_series(ours + "/sparql", head + q, limit, runs),
+                     "engine": query_series(theirs + "/query", head + q, limit, runs, graphs)}
+    return out
+
+
+def served_graphs(query_url: str) -> tuple[str, ...]:
+    """The engine graphs of the remote store's current generation (from its pointer graph)."""
+    ptr, d = BASE + "graph/generations", BASE + "def/"
+    q = (f"SELECT ?g WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{d}currentGeneration> ?gen . "
+         f"?gen <{d}generationGraph> ?g }} }}")
+    req = urllib.request.Request(query_url, data=q.encode(), headers={
+        "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return tuple(sorted(b["g"]["value"] for b in json.load(r)["results"]["bindings"]))
+
+
+def hub_counts(run: Run) -> dict:
+    """What the load-time statistics hold: the hub-count table's entities and the per-class counts."""
+    import sqlite3
+
+    path = run.served_generation() / "kg-counts.sqlite"
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = con.execute("SELECT iri, counts FROM counts").fetchall()
+    con.close()
+    kinds = {}
+    for iri, _ in rows:
+        kind = iri[len(BASE + "id/"):].split("/")[0] if iri.startswith(BASE + "id/") else "other"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {"hubs": len(rows), "hubs_by_kind": kinds,
+            "counts": {i: json.loads(c) for i, c in rows[:3000]}}
+
+
+def our_server(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = start(["kg", "serve", "--port", str(port)], env, log)
+    url = f"http://127.0.0.1:{port}"
+    wait_ready(url + "/healthz", 300)
+    return proc, url
+
+
+def phase_queries(run: Run) -> dict:
+    limit = float(run.env.get("KG_QUERY_TIMEOUT", 30))
+    gen = run.served_generation()
+    port = free_port()
+    oxi = start(["oxigraph", "serve-read-only", "--location", str(gen), "--bind", f"127.0.0.1:{port}",
+                 "--union-default-graph", "--timeout-s", str(int(limit))], run.env, run.work / "oxigraph-ro.log")
+    ours = None
+    try:
+        theirs = f"http://127.0.0.1:{port}"
+        wait_ready(theirs + "/query?query=ASK%7B%7D", 300)
+        ours, url = our_server(run.env, run.work / "serve.log")
+        result = {"time_limit_s": limit, "engine": "oxigraph serve-read-only --union-default-graph on the same directory",
+                  "queries": run_queries(url, theirs, limit, run.args.runs)}
+    finally:
+        if ours is not None:
+            stop(ours)
+        stop(oxi)
+    result["load_time_statistics"] = hub_counts(run)
+    result["kg_stats"] = subprocess.run(kg_command() + ["stats"], env=run.env, capture_output=True, text=True).stdout[-6000:]
+    return result
+
+
+def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str) -> dict:
+    numbers = run.result("gen")["sample_numbers"]
+    lua_numbers = ",".join(f'"{n}"' for n in numbers)
+    ours_script, oxi_script = run.work / "ours.lua", run.work / "oxi.lua"
+    ours_script.write_text(LUA % (lua_numbers, BASE))
+    oxi_script.write_text(OXI_LUA.replace('"/query"', f'"{theirs_path}"') % (lua_numbers, BASE))
+    c, d = run.args.connections, run.args.duration
+    wrk(ours, ours_script, 2, c)
+    wrk(theirs, oxi_script, 2, c)
+    a, b = wrk(ours, ours_script, d, c), wrk(theirs, oxi_script, d, c)
+    strip = lambda r: {k: v for k, v in r.items() if k != "raw"}  # noqa: E731
+    return {"connections": c, "duration_s": d, "ours": strip(a), "engine": strip(b),
+            "ratio_rps": round(a["requests_per_s"] / b["requests_per_s"], 3),
+            "ratio_p50": round(a["p50_ms"] / b["p50_ms"], 3)}
+
+
+def phase_wrk(run: Run) -> dict:
+    gen = run.served_generation()
+    port = free_port()
+    oxi = start(["oxigraph", "serve-read-only", "--location", str(gen), "--bind", f"127.0.0.1:{port}"],
+                run.env, run.work / "oxigraph-ro-wrk.log")
+    ours = None
+    try:
+        theirs = f"http://127.0.0.1:{port}"
+        wait_ready(theirs + "/query?query=ASK%7B%7D", 300)
+        ours, url = our_server(run.env, run.work / "serve-wrk.log")
+        return wrk_pair(run, url, theirs, "/query")
+    finally:
+        if ours is not None:
+            stop(ours)
+        stop(oxi)
+
+
+def unpack_dump(run: Run) -> None:
+    if run.nq.exists():
+        return
+    if free_bytes(run.work) - run.result("dump")["nquads_bytes"] < MIN_FREE:
+        raise PhaseAborted("no room to unpack the N-Quads dump")
+    subprocess.run(["zstd", "-d", "-q", "-f", str(run.nq_zst), "-o", str(run.nq)], check=True)
+
+
+def phase_floor(run: Run) -> dict:
+    if run.data.exists() and run.args.delete_embedded:
+        shutil.rmtree(run.data)
+    try:
+        run.need("floor", run.result("dump")["nquads_bytes"] if not run.nq.exists() else 0)
+    except PhaseAborted as exc:
+        raise PhaseAborted(f"{exc}; at national size ours, the dump and the floor do not fit together: run "
+                           f"`--phases floor --delete-embedded` once the phases that need our store are done") from None
+    unpack_dump(run)
+    floor_dir = run.work / "floor-store"
+    shutil.rmtree(floor_dir, ignore_errors=True)
+    try:
+        r = timed([sys.executable, "-c", FLOOR, str(floor_dir), str(run.nq)], run.env, run.work / "floor.log")
+        r["store_bytes"] = du(floor_dir)
+    finally:
+        shutil.rmtree(floor_dir, ignore_errors=True)
+    return r
+
+
+# ---- phase B -------------------------------------------------------------------------------------
+class Engine:
+    """``oxigraph serve`` on run.engine for the remote phases, with its peak RSS while it runs."""
+
+    def __init__(self, run: Run, *options: str):
+        self.run = run
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = start(["oxigraph", "serve", "--location", str(run.engine), "--bind", f"127.0.0.1:{self.port}",
+                           *options], run.env, run.work / "oxigraph-serve.log")
+        wait_ready(self.url + "/query?query=ASK%7B%7D", 600)
+        store = self.url + "/store" + ("?no_transaction" if run.args.no_transaction else "")
+        run.renv.update(KG_SPARQL_QUERY=self.url + "/query", KG_SPARQL_UPDATE=self.url + "/update",
+                        KG_SPARQL_STORE=store)
+
+    def close(self) -> None:
+        stop(self.proc)
+
+
+def remote_load(run: Run, engine: Engine, source: Path, log: str) -> dict:
+    cpu0 = cpu_of(engine.proc.pid)
+    with PeakRss(engine.proc.pid) as peak:
+        r = timed(kg_command() + ["load", "houjin", str(source), "--no-progress"], run.renv, run.work / log)
+    r["server_peak_rss_mib"] = peak.mib
+    r["server_cpu_s"] = round(cpu_of(engine.proc.pid) - cpu0, 2)
+    r["engine_bytes"] = du(run.engine)
+    r["local_bytes"] = du(run.remote_data)
+    return r
+
+
+def phase_rload(run: Run) -> dict:
+    if run.data.exists() and run.args.delete_embedded:
+        shutil.rmtree(run.data)
+    regenerate_csv(run)
+    for d in (run.engine, run.remote_data):
+        shutil.rmtree(d, ignore_errors=True)
+    run.need("rload")
+    engine = Engine(run)
+    try:
+        r = remote_load(run, engine, run.csv, "rload.log")
+        r["no_transaction"] = run.args.no_transaction
+        return r
+    finally:
+        engine.close()
+
+
+def phase_rdiff(run: Run) -> dict:
+    engine = Engine(run)
+    try:
+        r = remote_load(run, engine, run.diff, "rdiff.log")
+        check = json.loads((run.work / "diff-check.json").read_text())
+        names = kg_query(run, run.renv, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n FILTER(lang(?n) = "ja") }}')
+        r["changed_name_visible"] = check["name"] in names
+        return r
+    finally:
+        engine.close()
+
+
+def phase_rqueries(run: Run) -> dict:
+    limit = float(run.renv.get("KG_QUERY_TIMEOUT", 30))
+    engine = Engine(run, "--timeout-s", str(int(limit)))
+    ours = None
+    try:
+        ours, url = our_server(run.renv, run.work / "serve-remote.log")
+        graphs = served_graphs(engine.url + "/query")
+        return {"time_limit_s": limit, "engine_default_graphs": graphs,
+                "engine": "oxigraph serve /query with the served generation's graphs as default-graph-uri "
+                          "(a query naming a logical graph, GRAPH graph:meta, finds nothing there)",
+                "queries": run_queries(url, engine.url, limit, run.args.runs, graphs)}
+    finally:
+        if ours is not None:
+            stop(ours)
+        engine.close()
+
+
+def phase_rwrk(run: Run) -> dict:
+    engine = Engine(run)
+    ours = None
+    try:
+        ours, url = our_server(run.renv, run.work / "serve-remote-wrk.log")
+        return wrk_pair(run, url, engine.url, "/query")
+    finally:
+        if ours is not None:
+            stop(ours)
+        engine.close()
+
+
+def phase_oxload(run: Run) -> dict:
+    for d in (run.engine, run.remote_data):  # phase B's store is measured; the disk is needed
+        if d.exists() and run.args.delete_embedded:
+            shutil.rmtree(d)
+    unpack_dump(run)
+    run.need("oxload")
+    target = run.work / "oxload-store"
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        r = timed(["oxigraph", "load", "--location", str(target), "--file", str(run.nq)], run.env, run.work / "oxload.log")
+        r["store_bytes"] = du(target)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    return r
+
+
+# ---- driver --------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, required=True)
+    ap.add_argument("--work", type=Path, required=True, help="work directory: phase JSONs, logs, the big files")
+    ap.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of: {','.join(PHASES)}")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--diff", type=int, default=3000, help="rows of the daily diff (about)")
+    ap.add_argument("--runs", type=int, default=5, help="runs of each query")
+    ap.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--no-transaction", action=argparse.BooleanOptionalAction, default=True,
+                    help="remote loads POST to /store?no_transaction (default on)")
+    ap.add_argument("--delete-embedded", action="store_true",
+                    help="let the floor and phase B delete our embedded data dir for disk")
+    ap.add_argument("--cleanup", action="store_true", help="at the end delete the big files, keep the JSONs")
+    args = ap.parse_args(argv)
+    for tool in ("wrk", "zstd", "oxigraph", "kg"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"bench: `{tool}` is not on PATH")
+    args.work = args.work.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
+    run = Run(args)
+    chosen = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = set(chosen) - set(PHASES)
+    if unknown:
+        ap.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    for phase in PHASES:
+        if phase not in chosen:
+            continue
+        out = args.work / f"{phase}.json"
+        if out.exists():
+            print(f"== {phase}: done before ({out.name})", file=sys.stderr)
+            continue
+        print(f"== {phase}: {time.strftime('%H:%M:%S')} load {loadavg()} free {free_bytes(args.work) / 1e9:.1f} GB",
+              file=sys.stderr, flush=True)
+        record = {"phase": phase, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  "loadavg_start": loadavg(), "free_bytes_start": free_bytes(args.work)}
+        t0 = time.perf_counter()
+        try:
+            with DiskGuard(args.work) as guard:
+                record["result"] = globals()[f"phase_{phase}"](run)
+        except PhaseAborted as exc:
+            print(f"== {phase}: ABORTED: {exc}", file=sys.stderr, flush=True)
+            (args.work / f"{phase}.aborted.json").write_text(json.dumps({"reason": str(exc), **record}))
+            continue
+        except (SystemExit, subprocess.CalledProcessError, OSError) as exc:
+            reason = "disk space fell below the guard" if guard.tripped else str(exc)[-2000:]
+            print(f"== {phase}: FAILED: {reason}", file=sys.stderr, flush=True)
+            (args.work / f"{phase}.failed.json").write_text(json.dumps({"reason": reason, **record}))
+            if phase in ("gen", "load"):
+                break
+            continue
+        record.update(seconds=round(time.perf_counter() - t0, 2), loadavg_end=loadavg(),
+                      free_bytes_end=free_bytes(args.work))
+        out.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+        print(f"== {phase}: done in {record['seconds']:.0f} s, load {record['loadavg_end']}", file=sys.stderr, flush=True)
+    if args.cleanup:
+        for name in ("houjin.csv", "all.nq", "all.nq.zst", "embedded", "engine", "remote-local", "floor-store",
+                     "oxload-store"):
+            p = args.work / name
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    merged = {"rows": args.rows, "seed": args.seed, "date": time.strftime("%Y-%m-%d"),
+              "machine": f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, shared",
+              "python": platform.python_version(), "phases": {}}
+    for phase in PHASES:
+        r = run.record(phase)
+        if r is not None:
+            merged["phases"][phase] = r
+    merged["summary"] = summary(merged["phases"])
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    target = out_dir / f"national-{args.rows}.json"
+    target.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(merged["summary"], indent=2, ensure_ascii=False))
+    print(f"(written to {target})", file=sys.stderr)
+    return 0
+
+
+def summary(p: dict) -> dict:
+    """The ratios the issue asks for, from whichever phases have run."""
+    s: dict = {}
+    res = {k: v["result"] for k, v in p.items()}
+    quads = res.get("dump", {}).get("quads")
+    if "load" in res:
+        load = res["load"]
+        s["ours"] = {"wall_s": load["seconds"], "cpu_s": load["cpu_s"], "peak_rss_mib": load["peak_rss_mib"],
+                     "store_bytes": load["sizes"]["store_bytes"], "data_dir_bytes": load["sizes"]["total_bytes"]}
+        if quads:
+            s["quads"] = quads
+            s["ours"]["store_bytes_per_quad"] = round(load["sizes"]["store_bytes"] / quads, 1)
+            s["ours"]["data_dir_bytes_per_quad"] = round(load["sizes"]["total_bytes"] / quads, 1)
+    if "floor" in res and "load" in res:
+        f = res["floor"]
+        s["floor"] = {"wall_s": f["seconds"], "cpu_s": f["cpu_s"], "peak_rss_mib": f["peak_rss_mib"],
+                      "store_bytes": f["store_bytes"]}
+        if quads:
+            s["floor"]["bytes_per_quad"] = round(f["store_bytes"] / quads, 1)
+        s["ratio_ours_floor"] = {"wall": round(res["load"]["seconds"] / f["seconds"], 2),
+                                 "cpu": round(res["load"]["cpu_s"] / f["cpu_s"], 2),
+                                 "memory": round(res["load"]["peak_rss_mib"] / f["peak_rss_mib"], 2)}
+    for key in ("diff", "rdiff"):
+        if key in res:
+            s[key] = {"wall_s": res[key]["seconds"], "cpu_s": res[key]["cpu_s"],
+                      "changed_name_visible": res[key].get("changed_name_visible")}
+    if "rload" in res and "oxload" in res:
+        r, o = res["rload"], res["oxload"]
+        s["ratio_remote_oxload"] = {"wall": round(r["seconds"] / o["seconds"], 2),
+                                    "cpu_ours_plus_server": round((r["cpu_s"] + r["server_cpu_s"]) / o["cpu_s"], 2)}
+    for key in ("wrk", "rwrk"):
+        if key in res:
+            s[key] = {"ratio_rps": res[key]["ratio_rps"], "ours_rps": res[key]["ours"]["requests_per_s"],
+                      "engine_rps": res[key]["engine"]["requests_per_s"]}
+    for key in ("queries", "rqueries"):
+        if key in res:
+            s[key] = {slug: {side: (f"{q[side].get('median_s')} s median, {q[side].get('max_s')} s max, "
+                                    f"{q[side].get('rows')} rows" if q[side]["answered"] else "no answer")
+                             + ("" if q[side]["within_limit"] else " (NOT within limit)")
+                             for side in ("ours", "engine")}
+                      for slug, q in res[key]["queries"].items()}
+    return s
+
+
+def _gb(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1e9:,.2f} GB"
+
+
+def _cell(q: dict, limit: float) -> str:
+    if not q["answered"]:
+        t = q["tries"][0]
+        return f"no answer ({t.get('status') or 'timeout'}, {t['seconds']:.1f} s)"
+    if q["max_s"] > limit and not q["rows"]:  # oxigraph's --timeout-s: 200 and an empty body
+        return f"stopped at the limit ({q['max_s']:.1f} s: 200, no rows)"
+    spread = "max" if q["answered"] < 20 else "p99"
+    trunc = " (truncated)" if any(t.get("truncated") for t in q["tries"]) else ""
+    return (f"{q['median_s']:.2f} / {q['max_s' if spread == 'max' else 'p99_s']:.2f} s, {q['rows']:,} rows{trunc}"
+            + ("" if q["within_limit"] else " **over**"))
+
+
+def markdown(merged: dict) -> str:
+    """The README's tables, from national-N.json (``--report``)."""
+    p = {k: v["result"] for k, v in merged["phases"].items()}
+    la = {k: f"{v['loadavg_start']} → {v['loadavg_end']}" for k, v in merged["phases"].items()}
+    quads = p.get("dump", {}).get("quads")
+    lines = [f"{merged['rows']:,} corporations, {quads or 0:,} quads in all graphs; {merged['machine']}; {merged['date']}", ""]
+    lines += ["| step | wall s | CPU s | peak RSS MiB (tree) | bytes | bytes/quad | load average (start → end) |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+
+    def row(name, r, nbytes=None, key=None, per_quad=True):
+        per = f"{nbytes / quads:,.0f}" if nbytes and quads and per_quad else ""
+        lines.append(f"| {name} | {r['seconds']:,.1f} | {r['cpu_s']:,.1f} | {r['peak_rss_mib']:,.0f} | "
+                     f"{_gb(nbytes) if nbytes else ''} | {per} | {la.get(key, '')} |")
+
+    if "gen" in p:
+        row("generate the CSV (not timed)", p["gen"]["generator"], p["gen"]["csv_bytes"], "gen", per_quad=False)
+    if "load" in p:
+        sz = p["load"]["sizes"]
+        row("**ours**: `kg load houjin` (store of the served generation)", p["load"], sz["store_bytes"], "load")
+        for label, k in (("… search index + hub counts", "search_and_counts_bytes"), ("… changes (gzip patches)", "changes_bytes"),
+                         ("… other local files", "other_local_bytes"), ("… whole data dir", "total_bytes")):
+            lines.append(f"| {label} | | | | {_gb(sz[k])} | {sz[k] / quads:,.0f} | |" if quads else f"| {label} | | | | {_gb(sz[k])} | | |")
+    if "dump" in p:
+        d = p["dump"]
+        lines.append(f"| dump all graphs to N-Quads (not timed) | {d['seconds']:,.1f} | | | {_gb(d['nquads_bytes'])} "
+                     f"(zstd {_gb(d['zstd_bytes'])}) | {d['nquads_bytes'] / d['quads']:,.0f} | {la.get('dump', '')} |")
+    if "floor" in p:
+        row("**floor**: pyoxigraph `bulk_load` + flush", p["floor"], p["floor"]["store_bytes"], "floor")
+    if "diff" in p:
+        row(f"daily diff, {p['gen']['diff_rows']:,} rows (until served)", p["diff"], None, "diff")
+    if "abr" in p:
+        row("ABR sample (relinks every corporation)", p["abr"], None, "abr")
+    if "rload" in p:
+        r = p["rload"]
+        row("**ours into Oxigraph server** (`KG_STORE=sparql`)", r, r["engine_bytes"], "rload")
+        lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
+    if "rdiff" in p:
+        r = p["rdiff"]
+        row("daily diff into Oxigraph server", r, r["engine_bytes"], "rdiff")
+        lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
+    if "oxload" in p:
+        row("**`oxigraph load`** of the same quads", p["oxload"], p["oxload"]["store_bytes"], "oxload")
+    s = merged.get("summary", {})
+    if "ratio_ours_floor" in s:
+        r = s["ratio_ours_floor"]
+        lines += ["", f"ours / floor: wall **{r['wall']}x**, CPU **{r['cpu']}x**, peak RSS **{r['memory']}x**; "
+                      f"store bytes per quad {s['ours']['store_bytes_per_quad']} vs {s['floor'].get('bytes_per_quad')}"]
+    if "ratio_remote_oxload" in s:
+        r = s["ratio_remote_oxload"]
+        lines += ["", f"remote load / `oxigraph load`: wall **{r['wall']}x**, CPU (ours + server) **{r['cpu_ours_plus_server']}x**"]
+    for key, title in (("queries", "embedded: `kg serve` vs `oxigraph serve-read-only` (same directory)"),
+                       ("rqueries", "Oxigraph server: `kg serve` (KG_STORE=sparql) vs the server's /query")):
+        if key not in p:
+            continue
+        lines += ["", f"Queries, {title}; time limit {p[key]['time_limit_s']:.0f} s on both; median / max of the runs "
+                      f"(5 runs, 2 when one takes over 5 s, 1 when it fails); load average {la.get(key, '')}:", "",
+                  "| query | ours | engine |", "|---|---|---|"]
+        for slug, q in p[key]["queries"].items():
+            limit = p[key]["time_limit_s"]
+            lines.append(f"| {slug} | {_cell(q['ours'], limit)} | {_cell(q['engine'], limit)} |")
+    for key, title in (("wrk", "embedded"), ("rwrk", "Oxigraph server")):
+        if key not in p:
+            continue
+        w = p[key]
+        lines += ["", f"One-entity SELECT, wrk c={w['connections']}, {w['duration_s']} s, {title} (load average {la.get(key, '')}):", "",
+                  "| server | req/s | p50 ms | p99 ms | non-2xx |", "|---|---:|---:|---:|---:|"]
+        for name, r in (("kg serve", w["ours"]), ("engine", w["engine"])):
+            lines.append(f"| {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non_2xx']} |")
+        lines.append(f"| ratio kg / engine | **{w['ratio_rps']}x** | {w['ratio_p50']}x | | |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--report"]:
+        print(markdown(json.loads(Path(sys.argv[2]).read_text())))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--report-work"]:  # a run still going: the phases done so far
+        work, rows = Path(sys.argv[2]), int(sys.argv[3])
+        phases = {p: json.loads((work / f"{p}.json").read_text()) for p in PHASES if (work / f"{p}.json").exists()}
+        print(markdown({"rows": rows, "machine": "2 cores, 24 GiB, shared", "date": time.strftime("%Y-%m-%d"),
+                        "phases": phases, "summary": summary(phases)}))
+        sys.exit(0)
+    sys.exit(main())
