@@ -109,13 +109,15 @@ def du(path: Path, seen: set | None = None) -> int:
     return total
 
 
-class DiskGuard:
-    """Stops this script's children if free space falls below MIN_FREE during a phase."""
+class _Background:
+    """A thread that runs ``_run`` while the ``with`` block does (it polls ``self.done``)."""
 
-    def __init__(self, work: Path):
-        self.work, self.tripped = work, False
+    def __init__(self):
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
     def __enter__(self):
         self.thread.start()
@@ -125,7 +127,15 @@ class DiskGuard:
         self.done.set()
         self.thread.join()
 
-    def _watch(self) -> None:
+
+class DiskGuard(_Background):
+    """Stops this script's children if free space falls below MIN_FREE during a phase."""
+
+    def __init__(self, work: Path):
+        super().__init__()
+        self.work, self.tripped = work, False
+
+    def _run(self) -> None:
         me = os.getpid()
         while not self.done.wait(2):
             if free_bytes(self.work) >= MIN_FREE:
@@ -141,25 +151,16 @@ class DiskGuard:
                         os.kill(int(entry), signal.SIGTERM)
 
 
-class PeakRss:
+class PeakRss(_Background):
     """Peak RSS (MiB) of a process tree, sampled from /proc while the block runs."""
 
     def __init__(self, pid: int):
+        super().__init__()
         self.pid, self.peak_kb = pid, 0
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self.done.wait(0.2):
             self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.done.set()
-        self.thread.join()
 
     @property
     def mib(self) -> float:
