@@ -158,13 +158,8 @@ def graph_difference(old: OxStore | None, new: OxStore, graph: str, patch: Patch
     for kind, q in _merge(before.quads_for_pattern(None, None, None, g), after.quads_for_pattern(None, None, None, g),
                           before, after):
         (added if kind else removed).append(q)
-        if len(added) + len(removed) >= 50_000:
-            patch.write("added", added, graph)
-            patch.write("removed", removed, graph)
-            added.clear()
-            removed.clear()
-    patch.write("added", added, graph)
-    patch.write("removed", removed, graph)
+        _write_when_full(patch, graph, added, removed)
+    _write_when_full(patch, graph, added, removed, full=0)
 
 
 def _merge(olds: Iterator[ox.Quad], news: Iterator[ox.Quad], before: ox.Store, after: ox.Store
@@ -213,13 +208,17 @@ def subject_difference(old: OxStore | None, new: OxStore, graph: str, subjects: 
         if now != was:
             added.extend(now - was)
             removed.extend(was - now)
-        if len(added) + len(removed) >= 50_000:
-            patch.write("added", added, graph)
-            patch.write("removed", removed, graph)
-            added.clear()
-            removed.clear()
-    patch.write("added", added, graph)
-    patch.write("removed", removed, graph)
+        _write_when_full(patch, graph, added, removed)
+    _write_when_full(patch, graph, added, removed, full=0)
+
+
+def _write_when_full(patch: PatchWriter, graph: str, added: list, removed: list, *, full: int = 50_000) -> None:
+    """Write and empty the pending quads once there are ``full`` of them (0: whatever is left)."""
+    if len(added) + len(removed) >= full:
+        patch.write("added", added, graph)
+        patch.write("removed", removed, graph)
+        added.clear()
+        removed.clear()
 
 
 def graph_names(store: OxStore | None) -> set[str]:

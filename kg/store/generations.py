@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from kg.errors import StoreBusy, StoreError
 from kg.store.lock import writer_lock
-from kg.store.pointer import write_pointer
+from kg.store.pointer import remove_scratch, write_pointer
 from kg.store.oxigraph import OxStore
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -108,11 +108,7 @@ class Generations:
             if name not in keep:
                 shutil.rmtree(self.gens / name, ignore_errors=True)
                 removed.append(name)
-        for leftover in self.root.glob("tmp-*"):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+        remove_scratch(self.root)
         return removed
 
     def _next_name(self) -> str:

@@ -1,5 +1,6 @@
-"""The ``CURRENT`` file that names the served generation, replaced atomically (write, fsync,
-rename, fsync the directory), so that a crash leaves either the old name or the new one."""
+"""The data directory's own bookkeeping: the ``CURRENT`` file that names the served generation,
+replaced atomically (write, fsync, rename, fsync the directory), so that a crash leaves either the
+old name or the new one; and the ``tmp-*`` scratch files a killed build leaves beside it."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ def write_pointer(pointer: Path, name: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_scratch(root: Path) -> None:
+    """Delete the ``tmp-*`` files and directories builds left in ``root`` (only with the writer's lock)."""
+    import shutil
+
+    for leftover in root.glob("tmp-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)

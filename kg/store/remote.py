@@ -59,6 +59,7 @@ class SparqlClient:
         self.timeout = timeout
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
+        self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
         self._auth = None
         if user:
             token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
@@ -96,10 +97,6 @@ class SparqlClient:
 
     def _out(self, text: str) -> str:
         return text.replace(*self._swap) if self._swap else text
-
-    @property
-    def _swap_bytes(self) -> tuple[bytes, bytes]:
-        return self._swap[0].encode(), self._swap[1].encode()
 
     def _graph_url(self, graph: str) -> str:
         sep = "&" if "?" in self.store_url else "?"

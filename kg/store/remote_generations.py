@@ -40,7 +40,7 @@ from typing import Iterable, Iterator
 
 from kg.errors import StoreBusy, StoreError
 from kg.store.lock import writer_lock
-from kg.store.pointer import write_pointer
+from kg.store.pointer import remove_scratch, write_pointer
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
@@ -184,11 +184,7 @@ class RemoteGenerations:
         for d in (self.gens.iterdir() if self.gens.exists() else []):
             if d.name not in keep_gens:
                 shutil.rmtree(d, ignore_errors=True)
-        for leftover in self.root.glob("tmp-*"):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
+        remove_scratch(self.root)
         return doomed
 
     def _next_name(self, current: str | None, views: dict) -> str:
