@@ -521,3 +521,55 @@ def test_an_older_diff_loaded_after_a_newer_one_does_not_undo_the_current_state(
     assert one(current(settings), M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == "株式会社ソフィス新@ja"
     run_load(settings, "houjin", [newer, older])  # in one load as well
     assert one(current(settings), M.corporation(SOFIS), "http://www.w3.org/ns/regorg#legalName") == "株式会社ソフィス新@ja"
+
+
+# ---- a diff carries the dataset's counts forward instead of counting the graph --------------------
+
+def _live_counts(settings) -> tuple[int, dict[str, int]]:
+    """The houjin graph's triples and entities per class, counted in the store now."""
+    store = open_home(settings, create=False).open_current()
+    graph = M.graph("houjin")
+    classes = {str(s["c"]): int(s["n"].value) for s in store.query(
+        f"SELECT ?c (COUNT(?s) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }} GROUP BY ?c")}
+    return store.count(graph), classes
+
+
+def _recorded_counts(settings) -> tuple[int, dict[str, int]]:
+    from kg.load.provenance import recorded_classes
+
+    store = open_home(settings, create=False).open_current()
+    graph = M.graph("houjin")
+    triples = [int(s["n"].value) for s in store.query(
+        f"SELECT ?n WHERE {{ GRAPH <{M.graph('meta')}> {{ <{graph}> <http://rdfs.org/ns/void#triples> ?n }} }}")]
+    assert len(triples) == 1
+    return triples[0], recorded_classes(store, M, graph)
+
+
+def test_diffs_carry_the_counts_forward_exactly(settings, full, diff, tmp_path):
+    """Every update below counts nothing in the store (``counts_carried``), yet records the
+    graph's own triple count and entities per class: lines already held (the same diff again,
+    republished history, an older diff, one corporation twice in a file) are not counted twice,
+    and removed entities and past records are taken off."""
+    first = run_load(settings, "houjin", [full])
+    assert not first.stats.counts_carried  # a fresh dataset is counted once
+    later = [[diff], [diff],
+             [write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1))],
+             [write_csv(tmp_path / "diff_20210714.csv", _history("2021-07-14", "1", 16))],
+             [write_csv(tmp_path / "diff_20210701b.csv", _history("2021-07-01", "0", 1))],
+             [write_csv(tmp_path / "cat.csv", _twice_rows())]]
+    for files in later:
+        result = run_load(settings, "houjin", files)
+        assert result.stats.counts_carried and not result.stats.digest_recomputed
+        live = _live_counts(settings)
+        assert _recorded_counts(settings) == live and result.triples == live[0]
+    assert live[1][str(M.term("CorporationRecord"))] == 3  # the past states the history files made
+
+
+def test_an_update_larger_than_the_checked_batch_counts_the_graph(data_dir, full, diff):
+    from kg.settings import load_settings
+
+    settings = load_settings({"KG_CHECKED_BATCH": "1"}, data_dir=str(data_dir), base_uri=BASE)
+    run_load(settings, "houjin", [full])
+    result = run_load(settings, "houjin", [diff])
+    assert not result.stats.counts_carried
+    assert _recorded_counts(settings) == _live_counts(settings)

@@ -211,23 +211,39 @@ def test_every_dataset_digest_is_that_of_its_graph(demo_dir):
         assert recorded(demo_dir, M.graph(name)) == independent_digest(demo_dir, M.graph(name))
 
 
-def test_a_digest_out_of_step_with_the_graph_is_computed_afresh(tmp_path):
-    """A quad added behind the loads' back (here: straight into the store) makes the counts
-    disagree at the next load, which then derives the digest from the graph itself."""
+def test_a_quad_added_behind_the_loads_back_is_not_laundered_by_the_next_diff(tmp_path):
+    """A diff carries the recorded counts and digest forward by what it writes (it never counts a
+    national graph): a quad added straight into the store is not taken into the next entry as if a
+    load had written it, and ``verify_store`` names the graph that holds it."""
     from kg.store import open_home
+    from kg.trust.verify import verify_store
 
     data = tmp_path / "data"
     settings = load_settings({}, data_dir=str(data), base_uri=BASE)
     (tmp_path / "a.csv").write_text(nta_csv(corporations(4)), encoding="utf-8")
     (tmp_path / "b.csv").write_text(nta_csv(corporations(2, first=30)), encoding="utf-8")
     run_load(settings, "houjin", [tmp_path / "a.csv"])
+    before = recorded(data)
     store = ox.Store(str(open_home(data, create=False).current_path()))
     store.add(ox.Quad(ox.NamedNode(M.corporation(corporations(1)[0][1])), ox.NamedNode("http://x/p"),
                       ox.Literal("behind the back"), ox.NamedNode(GRAPH)))
     del store
     run_load(settings, "houjin", [tmp_path / "b.csv"])
-    assert journal(data)[-1]["digest"]["method"] == "recomputed"
-    assert recorded(data) == independent_digest(data)
+    assert journal(data)[-1]["digest"]["method"] == "incremental"
+    digest, quads = recorded(data)
+    assert quads == before[1] + independent_digest_of_rows(tmp_path, corporations(2, first=30))[1]
+    assert (digest, quads + 1) != independent_digest(data) and independent_digest(data)[1] == quads + 1
+    home = open_home(data, create=False)
+    problems = verify_store(home.open_current(), data).problems
+    assert len(problems) == 1 and GRAPH in problems[0] and f"holds {quads + 1:,} quads" in problems[0]
+
+
+def independent_digest_of_rows(tmp_path: Path, rows: list[list[str]]) -> tuple[str, int]:
+    """The digest a fresh load of ``rows`` alone records."""
+    data = tmp_path / "alone"
+    (tmp_path / "alone.csv").write_text(nta_csv(rows), encoding="utf-8")
+    run_load(load_settings({}, data_dir=str(data), base_uri=BASE), "houjin", [tmp_path / "alone.csv"])
+    return recorded(data)
 
 
 def test_a_sparql_update_makes_the_next_load_compute_the_digest_afresh(tmp_path):

@@ -13,6 +13,13 @@ graph's triple count after the load, some line was a duplicate, and the digest i
 afresh from the store (:func:`digest_lines` over its dump). So the digest is always that of the
 set the graph holds.
 
+Counting the graph is a scan of it (30 s at a million corporations), which a daily diff of a few
+thousand rows must not pay. So an update's lines are *checked* instead (:meth:`GraphDigest.add_new`):
+the lines already in the store, or twice in the batch, are dropped before they are counted, and
+the digest keeps the graph's entities per class (``rdf:type`` quads) as well. While every add was
+checked (``checked``), ``quads`` and ``types`` are the graph's own counts, carried forward from
+the last load's without reading the rest of the graph.
+
 >>> d = GraphDigest("http://x/g")
 >>> d.add_ntriples(b'<http://x/a> <http://x/p> "1" .\\n<http://x/b> <http://x/p> "2" .\\n')
 >>> d.quads, d.hex == digest_lines([b'<http://x/b> <http://x/p> "2" <http://x/g> .\\n',
@@ -21,12 +28,18 @@ set the graph holds.
 >>> d.remove_lines([b'<http://x/a> <http://x/p> "1" <http://x/g> .\\n'])
 >>> d.quads, d.hex == digest_lines([b'<http://x/b> <http://x/p> "2" <http://x/g> .\\n'])[0]
 (1, True)
+>>> d.checked, d.types   # an unchecked add: the store must be counted
+(False, None)
+>>> d = GraphDigest.resume("http://x/g", d.hex, 1, {})
+>>> d.add_new([b'<http://x/c> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://x/C> <http://x/g> .\\n'])
+>>> d.quads, d.checked, d.types
+(2, True, {'http://x/C': 1})
 """
 
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from operator import methodcaller
 from pathlib import Path
@@ -39,6 +52,17 @@ ALGORITHM = "sum of SHA-256 of N-Quads lines mod 2^256"
 MODULUS = 1 << 256
 _digest = methodcaller("digest")
 _CHUNK = 8 << 20
+_TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <"
+
+
+def typed_class(line: bytes) -> str | None:
+    """The class of an ``rdf:type`` N-Quads line (its predicate is the second term: IRIs and blank
+    node labels hold no space), else None."""
+    i = line.find(_TYPE)
+    if i < 0 or line.find(b" ") != i:
+        return None
+    start = i + len(_TYPE)
+    return line[start:line.index(b">", start)].decode()
 
 
 def line_sum(lines: Iterable[bytes]) -> int:
@@ -59,27 +83,35 @@ class GraphDigest:
     quads: int = 0
     #: False when the start was unknown (a store loaded before digests were kept)
     known: bool = True
+    #: True while every line added was checked against the store (:meth:`add_new`), so that
+    #: ``quads`` is the graph's triple count, not an upper bound
+    checked: bool = True
+    #: entities per class (``rdf:type`` quads by object) while checked and known; else None
+    types: dict[str, int] | None = field(default_factory=dict)
 
     @classmethod
-    def resume(cls, graph: str, digest_hex: str | None, quads: int | None) -> "GraphDigest":
-        """Continue from a recorded digest; an empty graph starts at zero."""
+    def resume(cls, graph: str, digest_hex: str | None, quads: int | None,
+               types: dict[str, int] | None = None) -> "GraphDigest":
+        """Continue from a recorded digest (and entities per class, if recorded); an empty graph
+        starts at zero."""
         if digest_hex is None or quads is None:
-            return cls(graph, known=False)
-        return cls(graph, int(digest_hex, 16), quads)
+            return cls(graph, known=False, types=None)
+        return cls(graph, int(digest_hex, 16), quads, types=None if types is None else dict(types))
 
     @property
     def hex(self) -> str:
         return to_hex(self.total)
 
-    def state(self) -> tuple[int, int, bool]:
-        return self.total, self.quads, self.known
+    def state(self) -> tuple:
+        return self.total, self.quads, self.known, self.checked, None if self.types is None else dict(self.types)
 
-    def restore(self, state: tuple[int, int, bool]) -> None:
-        self.total, self.quads, self.known = state
+    def restore(self, state: tuple) -> None:
+        self.total, self.quads, self.known, self.checked, types = state
+        self.types = None if types is None else dict(types)
 
-    def reset(self) -> None:
-        """The graph was emptied."""
-        self.restore((0, 0, True))
+    def recomputed(self, digest_hex: str, quads: int) -> None:
+        """The graph was digested afresh from the store (its classes are counted there too)."""
+        self.restore((int(digest_hex, 16), quads, True, True, None))
 
     def add_ntriples(self, chunk: bytes) -> None:
         """Whole N-Triples lines written to the graph (one replace makes them N-Quads lines:
@@ -90,6 +122,26 @@ class GraphDigest:
         lines = chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
         self.total = (self.total + line_sum(lines)) % MODULUS
         self.quads += len(lines)
+        self.checked, self.types = False, None  # some may have been there: count the store
+
+    def add_new(self, lines: Iterable[bytes]) -> None:
+        """N-Quads lines added to the graph that it did not hold before, each once."""
+        lines = list(lines)
+        self.total = (self.total + line_sum(lines)) % MODULUS
+        self.quads += len(lines)
+        self._tally(lines, 1)
+
+    def _tally(self, lines: list[bytes], sign: int) -> None:
+        if self.types is None:
+            return
+        for line in lines:
+            cls = typed_class(line)
+            if cls is not None:
+                n = self.types.get(cls, 0) + sign
+                if n:
+                    self.types[cls] = n
+                else:
+                    del self.types[cls]
 
     def add_file(self, path: Path) -> None:
         """An N-Triples file about to be added to the graph."""
@@ -102,6 +154,7 @@ class GraphDigest:
         lines = list(lines)
         self.total = (self.total - line_sum(lines)) % MODULUS
         self.quads -= len(lines)
+        self._tally(lines, -1)
 
     def remove_quads(self, quads: Iterable) -> None:
         """Quads (``kg.store.interface.Quad``) removed from the graph; others' are ignored."""

@@ -22,14 +22,14 @@ from kg.load import changes
 from kg.load.batches import load_source
 from kg.load.digest import GraphDigest, digest_ntriples_file
 from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, dataset_triples, load_triples, now,
-                                recorded_digests, write_quads)
+                                recorded_classes, recorded_digests, write_quads)
 from kg.load.report import Report
 from kg.load.signatures import check_policy, check_source
 from kg.load.sources import SourceFile, expand_inputs
 from kg.load.stream import stream_source
 from kg.load.written import SummaryFile, SummaryWriter, TouchedFile
 from kg.loaders import get_loader
-from kg.rdf import VOID
+from kg.rdf import VOID, nquad
 from kg.rdf.iri import Minter
 from kg.resources import code_list_files, ontology_files
 from kg.settings import Settings
@@ -152,7 +152,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     if loader.relinks and not loader.summarised and not was_empty and not replace:
         # an upsert re-indexes what it wrote; a summarised load's summaries already say that
         stats.touched = TouchedFile(build.tempfile(".touched"))
-    _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read)
+    _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
+                  checked=not (was_empty or replace))
     report.close()
     stats.ended = now()
     clock.step("records")
@@ -194,7 +195,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
 
 
 def _load_records(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
-                  stats: LoadStats, report: Report, *, strict: bool, on_read) -> None:
+                  stats: LoadStats, report: Report, *, strict: bool, on_read, checked: bool = False) -> None:
     """Map, validate and write every source, one after the other.
 
     Each file is loaded before the next is read, so a diff file in the same load sees (and
@@ -203,7 +204,7 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
     store = build.store
     validator = validator_for(loader.dataset, minter.base)
     refused: list[str] = []
-    with Scratch(build, store, graph, settings, stats.digest) as scratch:
+    with Scratch(build, store, graph, settings, stats.digest, checked=checked) as scratch:
         for source in sources:
             empty = not store.has(graph=graph)
             before = _Checkpoint(stats, scratch)
@@ -282,9 +283,11 @@ class Scratch:
     written so far, so that later upserts of the same source see it."""
 
     def __init__(self, build: Build, store: WriteStore, graph: str, settings: Settings,
-                 digest: GraphDigest | None = None) -> None:
+                 digest: GraphDigest | None = None, *, checked: bool = False) -> None:
         self.build, self.store, self.graph, self.settings = build, store, graph, settings
         self.digest = digest
+        #: an update of a non-empty dataset: lines are checked against the store (:meth:`_digest`)
+        self.checked = checked
         self.unflushed = 0
         self.commits = 0
         self._open()
@@ -306,7 +309,7 @@ class Scratch:
             small = size < self.settings.small_source
             if size:
                 if self.digest is not None:
-                    self.digest.add_file(self.path)
+                    self._digest(size)
                 self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small,
                                slice_bytes=self.settings.bulk_slice)
             if small:
@@ -318,6 +321,24 @@ class Scratch:
             self.path.unlink(missing_ok=True)
         self.commits += 1
         self._open()
+
+    def _digest(self, size: int) -> None:
+        """Add what is about to be loaded to the digest: checked line by line against the store
+        in an update of a moderate size (the counts carry forward), else as it is (the graph
+        is counted at the end)."""
+        if not (self.checked and self.digest.checked and size <= self.settings.checked_batch):
+            self.digest.add_file(self.path)
+            return
+        graph = self.graph.encode()
+        lines = list(dict.fromkeys(line.replace(b" .\n", b" <" + graph + b"> .\n")
+                                   for line in self.path.read_bytes().splitlines(keepends=True) if line.strip()))
+        if any(not line.startswith(b"<") for line in lines):  # a blank node subject: not checkable
+            self.digest.add_file(self.path)
+            return
+        subjects = dict.fromkeys(line[1:line.index(b"> ")].decode() for line in lines)
+        held = {nquad(q.subject, q.predicate, q.object, q.graph).encode()
+                for q in self.store.quads_of(subjects, None, self.graph)}
+        self.digest.add_new(line for line in lines if line not in held)
 
     def discard(self) -> None:
         """Forget what was written since the last commit."""
@@ -380,22 +401,26 @@ def _write_metadata(store: WriteStore, build: Build, m: Minter, info, stats: Loa
     """Record the load, the dataset's new counts and content digest; returns its triple count."""
     meta = m.graph("meta")
     graph = m.graph(stats.dataset)
-    triples = store.count(graph)
     digest = stats.digest
-    if not digest.known or digest.quads != triples:
-        # a line the store already held (or a start that was not recorded): count afresh
-        scratch = build.tempfile(".nt")
-        try:
-            store.dump(graph, scratch)
-            value, quads = digest_ntriples_file(scratch, graph)
-        finally:
-            scratch.unlink(missing_ok=True)
-        digest.restore((int(value, 16), quads, True))
-        stats.digest_recomputed = True
+    carried = digest.known and digest.checked and digest.types is not None
+    if carried:  # every line was checked: the counts are the graph's, carried forward
+        triples, classes = digest.quads, digest.types
+        stats.counts_carried = True
+    else:
+        triples, classes = store.count(graph), None
+        if not digest.known or digest.quads != triples:
+            # a line the store already held (or a start that was not recorded): count afresh
+            scratch = build.tempfile(".nt")
+            try:
+                store.dump(graph, scratch)
+                digest.recomputed(*digest_ntriples_file(scratch, graph))
+            finally:
+                scratch.unlink(missing_ok=True)
+            stats.digest_recomputed = True
     store.remove(dataset_summary_quads(store, graph, meta))
     store.add(text=write_quads(load_triples(stats, info, m), meta), fmt="nquads")
     description = dataset_triples(info, m, store=store, last_load=stats.load_id, modified=stats.ended or now(),
-                                  triples=triples, digest=(digest.hex, digest.quads))
+                                  triples=triples, digest=(digest.hex, digest.quads), classes=classes)
     store.add(text=write_quads(description, meta), fmt="nquads")
     stats.state = recorded_digests(store, m)
     return triples
@@ -406,4 +431,4 @@ def _resume_digest(store: WriteStore, m: Minter, graph: str, *, empty: bool) -> 
     if empty:
         return GraphDigest(graph)
     recorded = recorded_digests(store, m).get(graph)
-    return GraphDigest.resume(graph, *(recorded or (None, None)))
+    return GraphDigest.resume(graph, *(recorded or (None, None)), recorded_classes(store, m, graph))

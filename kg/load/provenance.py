@@ -53,6 +53,9 @@ class LoadStats:
     digest: GraphDigest | None = None
     #: whether the digest had to be computed afresh from the store (a line written twice)
     digest_recomputed: bool = False
+    #: whether the dataset's triple and class counts were carried forward by checked lines
+    #: (kg.load.digest) instead of counted in the store
+    counts_carried: bool = False
     #: graph → (content digest, quads) of every dataset once the load is done, for the journal
     state: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -116,9 +119,10 @@ def load_triples(stats: LoadStats, info: DatasetInfo, m: Minter) -> list[Triple]
 
 
 def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load: str, modified: dt.datetime,
-                    triples: int | None = None, digest: tuple[str, int] | None = None) -> list[Triple]:
-    """The current description of a dataset graph, with counts computed now (or given), and its
-    content digest (:mod:`kg.load.digest`)."""
+                    triples: int | None = None, digest: tuple[str, int] | None = None,
+                    classes: dict[str, int] | None = None) -> list[Triple]:
+    """The current description of a dataset graph, with counts computed now (or given: triples,
+    entities per class), and its content digest (:mod:`kg.load.digest`)."""
     graph = m.graph(info.name)
     if triples is None:
         triples = store.count(graph)
@@ -143,11 +147,12 @@ def dataset_triples(info: DatasetInfo, m: Minter, *, store: ReadStore, last_load
         t += [(graph, m.term("contentDigest"), Literal(digest[0], XSD.hexBinary)),
               (graph, m.term("contentQuads"), integer(digest[1])),
               (graph, m.term("digestAlgorithm"), Literal(ALGORITHM))]
-    query = f"SELECT ?c (COUNT(?s) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }} GROUP BY ?c ORDER BY ?c"
-    for i, solution in enumerate(store.query(query), 1):
+    if classes is None:
+        query = f"SELECT ?c (COUNT(?s) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }} GROUP BY ?c"
+        classes = {str(s["c"]): int(s["n"].value) for s in store.query(query)}
+    for i, (cls, n) in enumerate(sorted(classes.items()), 1):
         part = m.fragment(graph, f"class-{i}")
-        t += [(graph, VOID.classPartition, part), (part, VOID["class"], IRI(solution["c"])),
-              (part, VOID.entities, integer(solution["n"].value))]
+        t += [(graph, VOID.classPartition, part), (part, VOID["class"], IRI(cls)), (part, VOID.entities, integer(n))]
     return t
 
 
@@ -169,6 +174,14 @@ def recorded_digests(store: ReadStore, m: Minter) -> dict[str, tuple[str, int]]:
         if subject in quads and not subject.startswith(m.load("")):  # not a load activity's
             found[subject] = (q.object.value, quads[subject])
     return dict(sorted(found.items()))
+
+
+def recorded_classes(store: ReadStore, m: Minter, graph: str) -> dict[str, int] | None:
+    """Class → entities of a dataset as its last load recorded them (None: none recorded)."""
+    q = (f"SELECT ?c ?n WHERE {{ GRAPH <{m.graph('meta')}> {{ <{graph}> <{VOID.classPartition}> ?p . "
+         f"?p <{VOID['class']}> ?c ; <{VOID.entities}> ?n }} }}")
+    found = {str(s["c"]): int(s["n"].value) for s in store.query(q)}
+    return found or None
 
 
 def write_quads(triples: Iterable[Triple], graph: str) -> str:
