@@ -251,7 +251,7 @@ def fetch(source: str, keywords: tuple[str, ...], out_dir: str, sort: str, order
 def link() -> None:
     """Rebuild graph/links from what is loaded and print the match rate by level."""
     from kg.link import update_links
-    from kg.load import changes
+    from kg.load import changes, statistics
     from kg.rdf.iri import Minter
     from kg.store import open_home
 
@@ -262,7 +262,11 @@ def link() -> None:
     try:
         with home.build() as build:
             capture = changes.watch(build, home, settings)
-            stats = update_links(build.store, Minter(settings.base), full=True)
+            m = Minter(settings.base)
+            tally = statistics.Tally(m, statistics.recorded(build.store, m))
+            stats = update_links(build.store, m, full=True, tally=tally)
+            statistics.write(build.store, m, tally.counts if tally.counts is not None
+                             else statistics.count_in_store(build.store, m))
             if capture is not None:
                 capture.finish(build.path.name, kind="link", dataset=Minter(settings.base).graph("links"),
                                retention=settings.changes_retention)

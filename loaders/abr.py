@@ -292,6 +292,7 @@ class AbrLoader:
     relinks = "towns"
     summarised = False
     streamable = False
+    tallied = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:

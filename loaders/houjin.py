@@ -79,6 +79,8 @@ class HoujinLoader:
     summarised = True
     #: entities are independent of the store, so a load into an empty dataset may stream
     streamable = True
+    #: corporations count in the load-time statistics (per prefecture and kind, closures per year, ...)
+    tallied = True
     #: the NTA signs every download (X.csv.asc in its zip): KG_SIGNATURE_POLICY=require refuses
     #: a file without a verified signature
     signed = True

@@ -106,6 +106,7 @@ class JgrantsLoader:
     relinks = "programs"
     summarised = False
     streamable = False
+    tallied = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:

@@ -231,6 +231,7 @@ class LawsLoader:
     relinks = None
     summarised = False
     streamable = False
+    tallied = False
 
     # ---- parsing ----------------------------------------------------------------------------
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:

@@ -264,9 +264,11 @@ def test_a_sparql_update_makes_the_next_load_compute_the_digest_afresh(tmp_path)
         assert answer.status_code == 204, answer.get_data(as_text=True)
     finally:
         executor.close()
-    run_load(settings, "houjin", [tmp_path / "b.csv"])
+    result = run_load(settings, "houjin", [tmp_path / "b.csv"])
     assert journal(data)[-1]["digest"]["method"] == "recomputed"
     assert recorded(data) == independent_digest(data)
+    # the load-time statistics were dropped by the update too, and counted in the store again
+    assert result.stats.tally.counts is None and not result.stats.counts_carried
 
 
 # ---- issuer signatures under the policy --------------------------------------------------------

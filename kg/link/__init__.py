@@ -21,18 +21,19 @@ __all__ = ["LinkStats", "ProgramLinkStats", "link_programs", "relink", "update_l
 
 
 def relink(store: WriteStore, m: Minter, kind: str, *, full: bool, touched: Iterable[str] | None = None,
-           rows=None) -> "LinkStats | ProgramLinkStats":
+           rows=None, tally=None) -> "LinkStats | ProgramLinkStats":
     """Recompute the links a load of ``kind`` (a loader's ``relinks``) may have changed.
 
     ``full``: the dataset was empty or replaced. ``touched``: the entities an upsert wrote.
     ``rows``: the load's summaries (:mod:`kg.load.written`), which say where each corporation is.
+    ``tally``: the load-time statistics (:class:`kg.load.statistics.Tally`) the links move.
     """
     if kind == "programs":  # only the program links (authority, legal basis) change
         return link_programs(store, m)
     if kind == "corporations" and rows is not None:
         # with `full` (an empty or replaced dataset) the rows are every corporation there is
-        return update_links(store, m, full=full, rows=rows)
+        return update_links(store, m, full=full, rows=rows, tally=tally)
     if full or kind == "towns" or touched is None:
         # towns may change anywhere, or every corporation is new: recompute all links
-        return update_links(store, m, full=True)
-    return update_links(store, m, corporations=touched)
+        return update_links(store, m, full=True, tally=tally)
+    return update_links(store, m, corporations=touched, tally=tally)

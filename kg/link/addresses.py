@@ -227,11 +227,12 @@ def _corporations(store: ReadStore, m: Minter, selection: Iterable[str] | None):
 
 
 def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | None = None,
-                 municipalities: set[str] | None = None, full: bool = False, rows=None) -> LinkStats:
+                 municipalities: set[str] | None = None, full: bool = False, rows=None, tally=None) -> LinkStats:
     """Recompute links: all of them (``full``), or those of some corporations / municipalities.
 
     ``rows`` (kg.load.written.Summary of what a houjin load wrote) supply municipality and street
     without reading them back from the store; with ``full`` they must cover every corporation.
+    ``tally`` (:class:`kg.load.statistics.Tally`) is told every ``kg:town`` link removed and added.
     """
     from kg.link.programs import link_programs
 
@@ -242,6 +243,9 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
     if full and not empty:
         store.remove_graph(links)
         empty = True
+    if full and tally is not None:
+        tally.reset_links()
+    linked: set[str] | None = None if full else set()  # a corporation selected twice is linked once
     selection: Iterable[str] | None
     if full:
         selection = None
@@ -291,12 +295,22 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                 lines.append(nquad(corp, level_p, m.code("address-match-level", level), links))
                 if town:
                     lines.append(nquad(corp, town_p, IRI(town), links))
+                    if tally is not None and (linked is None or corp not in linked):
+                        tally.link(town, 1)
+                        if linked is not None:
+                            linked.add(corp)
                 if len(lines) >= 50_000:
                     out.write("".join(lines))
                     lines.clear()
             out.write("".join(lines))
             written = out.tell()
-        store.remove(doomed)
+        if doomed:
+            doomed = list(dict.fromkeys(doomed))
+            store.remove(doomed)
+            if tally is not None:
+                for q in doomed:
+                    if q.predicate == town_p:
+                        tally.link(str(q.object), -1)
         if written:
             store.add(path=scratch, fmt="nquads", bulk=written >= 8 << 20)
     finally:

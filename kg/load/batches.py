@@ -106,8 +106,9 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
 
 def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: LoadStats, upsert: bool) -> None:
     batch = settle_versions(store, graph, batch)
+    tally = stats.tally
     if upsert:
-        remove_descriptions(store, graph, batch, getattr(stats, "digest", None))
+        remove_descriptions(store, graph, batch, getattr(stats, "digest", None), tally)
     lines = []
     summaries = stats.summaries
     for entity in batch:
@@ -118,6 +119,8 @@ def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: 
             stats.touched.append(entity.focus)
         if summaries is not None and entity.action != "append":
             summaries.write(entity.focus, entity.action, entity.triples)
+        if tally is not None and entity.action != "append":
+            tally.add_entity(entity.focus, entity.triples)
         for triples in (entity.triples, entity.extra):
             for s, p, o in triples:
                 # inlined kg.rdf.nquad: this line runs 25 times per corporation
@@ -165,7 +168,7 @@ def _by_subject(quads) -> dict[str, list[Quad]]:
     return out
 
 
-def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], digest=None) -> None:
+def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], digest=None, tally=None) -> None:
     """Delete what the store says about the batch's entities (upsert) in one update.
 
     An entity is its subject and fragment nodes (:meth:`~kg.store.interface.ReadStore.entity`);
@@ -225,3 +228,5 @@ def remove_descriptions(store: WriteStore, graph: str, batch: list[Entity], dige
         store.remove(doomed)
         if digest is not None:  # kg.load.digest.GraphDigest: the removed quads were all there
             digest.remove_quads(doomed)
+        if tally is not None:  # kg.load.statistics.Tally: the old descriptions leave their cells
+            tally.remove_quads(doomed)

@@ -115,6 +115,8 @@ class Loader(Protocol):
     #: whether a load into an empty dataset may map in a forked child beside the bulk load (the
     #: child has no store, so such a loader's entities carry no ``Entity.requires``)
     streamable: bool
+    #: whether its entities count in the load-time statistics (:mod:`kg.load.statistics`)
+    tallied: bool
 
     def records(self, source: SourceFile, on_read: Callable[[int], None] | None = None) -> Iterator[Record | Problem]:
         """Parse one file into records; raise :class:`InputError` if it is not this format."""

@@ -26,6 +26,8 @@ from kg.load.provenance import (LoadStats, SourceRecord, dataset_summary_quads, 
 from kg.load.report import Report
 from kg.load.signatures import check_policy, check_source
 from kg.load.sources import SourceFile, expand_inputs
+from kg.load import statistics
+from kg.load.statistics import Tally
 from kg.load.stream import stream_source
 from kg.load.written import SummaryFile, SummaryWriter, TouchedFile
 from kg.loaders import get_loader
@@ -149,6 +151,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     stats.digest = _resume_digest(store, minter, graph, empty=was_empty)
     if loader.summarised:
         stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
+    stats.tally = _resume_tally(store, minter, loader, fresh=was_empty or replace)
     if loader.relinks and not loader.summarised and not was_empty and not replace:
         # an upsert re-indexes what it wrote; a summarised load's summaries already say that
         stats.touched = TouchedFile(build.tempfile(".touched"))
@@ -171,12 +174,15 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     indexer = _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None
     try:
         if loader.relinks:
-            links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows)
+            links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows,
+                           tally=stats.tally)
             clock.step("links")
         if indexer is None:
             _build_index(build.path, store, minter, loader.dataset, touched=stats.touched, rows=rows, full=fresh)
             clock.step("search index")
         triples = _write_metadata(store, build, minter, loader.info, stats)
+        if stats.tally is not None:
+            _write_statistics(store, minter, stats.tally)
         clock.step("metadata")
         if indexer is not None:
             _finish_indexer(indexer)
@@ -259,6 +265,7 @@ class _Checkpoint:
         self.summaries = stats.summaries.tell() if stats.summaries is not None else None
         self.commits = scratch.commits
         self.digest = stats.digest.state() if stats.digest is not None else None
+        self.tally = stats.tally.state() if stats.tally is not None else None
 
     def undo(self, stats: LoadStats, scratch: "Scratch", store: WriteStore, graph: str, *, emptied: bool) -> bool:
         """Take the source back; False if it cannot be (part of it is in a non-empty dataset)."""
@@ -269,6 +276,8 @@ class _Checkpoint:
         scratch.discard()
         if self.digest is not None:
             stats.digest.restore(self.digest)
+        if stats.tally is not None:
+            stats.tally.restore(self.tally)
         stats.read, stats.loaded, stats.rejected, stats.entities, sources = self.counts
         del stats.sources[sources:]
         if self.touched is not None:
@@ -424,6 +433,25 @@ def _write_metadata(store: WriteStore, build: Build, m: Minter, info, stats: Loa
     store.add(text=write_quads(description, meta), fmt="nquads")
     stats.state = recorded_digests(store, m)
     return triples
+
+
+def _resume_tally(store: WriteStore, m: Minter, loader, *, fresh: bool) -> "Tally | None":
+    """The load-time statistics this load keeps up to date, as the last load left them; None
+    when it changes nothing they count."""
+    if not (loader.tallied or loader.relinks in ("corporations", "towns")):
+        return None
+    counts = statistics.recorded(store, m)
+    if counts is None and not store.has(graph=m.graph("houjin")) and not store.has(graph=m.graph("links")):
+        counts = {}  # nothing counted yet: zero
+    tally = Tally(m, counts)
+    if fresh and loader.tallied:  # the dataset starts empty
+        tally.reset(statistics.ENTITY_CUBES)
+    return tally
+
+
+def _write_statistics(store: WriteStore, m: Minter, tally: "Tally") -> None:
+    """The cubes as tallied, or counted in the store when the start was unknown."""
+    statistics.write(store, m, tally.counts if tally.counts is not None else statistics.count_in_store(store, m))
 
 
 def _resume_digest(store: WriteStore, m: Minter, graph: str, *, empty: bool) -> GraphDigest:

@@ -56,6 +56,8 @@ class LoadStats:
     #: whether the dataset's triple and class counts were carried forward by checked lines
     #: (kg.load.digest) instead of counted in the store
     counts_carried: bool = False
+    #: cells of the load-time statistics as this load changes them (kg.load.statistics.Tally), or None
+    tally: object | None = None
     #: graph → (content digest, quads) of every dataset once the load is done, for the journal
     state: dict[str, tuple[str, int]] = field(default_factory=dict)
 

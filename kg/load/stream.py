@@ -11,6 +11,7 @@ from kg.errors import InputError, LoadError
 from kg.load.batches import OutOfOrder, load_source
 from kg.load.digest import LineFeed
 from kg.load.provenance import LoadStats, now
+from kg.load.statistics import Tally
 from kg.load.report import Report
 from kg.load.sources import SourceFile
 from kg.load.written import SummaryWriter
@@ -39,7 +40,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     if stats.summaries is not None:
         stats.summaries.fh.flush()
     child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, write_fd, report.path, sender,
-                                               batch_size, summary_path), daemon=True)
+                                               batch_size, summary_path, stats.tally is not None), daemon=True)
     child.start()
     os.close(write_fd)
     sender.close()
@@ -66,6 +67,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     stats.rejected += payload["rejected"]
     stats.entities += payload["entities"]
     report.count += payload["reported"]
+    if stats.tally is not None:
+        stats.tally.merge(payload["tally"])
     return payload["done"] if kind == "resume" else None
 
 
@@ -109,10 +112,13 @@ class _ProgressReader:
 
 
 def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,
-             report_path: Path, conn, batch_size: int, summary_path: Path | None = None) -> None:
+             report_path: Path, conn, batch_size: int, summary_path: Path | None = None,
+             tallied: bool = False) -> None:
     """The child half of :func:`_stream_source` (never touches the store)."""
     report = Report(report_path)
     stats = LoadStats("child", "", "", now())
+    if tallied:
+        stats.tally = Tally(m, {})
     if summary_path is not None:
         stats.summaries = SummaryWriter(summary_path, m)
     pending = [0]
@@ -138,7 +144,8 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
         if pending[0]:
             conn.send(("progress", pending[0]))
         conn.send((outcome, {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
-                             "entities": stats.entities, "reported": report.count, "done": done}))
+                             "entities": stats.entities, "reported": report.count, "done": done,
+                             "tally": stats.tally.state() if tallied else None}))
     except InputError as exc:
         conn.send(("input", str(exc)))
     except BaseException as exc:  # reported by the parent, which aborts the generation

@@ -34,7 +34,7 @@ from kg.rdf.terms import IRI
 from kg.rdf.vocab import STANDARD_PREFIXES
 
 DATASETS = ("houjin", "abr", "laws", "programs")
-GRAPHS = DATASETS + ("links", "ontology", "codes", "meta")
+GRAPHS = DATASETS + ("links", "statistics", "ontology", "codes", "meta")
 
 #: the publishers' own pages and LOD that entities link out to
 GBIZINFO = "http://hojin-info.go.jp/data/"
@@ -175,6 +175,18 @@ class Minter:
     def town(self, lg_code: str, machiaza_id: str) -> IRI:
         return IRI(f"{self.id}town/{segment(lg_code)}-{segment(machiaza_id)}")
 
+    def statistics(self, slug: str) -> IRI:
+        """A load-time statistics cube (:mod:`kg.load.statistics`): ``id/statistics/{slug}``."""
+        return IRI(f"{self.id}statistics/{segment(slug)}")
+
+    def municipality_of_town(self, town: str) -> IRI:
+        """The municipality a 町字 IRI (:meth:`town`) belongs to, read from the IRI itself.
+
+        >>> Minter("http://x/").municipality_of_town("http://x/id/town/131059-0001001")
+        'http://x/id/municipality/131059'
+        """
+        return self.municipality(town.rsplit("/", 1)[-1].split("-", 1)[0])
+
     def block(self, lg_code: str, machiaza_id: str, blk_id: str) -> IRI:
         """住居表示 街区: ``id/block/{lg6}-{machiaza7}-{blk_id}``."""
         return IRI(f"{self.id}block/{segment(lg_code)}-{segment(machiaza_id)}-{segment(blk_id)}")
@@ -276,7 +288,8 @@ class Minter:
         """Prefixes for queries and serialisations: the standard ones plus ours."""
         ours = {"kg": self.def_, "kgid": self.id, "corp": self.id + "corporation/",
                 "muni": self.id + "municipality/", "pref": self.id + "prefecture/",
-                "code": self.id + "code/", "graph": self.base + "graph/"}
+                "code": self.id + "code/", "graph": self.base + "graph/",
+                "stat": self.id + "statistics/"}
         return {**STANDARD_PREFIXES, **ours}
 
     def shorten(self, iri: str) -> str:

@@ -52,6 +52,7 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 IC = Namespace("http://imi.go.jp/ns/core/rdf#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
+QB = Namespace("http://purl.org/linked-data/cube#")
 
 #: Prefixes shown to users (query UI, Turtle output); our own are added by :mod:`kg.rdf.iri`.
 STANDARD_PREFIXES: dict[str, str] = {
@@ -59,6 +60,6 @@ STANDARD_PREFIXES: dict[str, str] = {
     "dcterms": str(DCTERMS), "dcat": str(DCAT), "void": str(VOID), "prov": str(PROV),
     "foaf": str(FOAF), "rov": str(ROV), "org": str(ORG), "adms": str(ADMS), "locn": str(LOCN),
     "geo": str(GEO), "eli": str(ELI), "cpsv": str(CPSV), "cv": str(CV), "sh": str(SH),
-    "spdx": str(SPDX), "ic": str(IC),
+    "spdx": str(SPDX), "ic": str(IC), "qb": str(QB),
 }
 

@@ -159,6 +159,8 @@ class RequestHandler:
             # the next load computes them afresh (kg verify reports the store ahead of the journal)
             meta, quads = self.minter.graph("meta"), self.minter.term("contentQuads")
             build.store.update(f"DELETE WHERE {{ GRAPH <{meta}> {{ ?d <{quads}> ?n }} }}")
+            # and so are the load-time statistics (kg.load.statistics): the next load counts them
+            build.store.remove_graph(self.minter.graph("statistics"))
             if self.changes_retention > 0:  # the change feed: this generation's difference is not recorded
                 ChangeLog(self.home.root).unrecorded(build.path.name, self.home.current_name(), kind="sparql-update",
                                                      published=utc_now(), keep=self.changes_retention)
