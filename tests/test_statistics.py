@@ -127,3 +127,32 @@ def test_a_replace_counts_from_zero(tmp_path, data_dir, backend):
     assert result.stats.rejected == 0
     assert sum(int(n) for *_, n in found["municipality"]) == 4
     assert found["closures"] == {("2024", str(M.code("close-cause", "11")), "1")}
+
+
+# ---- hub counts (kg.store.hubs): carried forward by a diff, equal to counting them now -----------
+
+def _hub_counts_now(settings) -> dict[str, dict[str, int]]:
+    from kg.store.describe import incoming_counts
+    from kg.store.hubs import read_hubs
+
+    home = open_home(settings, create=False)
+    recorded = read_hubs(home.current_path())
+    store = home.open_current()
+    return recorded, {iri: incoming_counts(store, iri) for iri in recorded}
+
+
+def test_a_diff_carries_the_hub_counts_forward(tmp_path, data_dir, backend, cli):
+    """With every entity linked to twice a hub (KG_HUB_MIN=2), each load's hub counts equal the
+    links counted in the store after it: diffs move them by what they wrote and relinked (a
+    corporation moved, closed, deleted, new; a local government's area), the small graphs a load
+    rewrites are counted again."""
+    settings = load_demo(data_dir, backend, hub_min=2)
+    recorded, now = _hub_counts_now(settings)
+    assert len(recorded) > 20 and recorded == now
+    for files in ([package_dir("samples") / "houjin" / "diff_20210714.csv"], [_diff(tmp_path)],
+                  [package_dir("samples") / "laws"], [package_dir("samples") / "programs"]):
+        run_load(settings, "houjin" if files[0].is_file() else files[0].name, files)
+        recorded, now = _hub_counts_now(settings)
+        assert recorded == now, files
+    tokyo = str(M.prefecture("130001"))
+    assert recorded[tokyo][f"{KG}prefecture"] >= 2

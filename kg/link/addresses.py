@@ -187,6 +187,9 @@ class LinkStats:
     local_governments: int = 0
     #: set when a full relink also recomputed the program links
     programs: "ProgramLinkStats | None" = None
+    #: references (predicate, object) the links of a partial relink added minus removed, for
+    #: the hub counts (:mod:`kg.store.hubs`); None after a full relink (the graph is recounted)
+    refs: Counter | None = None
 
     def rates(self) -> dict[str, float]:
         return {level: (self.levels[level] / self.corporations if self.corporations else 0.0) for level in LEVELS}
@@ -260,7 +263,7 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
     else:
         selection = corporations
     index = TownIndex.from_store(store, m)
-    stats = LinkStats()
+    stats = LinkStats(refs=None if full else Counter())
     lines: list[str] = []
     doomed: list[Quad] = []
     if not empty and selection is not None:
@@ -292,13 +295,19 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                 level, town = index.match(muni, street)
                 stats.corporations += 1
                 stats.levels[level] += 1
-                lines.append(nquad(corp, level_p, m.code("address-match-level", level), links))
+                level_iri = m.code("address-match-level", level)
+                lines.append(nquad(corp, level_p, level_iri, links))
                 if town:
                     lines.append(nquad(corp, town_p, IRI(town), links))
-                    if tally is not None and (linked is None or corp not in linked):
-                        tally.link(town, 1)
-                        if linked is not None:
-                            linked.add(corp)
+                if linked is not None:
+                    if corp in linked:
+                        continue  # its lines are written twice, stored (and counted) once
+                    linked.add(corp)
+                    stats.refs[(str(level_p), str(level_iri))] += 1
+                    if town:
+                        stats.refs[(str(town_p), town)] += 1
+                if town and tally is not None:
+                    tally.link(town, 1)
                 if len(lines) >= 50_000:
                     out.write("".join(lines))
                     lines.clear()
@@ -307,15 +316,16 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         if doomed:
             doomed = list(dict.fromkeys(doomed))
             store.remove(doomed)
-            if tally is not None:
-                for q in doomed:
-                    if q.predicate == town_p:
-                        tally.link(str(q.object), -1)
+            for q in doomed:
+                if stats.refs is not None:
+                    stats.refs[(str(q.predicate), str(q.object))] -= 1
+                if tally is not None and q.predicate == town_p:
+                    tally.link(str(q.object), -1)
         if written:
             store.add(path=scratch, fmt="nquads", bulk=written >= 8 << 20)
     finally:
         os.unlink(scratch)
-    stats.local_governments = link_local_governments(store, m)
+    stats.local_governments = link_local_governments(store, m, stats.refs)
     if full:  # the graph was rebuilt from nothing: program links too
         stats.programs = link_programs(store, m)
     return stats

@@ -3,20 +3,28 @@ municipality or prefecture (``kg:localGovernmentArea`` / ``kg:localGovernment``)
 
 from __future__ import annotations
 
+from collections import Counter
+
 from kg.rdf import DCTERMS, IRI, RDF, ROV, nquad
 from kg.rdf.iri import Minter
 from kg.store.interface import WriteStore
 
 
-def link_local_governments(store: WriteStore, m: Minter) -> int:
+def link_local_governments(store: WriteStore, m: Minter, refs: Counter | None = None) -> int:
     """Kind-201 corporations numbered 000020 + lg_code ↔ the municipality or prefecture of that code.
 
     Asked through the store's pattern reads (a few thousand kind-201 corporations, in batches), so
     that a remote engine answers them through a load's pending changes instead of copying graphs.
+    ``refs`` counts the (predicate, object) references removed (-1) and added (+1), for the hub
+    counts (:mod:`kg.store.hubs`).
     """
     links, houjin, abr = m.graph("links"), m.graph("houjin"), m.graph("abr")
     area_p, gov_p = m.term("localGovernmentArea"), m.term("localGovernment")
-    store.remove([*store.quads(None, area_p, None, links), *store.quads(None, gov_p, None, links)])
+    old = list(dict.fromkeys([*store.quads(None, area_p, None, links), *store.quads(None, gov_p, None, links)]))
+    store.remove(old)
+    if refs is not None:
+        for q in old:
+            refs[(str(q.predicate), str(q.object))] -= 1
     kind = m.code("corporation-kind", "201")
     candidates = sorted({str(q.subject) for q in store.quads(None, str(ROV.orgType), kind, houjin)})
     corporations = {str(q.subject) for q in store.quads_of(candidates, [str(RDF.type)], houjin)
@@ -35,6 +43,9 @@ def link_local_governments(store: WriteStore, m: Minter) -> int:
             if area in typed:
                 lines.append(nquad(corp, area_p, area, links))
                 lines.append(nquad(area, gov_p, IRI(corp), links))
+                if refs is not None:
+                    refs[(str(area_p), str(area))] += 1
+                    refs[(str(gov_p), corp)] += 1
                 break
     if lines:
         store.add(text="".join(lines), fmt="nquads")

@@ -28,8 +28,8 @@ the last load's without reading the rest of the graph.
 >>> d.remove_lines([b'<http://x/a> <http://x/p> "1" <http://x/g> .\\n'])
 >>> d.quads, d.hex == digest_lines([b'<http://x/b> <http://x/p> "2" <http://x/g> .\\n'])[0]
 (1, True)
->>> d.checked, d.types   # an unchecked add: the store must be counted
-(False, None)
+>>> d.checked, d.types, d.refs   # an unchecked add: the store must be counted
+(False, None, None)
 >>> d = GraphDigest.resume("http://x/g", d.hex, 1, {})
 >>> d.add_new([b'<http://x/c> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://x/C> <http://x/g> .\\n'])
 >>> d.quads, d.checked, d.types
@@ -39,6 +39,7 @@ the last load's without reading the rest of the graph.
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import sha256
 from operator import methodcaller
@@ -52,17 +53,7 @@ ALGORITHM = "sum of SHA-256 of N-Quads lines mod 2^256"
 MODULUS = 1 << 256
 _digest = methodcaller("digest")
 _CHUNK = 8 << 20
-_TYPE = b" <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <"
-
-
-def typed_class(line: bytes) -> str | None:
-    """The class of an ``rdf:type`` N-Quads line (its predicate is the second term: IRIs and blank
-    node labels hold no space), else None."""
-    i = line.find(_TYPE)
-    if i < 0 or line.find(b" ") != i:
-        return None
-    start = i + len(_TYPE)
-    return line[start:line.index(b">", start)].decode()
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def line_sum(lines: Iterable[bytes]) -> int:
@@ -86,32 +77,53 @@ class GraphDigest:
     #: True while every line added was checked against the store (:meth:`add_new`), so that
     #: ``quads`` is the graph's triple count, not an upper bound
     checked: bool = True
-    #: entities per class (``rdf:type`` quads by object) while checked and known; else None
-    types: dict[str, int] | None = field(default_factory=dict)
+    #: entities per class when the load started (the recorded class partition); None if unknown
+    classes_before: dict[str, int] | None = field(default_factory=dict)
+    #: references (predicate, object IRI) added minus removed by the load, while checked (else
+    #: None): every ``rdf:type`` and every link to one of ``hubs``, by which the hub counts of
+    #: :mod:`kg.store.hubs` move
+    refs: Counter | None = field(default_factory=Counter)
+    hubs: frozenset[str] = frozenset()
 
     @classmethod
     def resume(cls, graph: str, digest_hex: str | None, quads: int | None,
-               types: dict[str, int] | None = None) -> "GraphDigest":
+               types: dict[str, int] | None = None, *, hubs: Iterable[str] = ()) -> "GraphDigest":
         """Continue from a recorded digest (and entities per class, if recorded); an empty graph
         starts at zero."""
+        hubs = frozenset(hubs)
         if digest_hex is None or quads is None:
-            return cls(graph, known=False, types=None)
-        return cls(graph, int(digest_hex, 16), quads, types=None if types is None else dict(types))
+            return cls(graph, known=False, classes_before=None, hubs=hubs)
+        return cls(graph, int(digest_hex, 16), quads, classes_before=None if types is None else dict(types),
+                   hubs=hubs)
 
     @property
     def hex(self) -> str:
         return to_hex(self.total)
 
+    @property
+    def types(self) -> dict[str, int] | None:
+        """Entities per class (``rdf:type`` quads by object) now, while checked and known."""
+        if self.classes_before is None or self.refs is None:
+            return None
+        out = dict(self.classes_before)
+        for (p, o), n in self.refs.items():
+            if p == _RDF_TYPE and n:
+                out[o] = out.get(o, 0) + n
+        return {c: n for c, n in out.items() if n}
+
     def state(self) -> tuple:
-        return self.total, self.quads, self.known, self.checked, None if self.types is None else dict(self.types)
+        return (self.total, self.quads, self.known, self.checked,
+                None if self.classes_before is None else dict(self.classes_before),
+                None if self.refs is None else Counter(self.refs))
 
     def restore(self, state: tuple) -> None:
-        self.total, self.quads, self.known, self.checked, types = state
-        self.types = None if types is None else dict(types)
+        self.total, self.quads, self.known, self.checked, before, refs = state
+        self.classes_before = None if before is None else dict(before)
+        self.refs = None if refs is None else Counter(refs)
 
     def recomputed(self, digest_hex: str, quads: int) -> None:
         """The graph was digested afresh from the store (its classes are counted there too)."""
-        self.restore((int(digest_hex, 16), quads, True, True, None))
+        self.restore((int(digest_hex, 16), quads, True, True, None, None))
 
     def add_ntriples(self, chunk: bytes) -> None:
         """Whole N-Triples lines written to the graph (one replace makes them N-Quads lines:
@@ -122,7 +134,7 @@ class GraphDigest:
         lines = chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
         self.total = (self.total + line_sum(lines)) % MODULUS
         self.quads += len(lines)
-        self.checked, self.types = False, None  # some may have been there: count the store
+        self.checked, self.refs = False, None  # some may have been there: count the store
 
     def add_new(self, lines: Iterable[bytes]) -> None:
         """N-Quads lines added to the graph that it did not hold before, each once."""
@@ -132,16 +144,17 @@ class GraphDigest:
         self._tally(lines, 1)
 
     def _tally(self, lines: list[bytes], sign: int) -> None:
-        if self.types is None:
+        refs = self.refs
+        if refs is None:
             return
+        hubs = self.hubs
         for line in lines:
-            cls = typed_class(line)
-            if cls is not None:
-                n = self.types.get(cls, 0) + sign
-                if n:
-                    self.types[cls] = n
-                else:
-                    del self.types[cls]
+            # <s> <p> <o> <g> .: IRIs and blank node labels hold no space
+            parts = line.split(b" ", 3)
+            if len(parts) == 4 and parts[2][:1] == b"<":
+                p, o = parts[1][1:-1].decode(), parts[2][1:-1].decode()
+                if p == _RDF_TYPE or o in hubs:
+                    refs[(p, o)] += sign
 
     def add_file(self, path: Path) -> None:
         """An N-Triples file about to be added to the graph."""

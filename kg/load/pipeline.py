@@ -36,7 +36,7 @@ from kg.rdf.iri import Minter
 from kg.resources import code_list_files, ontology_files
 from kg.settings import Settings
 from kg.store import open_home
-from kg.store.hubs import count_hubs
+from kg.store.hubs import count_hubs, listed_hubs
 from kg.store.interface import Build, Home, WriteStore
 from kg.store.search import SearchIndex, index_dataset
 from kg.trust.journal import record_load
@@ -113,7 +113,7 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
             # the change feed: note where this build writes (a --replace starts without `excluded`)
             capture = changes.watch(build, home, settings, whole=excluded if replace else ())
             triples, links = _build(build, loader, sources, settings, minter, graph, stats, report, clock,
-                                    replace=replace, strict=strict, on_read=on_read)
+                                    replace=replace, strict=strict, on_read=on_read, previous=home.current_name())
             generation = build.path.name
             if capture is not None:
                 capture.finish(generation, kind="load", dataset=graph,
@@ -143,12 +143,13 @@ def _journal(settings: Settings, stats: LoadStats, generation: str, triples: int
 
 
 def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
-           stats: LoadStats, report: Report, clock: _Clock, *, replace: bool, strict: bool, on_read) -> tuple:
+           stats: LoadStats, report: Report, clock: _Clock, *, replace: bool, strict: bool, on_read,
+           previous: str | None = None) -> tuple:
     """The steps inside the new generation; returns (dataset triples, link statistics)."""
     store = build.store
     _refresh_reference_graphs(store, minter)
     was_empty = not store.has(graph=graph)
-    stats.digest = _resume_digest(store, minter, graph, empty=was_empty)
+    stats.digest = _resume_digest(store, minter, graph, build.path, empty=was_empty)
     if loader.summarised:
         stats.summaries = SummaryWriter(build.tempfile(".tsv"), minter)
     stats.tally = _resume_tally(store, minter, loader, fresh=was_empty or replace)
@@ -187,7 +188,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         if indexer is not None:
             _finish_indexer(indexer)
             clock.step("search index (rest)")
-        count_hubs(store, minter, build.path, find=fresh, hub_min=settings.hub_min)
+        _count_hubs(store, build, minter, loader, stats, links, settings, fresh=fresh, previous=previous)
         clock.step("hub counts")
     finally:
         if indexer is not None and indexer.is_alive():
@@ -435,6 +436,26 @@ def _write_metadata(store: WriteStore, build: Build, m: Minter, info, stats: Loa
     return triples
 
 
+def _count_hubs(store: WriteStore, build: Build, m: Minter, loader, stats: LoadStats, links, settings: Settings, *,
+                fresh: bool, previous: str | None) -> None:
+    """The hub counts of the new generation: found and counted afresh for a fresh dataset; else
+    carried forward by the references this load added and removed in its dataset graph (and in
+    graph/links, when it relinked some corporations), the small graphs every load rewrites
+    counted again, the others as they were."""
+    carried: dict = {}
+    if not fresh and stats.digest is not None and stats.digest.refs is not None:
+        carried[m.graph(stats.dataset)] = stats.digest.refs
+    if getattr(links, "refs", None) is not None:
+        carried[m.graph("links")] = links.refs
+    written = {m.graph(stats.dataset), m.graph("meta"), m.graph("ontology"), m.graph("codes")}
+    if loader.relinks:
+        written.add(m.graph("links"))
+    if stats.tally is not None:
+        written.add(m.graph("statistics"))
+    count_hubs(store, m, build.path, find=fresh, hub_min=settings.hub_min, previous=previous,
+               carried=carried, rewritten=written - carried.keys())
+
+
 def _resume_tally(store: WriteStore, m: Minter, loader, *, fresh: bool) -> "Tally | None":
     """The load-time statistics this load keeps up to date, as the last load left them; None
     when it changes nothing they count."""
@@ -454,9 +475,11 @@ def _write_statistics(store: WriteStore, m: Minter, tally: "Tally") -> None:
     statistics.write(store, m, tally.counts if tally.counts is not None else statistics.count_in_store(store, m))
 
 
-def _resume_digest(store: WriteStore, m: Minter, graph: str, *, empty: bool) -> GraphDigest:
+def _resume_digest(store: WriteStore, m: Minter, graph: str, gen_dir: Path, *, empty: bool) -> GraphDigest:
     """The digest this load starts from: zero for an empty graph, else the one recorded."""
     if empty:
         return GraphDigest(graph)
     recorded = recorded_digests(store, m).get(graph)
-    return GraphDigest.resume(graph, *(recorded or (None, None)), recorded_classes(store, m, graph))
+    # the links to the hubs the previous generation counted move their counts (kg.store.hubs)
+    return GraphDigest.resume(graph, *(recorded or (None, None)), recorded_classes(store, m, graph),
+                              hubs=listed_hubs(gen_dir))
