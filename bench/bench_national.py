@@ -64,12 +64,13 @@ from gen_houjin import Generator, format_row  # noqa: E402
 from servers import free_port, wait_ready, wrk  # noqa: E402
 
 BASE = "http://localhost:8000/"
-PHASES = ("gen", "load", "dump", "floor", "diff", "abr", "queries", "wrk",
+PHASES = ("gen", "load", "dump", "floor", "diff", "diff2", "abr", "queries", "wrk",
           "rload", "rdiff", "rqueries", "rwrk", "oxload")
 DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
+DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
 #: N-Triples 0.7 GB) with a margin; checked against the free space before the phase starts
-NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "abr": 2_000, "floor": 10_000,
+NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "diff2": 500, "abr": 2_000, "floor": 10_000,
                 "rload": 7_000, "oxload": 6_000}
 MIN_FREE = 3 * 10**9  # below this during a phase, its children are stopped
 DUMP = """
@@ -241,7 +242,7 @@ def phase_gen(run: Run) -> dict:
             "diff_bytes": run.diff.stat().st_size, "sample_numbers": sample}
 
 
-def write_diff(run: Run) -> tuple[dict, list[str]]:
+def write_diff(run: Run, path: Path | None = None, date: str = DIFF_DATE, salt: int = 0) -> tuple[dict, list[str]]:
     """An NTA-shaped daily diff of ~3,000 rows (scaled by --diff): new corporations with fresh
     valid numbers, changed names and addresses, closures, mergers (process 21 + closeCause 11 +
     successor, and the survivor's process-71 row) and deletions (process 99).
@@ -251,10 +252,12 @@ def write_diff(run: Run) -> tuple[dict, list[str]]:
     n = run.args.diff
     share = {"new": 0.5, "renamed": 1 / 6, "moved": 1 / 6, "closed": 0.1, "merged": 0.05, "deleted": 1 / 60}
     want = {k: max(1, round(n * v)) for k, v in share.items()}
-    rng = random.Random(run.args.seed * 31 + 7)
+    path = path or run.diff
+    DIFF_DATE = date  # noqa: N806 (the rows below are dated by it)
+    rng = random.Random(run.args.seed * 31 + 7 + salt)
     existing_needed = want["renamed"] + want["moved"] + want["closed"] + 2 * want["merged"] + want["deleted"] + 1000
     picks = sorted(rng.sample(range(run.rows), min(run.rows, existing_needed)))
-    gen = Generator(run.args.seed + 1000, None)
+    gen = Generator(run.args.seed + 1000 + salt, None)
     candidates = {}
     for row in gen.rows(int(want["new"] * 1.3) + 50):
         if row[8] not in ("101", "201"):  # public bodies' numbers are few: they would collide
@@ -311,11 +314,12 @@ def write_diff(run: Run) -> tuple[dict, list[str]]:
         out.append(r)
     kinds["deleted"] = want["deleted"]
     out.sort(key=lambda r: r[1])
-    with open(run.diff, "w", encoding="utf-8", newline="") as fh:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
         for seq, r in enumerate(out, 1):
             fh.write(format_row(seq, r))
     renamed = next(r for r in out if r[2] == "11")
-    (run.work / "diff-check.json").write_text(json.dumps({"number": renamed[1], "name": renamed[6]}, ensure_ascii=False))
+    (path.parent / f"{path.stem}-check.json").write_text(
+        json.dumps({"number": renamed[1], "name": renamed[6]}, ensure_ascii=False))
     return kinds, sample
 
 
@@ -368,9 +372,10 @@ def kg_query(run: Run, env: dict, query: str) -> str:
                           text=True, check=True).stdout
 
 
-def apply_diff(run: Run, env: dict, log: str) -> dict:
-    r = timed(kg_command() + ["load", "houjin", str(run.diff), "--no-progress"], env, run.work / log)
-    check = json.loads((run.work / "diff-check.json").read_text())
+def apply_diff(run: Run, env: dict, log: str, path: Path | None = None) -> dict:
+    path = path or run.diff
+    r = timed(kg_command() + ["load", "houjin", str(path), "--no-progress"], env, run.work / log)
+    check = json.loads((path.parent / f"{path.stem}-check.json").read_text())
     names = kg_query(run, env, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n FILTER(lang(?n) = "ja") }}')
     r["changed_name_visible"] = check["name"] in names
     r["checked"] = check
@@ -380,6 +385,21 @@ def apply_diff(run: Run, env: dict, log: str) -> dict:
 def phase_diff(run: Run) -> dict:
     run.need("diff")
     r = apply_diff(run, run.env, "diff.log")
+    r["sizes_after"] = split_sizes(run.data)
+    return r
+
+
+def phase_diff2(run: Run) -> dict:
+    """The next day's diff (other rows, other new numbers): a daily diff onto a store whose
+    previous load was a diff too (the first diff after a load by an older kg also counts what
+    that kg did not keep: statistics, hub counts per graph)."""
+    run.need("diff2")
+    path = run.work / "diff2.csv"
+    start = time.perf_counter()
+    kinds, _ = write_diff(run, path, DIFF2_DATE, salt=1)
+    written = round(time.perf_counter() - start, 2)
+    r = apply_diff(run, run.env, "diff2.log", path)
+    r["diff_rows"], r["diff_kinds"], r["diff_write_seconds"] = sum(kinds.values()), kinds, written
     r["sizes_after"] = split_sizes(run.data)
     return r
 
@@ -398,17 +418,29 @@ def gallery() -> list[tuple[str, str]]:
     from kg.server.examples import EXAMPLES
 
     queries = [(e.slug, e.query) for e in EXAMPLES if set(e.datasets) <= {"houjin", "abr"}]
+    # the same aggregates written over the data, as the gallery had them before graph/statistics
     queries += [
-        ("per-prefecture-and-kind", """SELECT ?prefecture ?kind (COUNT(?c) AS ?corporations) WHERE {
+        ("live-corporations-per-kind", """SELECT ?kind (COUNT(?c) AS ?corporations) WHERE {
+  ?c a rov:RegisteredOrganization ; rov:orgType/skos:prefLabel ?kind .
+  FILTER(lang(?kind) = "ja")
+} GROUP BY ?kind ORDER BY DESC(?corporations)"""),
+        ("live-per-municipality", """SELECT ?municipality ?city (COUNT(?c) AS ?corporations) WHERE {
+  ?c a rov:RegisteredOrganization ; kg:municipality ?municipality ; locn:address/locn:adminUnitL2 ?city .
+} GROUP BY ?municipality ?city ORDER BY DESC(?corporations)"""),
+        ("live-per-prefecture-and-kind", """SELECT ?prefecture ?kind (COUNT(?c) AS ?corporations) WHERE {
   ?c a rov:RegisteredOrganization ; kg:prefecture ?prefecture ; rov:orgType ?kind .
 } GROUP BY ?prefecture ?kind ORDER BY ?prefecture DESC(?corporations)"""),
-        ("closures-per-year", """SELECT ?year (COUNT(?c) AS ?closures) WHERE {
+        ("live-closures-per-year", """SELECT ?year (COUNT(?c) AS ?closures) WHERE {
   ?c a rov:RegisteredOrganization ; kg:closeDate ?date .
   BIND(YEAR(?date) AS ?year)
 } GROUP BY ?year ORDER BY ?year"""),
-        ("per-municipality-linked-to-town", """SELECT ?municipality (COUNT(DISTINCT ?c) AS ?corporations) WHERE {
+        ("live-per-municipality-linked-to-town", """SELECT ?municipality (COUNT(DISTINCT ?c) AS ?corporations) WHERE {
   ?c a rov:RegisteredOrganization ; kg:municipality ?municipality ; kg:town ?town .
 } GROUP BY ?municipality ORDER BY DESC(?corporations)"""),
+        ("stats-per-municipality-linked-to-town", """SELECT ?municipality ?corporations WHERE {
+  GRAPH graph:statistics { ?cell qb:dataSet stat:corporations-linked-to-town-per-municipality ;
+                           kg:refMunicipality ?municipality ; kg:corporations ?corporations }
+} ORDER BY DESC(?corporations)"""),
     ]
     return queries
 
@@ -811,7 +843,7 @@ def summary(p: dict) -> dict:
         s["ratio_ours_floor"] = {"wall": round(res["load"]["seconds"] / f["seconds"], 2),
                                  "cpu": round(res["load"]["cpu_s"] / f["cpu_s"], 2),
                                  "memory": round(res["load"]["peak_rss_mib"] / f["peak_rss_mib"], 2)}
-    for key in ("diff", "rdiff"):
+    for key in ("diff", "diff2", "rdiff"):
         if key in res:
             s[key] = {"wall_s": res[key]["seconds"], "cpu_s": res[key]["cpu_s"],
                       "changed_name_visible": res[key].get("changed_name_visible")}
@@ -879,6 +911,8 @@ def markdown(merged: dict) -> str:
         row("**floor**: pyoxigraph `bulk_load` + flush", p["floor"], p["floor"]["store_bytes"], "floor")
     if "diff" in p:
         row(f"daily diff, {p['gen']['diff_rows']:,} rows (until served)", p["diff"], None, "diff")
+    if "diff2" in p:
+        row(f"next day's diff, {p['diff2']['diff_rows']:,} rows (until served)", p["diff2"], None, "diff2")
     if "abr" in p:
         row("ABR sample (relinks every corporation)", p["abr"], None, "abr")
     if "rload" in p:
