@@ -65,7 +65,7 @@ from servers import free_port, wait_ready, wrk  # noqa: E402
 
 BASE = "http://localhost:8000/"
 PHASES = ("gen", "load", "dump", "floor", "diff", "diff2", "abr", "queries", "wrk",
-          "rload", "rdiff", "rqueries", "rwrk", "oxload")
+          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload")
 DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
 DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
@@ -685,16 +685,25 @@ def phase_rload(run: Run) -> dict:
         engine.close()
 
 
-def phase_rdiff(run: Run) -> dict:
+def phase_rdiff(run: Run, path: Path | None = None, log: str = "rdiff.log") -> dict:
+    path = path or run.diff
     engine = Engine(run)
     try:
-        r = remote_load(run, engine, run.diff, "rdiff.log")
-        check = json.loads((run.work / "diff-check.json").read_text())
+        r = remote_load(run, engine, path, log)
+        check = json.loads((path.parent / f"{path.stem}-check.json").read_text())
         names = kg_query(run, run.renv, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n FILTER(lang(?n) = "ja") }}')
         r["changed_name_visible"] = check["name"] in names
         return r
     finally:
         engine.close()
+
+
+def phase_rdiff2(run: Run) -> dict:
+    """The next day's diff (phase diff2's file, written if missing) into the engine."""
+    path = run.work / "diff2.csv"
+    if not path.exists():
+        write_diff(run, path, DIFF2_DATE, salt=1)
+    return phase_rdiff(run, path, "rdiff2.log")
 
 
 def phase_rqueries(run: Run) -> dict:
@@ -843,7 +852,7 @@ def summary(p: dict) -> dict:
         s["ratio_ours_floor"] = {"wall": round(res["load"]["seconds"] / f["seconds"], 2),
                                  "cpu": round(res["load"]["cpu_s"] / f["cpu_s"], 2),
                                  "memory": round(res["load"]["peak_rss_mib"] / f["peak_rss_mib"], 2)}
-    for key in ("diff", "diff2", "rdiff"):
+    for key in ("diff", "diff2", "rdiff", "rdiff2"):
         if key in res:
             s[key] = {"wall_s": res[key]["seconds"], "cpu_s": res[key]["cpu_s"],
                       "changed_name_visible": res[key].get("changed_name_visible")}
@@ -922,6 +931,10 @@ def markdown(merged: dict) -> str:
     if "rdiff" in p:
         r = p["rdiff"]
         row("daily diff into Oxigraph server", r, r["engine_bytes"], "rdiff")
+        lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
+    if "rdiff2" in p:
+        r = p["rdiff2"]
+        row("next day's diff into Oxigraph server", r, r["engine_bytes"], "rdiff2")
         lines.append(f"| … the server process during it | | {r['server_cpu_s']:,.1f} | {r['server_peak_rss_mib']:,.0f} | | | |")
     if "oxload" in p:
         row("**`oxigraph load`** of the same quads", p["oxload"], p["oxload"]["store_bytes"], "oxload")

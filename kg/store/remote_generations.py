@@ -236,11 +236,7 @@ class RemoteGenerations:
         for logical, physical in sorted(view.items()):
             facts.append(f"<{gen}> <{m.term('generationGraph')}> <{physical}> .")
             facts.append(f"<{physical}> <{m.term('versionOf')}> <{logical}> .")
-        changes = "".join(
-            f"DELETE {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
-            f"INSERT {{ GRAPH <{layer.served}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
-            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n"
-            for layer in layers.values())
+        changes = "".join(_applied(layer, layer.served) for layer in layers.values())
         self.client.update(
             changes +
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{cur}> ?c }} }} ;\n"
@@ -346,3 +342,18 @@ class RemoteServed:
                     self._current = (current, RemoteStore(self.home.client, views.get(current, {}) if current else {}))
                 self._stamp, self._checked = stamp, now
         return self._current
+
+
+def _applied(layer: Layer, target: str) -> str:
+    """Update operations that apply a layer to ``target`` and drop it.
+
+    Only the net change is written: an upsert removes an entity's quads and writes its new
+    description, most of which is the old one again (a rename changes 2 of ~26 quads), so a quad
+    both removed and added stays, and one added that ``target`` holds is not written again. The
+    engine's writes are what a switch costs (Oxigraph server: 23 s at 200k corporations for the
+    ~160,000 quads of a 3,150-row diff applied as removed, then added; bench/README.md)."""
+    return (f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} }} ;\n"
+            f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }} ;\n"
+            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n")
