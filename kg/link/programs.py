@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from kg.rdf import CPSV, CV, DCTERMS, ELI, IRI, RDF, ROV, Literal, nquad
 from kg.rdf.iri import Minter
@@ -83,6 +83,8 @@ class ProgramLinkStats:
     ambiguous: int = 0        # named one that matches several (and the target areas do not decide)
     with_legal_basis: int = 0
     legal_bases: int = 0      # program → law links
+    #: references (predicate, object) added minus removed, for the hub counts (kg.store.hubs)
+    refs: Counter = field(default_factory=Counter)
 
     def describe(self) -> str:
         return (f"{self.programs:,} programs: competent authority found for {self.authorities:,} "
@@ -138,8 +140,12 @@ def link_programs(store: WriteStore, m: Minter) -> ProgramLinkStats:
     Only triples about programs are replaced; the corporation links are left alone.
     """
     links = m.graph("links")
-    store.remove(dict.fromkeys(_program_link_quads(store, m)))
+    old = list(dict.fromkeys(_program_link_quads(store, m)))
+    store.remove(old)
     stats = ProgramLinkStats()
+    for q in old:
+        if isinstance(q.object, IRI):
+            stats.refs[(str(q.predicate), str(q.object))] -= 1
     programs_g = m.graph("programs")
     rows = list(store.query(f"""SELECT ?p ?title ?catch ?desc ?inst WHERE {{ GRAPH <{programs_g}> {{
         ?p a <{CPSV.PublicService}> .
@@ -186,6 +192,11 @@ def link_programs(store: WriteStore, m: Minter) -> ProgramLinkStats:
             lines += [nquad(program, CV.hasLegalResource, IRI(law), links), nquad(program, basis_p, node, links),
                       nquad(node, RDF.type, match_class, links), nquad(node, law_p, IRI(law), links)]
             lines += [nquad(node, text_p, Literal(t, None, "ja"), links) for t in sorted(texts)]
+    lines = list(dict.fromkeys(lines))
+    for line in lines:  # <s> <p> <o> <g> .: an IRI object holds no space
+        _, p, o, _ = line.split(" ", 3)
+        if o.startswith("<"):
+            stats.refs[(p[1:-1], o[1:-1])] += 1
     if lines:
         store.add(text="".join(lines), fmt="nquads")
     return stats
