@@ -485,11 +485,24 @@ class RemoteStore:
                 for r in rows]
 
     def dump(self, graph: str, path: Path) -> None:
+        """The graph as N-Triples written as the embedded store writes them (one space between
+        terms, UTF-8 as it is): an engine writes its own (Virtuoso: tabs, ``\\u`` escapes), and
+        a dump's lines are what its content digest is computed from (:mod:`kg.load.digest`)."""
         if graph in self.layers:
             self._materialise_layer(graph)
-        with open(path, "wb") as fh:
-            if graph in self.view:
+        if graph not in self.view:
+            path.write_bytes(b"")
+            return
+        raw = path.with_name(path.name + ".engine")
+        try:
+            with open(raw, "wb") as fh:
                 self.client.get_graph(self.view[graph], fh)
+            try:
+                ox.serialize(ox.parse(path=str(raw), format=ox.RdfFormat.N_TRIPLES), str(path), ox.RdfFormat.N_TRIPLES)
+            except (SyntaxError, ValueError) as exc:
+                raise StoreError(f"the SPARQL engine's N-Triples of {graph} could not be read: {exc}") from None
+        finally:
+            raw.unlink(missing_ok=True)
 
     # -- writing (a build's view) --
     def _target(self, graph: str) -> "str | Layer":
