@@ -263,10 +263,9 @@ def link() -> None:
         with home.build() as build:
             capture = changes.watch(build, home, settings)
             m = Minter(settings.base)
-            tally = statistics.Tally(m, statistics.recorded(build.store, m))
+            tally = statistics.resume(build.store, m)
             stats = update_links(build.store, m, full=True, tally=tally)
-            statistics.write(build.store, m, tally.counts if tally.counts is not None
-                             else statistics.count_in_store(build.store, m))
+            statistics.save(build.store, m, tally)
             if capture is not None:
                 capture.finish(build.path.name, kind="link", dataset=Minter(settings.base).graph("links"),
                                retention=settings.changes_retention)

@@ -130,11 +130,15 @@ class GraphDigest:
         a literal's line breaks are escaped, so `` .\\n`` only ends lines)."""
         if not chunk:
             return
-        # bytes.splitlines cuts at \n and \r only, and a literal's \r is escaped too
-        lines = chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
+        lines = self.quad_lines(chunk)
         self.total = (self.total + line_sum(lines)) % MODULUS
         self.quads += len(lines)
         self.checked, self.refs = False, None  # some may have been there: count the store
+
+    def quad_lines(self, chunk: bytes) -> list[bytes]:
+        """Whole N-Triples lines as this graph's N-Quads lines (what a dump of it writes)."""
+        # bytes.splitlines cuts at \n and \r only, and a literal's \r is escaped too
+        return chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
 
     def add_new(self, lines: Iterable[bytes]) -> None:
         """N-Quads lines added to the graph that it did not hold before, each once."""

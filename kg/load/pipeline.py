@@ -27,7 +27,6 @@ from kg.load.report import Report
 from kg.load.signatures import check_policy, check_source
 from kg.load.sources import SourceFile, expand_inputs
 from kg.load import statistics
-from kg.load.statistics import Tally
 from kg.load.stream import stream_source
 from kg.load.written import SummaryFile, SummaryWriter, TouchedFile
 from kg.loaders import get_loader
@@ -183,7 +182,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
             clock.step("search index")
         triples = _write_metadata(store, build, minter, loader.info, stats)
         if stats.tally is not None:
-            _write_statistics(store, minter, stats.tally)
+            statistics.save(store, minter, stats.tally)
         clock.step("metadata")
         if indexer is not None:
             _finish_indexer(indexer)
@@ -339,9 +338,7 @@ class Scratch:
         if not (self.checked and self.digest.checked and size <= self.settings.checked_batch):
             self.digest.add_file(self.path)
             return
-        graph = self.graph.encode()
-        lines = list(dict.fromkeys(line.replace(b" .\n", b" <" + graph + b"> .\n")
-                                   for line in self.path.read_bytes().splitlines(keepends=True) if line.strip()))
+        lines = list(dict.fromkeys(line for line in self.digest.quad_lines(self.path.read_bytes()) if line.strip()))
         if any(not line.startswith(b"<") for line in lines):  # a blank node subject: not checkable
             self.digest.add_file(self.path)
             return
@@ -456,23 +453,15 @@ def _count_hubs(store: WriteStore, build: Build, m: Minter, loader, stats: LoadS
                carried=carried, rewritten=written - carried.keys())
 
 
-def _resume_tally(store: WriteStore, m: Minter, loader, *, fresh: bool) -> "Tally | None":
+def _resume_tally(store: WriteStore, m: Minter, loader, *, fresh: bool) -> "statistics.Tally | None":
     """The load-time statistics this load keeps up to date, as the last load left them; None
     when it changes nothing they count."""
     if not (loader.tallied or loader.relinks in ("corporations", "towns")):
         return None
-    counts = statistics.recorded(store, m)
-    if counts is None and not store.has(graph=m.graph("houjin")) and not store.has(graph=m.graph("links")):
-        counts = {}  # nothing counted yet: zero
-    tally = Tally(m, counts)
+    tally = statistics.resume(store, m)
     if fresh and loader.tallied:  # the dataset starts empty
         tally.reset(statistics.ENTITY_CUBES)
     return tally
-
-
-def _write_statistics(store: WriteStore, m: Minter, tally: "Tally") -> None:
-    """The cubes as tallied, or counted in the store when the start was unknown."""
-    statistics.write(store, m, tally.counts if tally.counts is not None else statistics.count_in_store(store, m))
 
 
 def _resume_digest(store: WriteStore, m: Minter, graph: str, gen_dir: Path, *, empty: bool) -> GraphDigest:

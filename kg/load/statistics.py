@@ -206,6 +206,20 @@ def triples(m: Minter, counts: dict[tuple, int]) -> Iterator[Triple]:
         yield obs, m.term(c.measure), integer(n)
 
 
+def resume(store: ReadStore, m: Minter) -> Tally:
+    """The tally a load continues: the recorded cells, zero before anything they count was
+    loaded, else unknown (counted in the store when the load saves them)."""
+    counts = recorded(store, m)
+    if counts is None and not store.has(graph=m.graph("houjin")) and not store.has(graph=m.graph("links")):
+        counts = {}
+    return Tally(m, counts)
+
+
+def save(store: WriteStore, m: Minter, tally: Tally) -> None:
+    """The cubes as tallied, or counted in the store when the start was unknown."""
+    write(store, m, tally.counts if tally.counts is not None else count_in_store(store, m))
+
+
 def write(store: WriteStore, m: Minter, counts: dict[tuple, int]) -> None:
     """Replace the statistics graph with these counts."""
     graph = m.graph("statistics")

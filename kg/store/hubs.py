@@ -49,28 +49,12 @@ def count_hubs(store: ReadStore, m: Minter, gen_dir: Path, *, find: bool = True,
     contributions = None if find or carried is None else _contributions(gen_dir, previous)
     if contributions is not None:
         hubs = {iri for _, iri, _ in contributions} | listed_hubs(gen_dir)
-        for graph, delta in carried.items():
-            for (p, o), n in delta.items():
-                if o in hubs and n:
-                    key = (graph, o, p)
-                    contributions[key] = contributions.get(key, 0) + n
-        rewritten = set(rewritten)
-        contributions = {k: n for k, n in contributions.items() if k[0] not in rewritten}
-        for graph in sorted(rewritten):
-            query = f"SELECT ?p ?o (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o FILTER(isIRI(?o)) }} }} GROUP BY ?p ?o"
-            for r in store.query(query):
-                if str(r["o"]) in hubs:
-                    contributions[(graph, str(r["o"]), str(r["p"]))] = int(r["n"].value)
+        contributions = _carried(store, contributions, hubs, carried, set(rewritten))
     else:
         hubs = set() if find else listed_hubs(gen_dir)
         if find or not hubs:
-            for p in hub_properties(m):
-                query = f"SELECT ?o WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }} GROUP BY ?o HAVING (COUNT(*) >= {hub_min})"
-                hubs.update(str(s["o"]) for s in store.query(query) if isinstance(s["o"], IRI))
-        contributions = {}
-        for iri in sorted(hubs):
-            for r in store.query(f"SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} GROUP BY ?g ?p"):
-                contributions[(str(r["g"]), iri, str(r["p"]))] = int(r["n"].value)
+            hubs = _found(store, m, hub_min)
+        contributions = _counted(store, hubs)
     totals: dict[str, dict[str, int]] = {iri: {} for iri in hubs}
     for (_, iri, p), n in sorted(contributions.items()):
         if n > 0:
@@ -90,6 +74,41 @@ def count_hubs(store: ReadStore, m: Minter, gen_dir: Path, *, find: bool = True,
     finally:
         db.close()
     return len(hubs)
+
+
+def _found(store: ReadStore, m: Minter, hub_min: int) -> set[str]:
+    """Every object linked to through one hub property at least ``hub_min`` times."""
+    hubs: set[str] = set()
+    for p in hub_properties(m):
+        query = f"SELECT ?o WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }} GROUP BY ?o HAVING (COUNT(*) >= {hub_min})"
+        hubs.update(str(s["o"]) for s in store.query(query) if isinstance(s["o"], IRI))
+    return hubs
+
+
+def _counted(store: ReadStore, hubs: set[str]) -> dict[tuple[str, str, str], int]:
+    """(graph, hub, property) → links, counted in the store."""
+    out = {}
+    for iri in sorted(hubs):
+        for r in store.query(f"SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} GROUP BY ?g ?p"):
+            out[(str(r["g"]), iri, str(r["p"]))] = int(r["n"].value)
+    return out
+
+
+def _carried(store: ReadStore, before: dict[tuple[str, str, str], int], hubs: set[str],
+             carried: dict[str, Mapping[tuple[str, str], int]], rewritten: set[str]) -> dict[tuple[str, str, str], int]:
+    """The previous generation's per-graph counts moved by a load's references (``carried``),
+    the ``rewritten`` graphs counted again."""
+    out = {k: n for k, n in before.items() if k[0] not in rewritten}
+    for graph, delta in carried.items():
+        for (p, o), n in delta.items():
+            if o in hubs and n:
+                out[(graph, o, p)] = out.get((graph, o, p), 0) + n
+    for graph in sorted(rewritten):
+        query = f"SELECT ?p ?o (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o FILTER(isIRI(?o)) }} }} GROUP BY ?p ?o"
+        for r in store.query(query):
+            if str(r["o"]) in hubs:
+                out[(graph, str(r["o"]), str(r["p"]))] = int(r["n"].value)
+    return out
 
 
 def _contributions(gen_dir: Path, previous: str | None) -> dict[tuple[str, str, str], int] | None:
