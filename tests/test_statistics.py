@@ -47,6 +47,8 @@ def live(store) -> dict[str, set[tuple]]:
         "municipality-linked": _rows(store, f"""SELECT ?muni (STR(COUNT(DISTINCT ?c)) AS ?n) WHERE {{
             GRAPH <{HOUJIN}> {{ ?c a <{RO}> ; <{KG}municipality> ?muni }} GRAPH <{LINKS}> {{ ?c <{KG}town> ?t }}
             }} GROUP BY ?muni""", "muni", "n"),
+        "match-level": _rows(store, f"""SELECT ?level (STR(COUNT(DISTINCT ?c)) AS ?n) WHERE {{
+            GRAPH <{LINKS}> {{ ?c <{KG}addressMatchLevel> ?level }} }} GROUP BY ?level""", "level", "n"),
     }
 
 
@@ -92,6 +94,7 @@ def test_the_cubes_follow_every_kind_of_load(tmp_path, data_dir, backend, cli):
     first = assert_cubes_are_the_live_aggregates(settings)
     assert first["municipality-linked"], "the demo links some corporations to a 町字"
     assert any(year for year, _, _ in first["closures"])
+    assert {level for level, _ in first["match-level"]} >= {str(M.code("address-match-level", "town"))}
 
     result = run_load(settings, "houjin", [package_dir("samples") / "houjin" / "diff_20210714.csv"])
     assert result.stats.tally.counts is not None  # carried, not counted
@@ -117,6 +120,25 @@ def test_a_load_that_finds_no_cubes_counts_them(tmp_path, data_dir, backend):
     result = run_load(settings, "houjin", [package_dir("samples") / "houjin" / "diff_20210714.csv"])
     assert result.stats.tally.counts is not None
     assert_cubes_are_the_live_aggregates(settings)
+
+
+def test_a_cube_an_older_kg_did_not_keep_is_counted(tmp_path, data_dir, backend):
+    """Statistics written before the match-level cube existed: the load does not carry the
+    others and start that one from zero, it counts them all."""
+    from kg.store.interface import Quad
+
+    settings = load_demo(data_dir, backend)
+    ds = statistics.dataset_iri(M, "match-level")
+    with open_home(settings).build() as build:
+        store = build.store
+        old = [q for q in store.quads(None, None, None, STATS)
+               if str(q.subject) == str(ds) or str(q.object) == str(ds)
+               or str(q.subject).startswith(str(ds) + "#")]
+        assert old
+        store.remove([Quad(q.subject, q.predicate, q.object, STATS) for q in old])
+    result = run_load(settings, "houjin", [package_dir("samples") / "houjin" / "diff_20210714.csv"])
+    assert result.stats.tally.counts is None
+    assert assert_cubes_are_the_live_aggregates(settings)["match-level"]
 
 
 def test_a_replace_counts_from_zero(tmp_path, data_dir, backend):

@@ -172,38 +172,45 @@ def _ntriples(n: int) -> str:
     return "".join(f'<http://x/s{i}> <http://x/p> "値 {i}" .\n' for i in range(n))
 
 
+@pytest.mark.parametrize("parallel", [1, 3])
 @pytest.mark.parametrize("source", ["path", "text", "stream"])
-def test_bulk_loads_in_slices_cut_at_line_ends_lose_nothing(tmp_path, source):
-    """Slices of a few bytes fall mid-line and mid-character: every triple still arrives whole."""
+def test_bulk_loads_in_slices_cut_at_line_ends_lose_nothing(tmp_path, source, parallel):
+    """Slices of a few bytes fall mid-line and mid-character: every triple still arrives whole,
+    also when several slices load at once into a store on disk (terms shared between slices)."""
     import io
 
     from kg.store.oxigraph import OxStore
 
     text = _ntriples(500).rstrip("\n")  # the last line without its newline, as a truncated writer leaves it
+    text += "".join(f'\n<http://x/s{i}> <http://x/shared> "共有" .' for i in range(0, 500, 7))
     path = tmp_path / "in.nt"
     path.write_text(text, encoding="utf-8")
     given = {"path": {"path": path}, "text": {"text": text},
              "stream": {"stream": io.BytesIO(text.encode("utf-8"))}}[source]
-    store = OxStore.memory()
-    store.add(fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=37, **given)
+    store = OxStore.open(tmp_path / "store")
+    store.add(fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=37, parallel=parallel, **given)
     whole = OxStore.memory()
     whole.add(text=text, fmt="ntriples", graph="http://x/g", bulk=True)
-    assert store.count("http://x/g") == 500
+    assert store.count("http://x/g") == 500 + len(range(0, 500, 7))
     assert set(store.quads()) == set(whole.quads())
 
 
-def test_a_failing_slice_stops_the_read_ahead(tmp_path):
-    """A syntax error in a later slice of a piped source raises, and the reading thread ends."""
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_a_failing_slice_stops_the_read_ahead(tmp_path, parallel):
+    """A syntax error in a later slice of a piped source raises, the reading thread ends and the
+    slices after it are not loaded."""
     import io
     import threading
 
     from kg.store.oxigraph import OxStore
 
     store = OxStore.memory()
-    stream = io.BytesIO((_ntriples(200) + "<http://x/broken\n" + _ntriples(200)).encode())
+    stream = io.BytesIO((_ntriples(200) + "<http://x/broken\n" + _ntriples(20_000)).encode())
     with pytest.raises(SyntaxError):
-        store.add(stream=stream, fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=100)
+        store.add(stream=stream, fmt="ntriples", graph="http://x/g", bulk=True, slice_bytes=100, parallel=parallel)
     assert not [t for t in threading.enumerate() if t.name == "kg-read-ahead" and t.is_alive()]
+    assert not [t for t in threading.enumerate() if t.name.startswith("kg-bulk-load") and t.is_alive()]
+    assert store.count("http://x/g") < 20_000
 
 
 def test_the_served_endpoint_follows_the_current_generation(settings, backend, tmp_path):

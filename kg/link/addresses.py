@@ -235,7 +235,8 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
 
     ``rows`` (kg.load.written.Summary of what a houjin load wrote) supply municipality and street
     without reading them back from the store; with ``full`` they must cover every corporation.
-    ``tally`` (:class:`kg.load.statistics.Tally`) is told every ``kg:town`` link removed and added.
+    ``tally`` (:class:`kg.load.statistics.Tally`) is told every ``kg:town`` and
+    ``kg:addressMatchLevel`` link removed and added.
     """
     from kg.link.programs import link_programs
 
@@ -306,8 +307,10 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                     stats.refs[(str(level_p), str(level_iri))] += 1
                     if town:
                         stats.refs[(str(town_p), town)] += 1
-                if town and tally is not None:
-                    tally.link(town, 1)
+                if tally is not None:
+                    tally.level(str(level_iri), 1)
+                    if town:
+                        tally.link(town, 1)
                 if len(lines) >= 50_000:
                     out.write("".join(lines))
                     lines.clear()
@@ -321,6 +324,8 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                     stats.refs[(str(q.predicate), str(q.object))] -= 1
                 if tally is not None and q.predicate == town_p:
                     tally.link(str(q.object), -1)
+                elif tally is not None and q.predicate == level_p:
+                    tally.level(str(q.object), -1)
         if written:
             store.add(path=scratch, fmt="nquads", bulk=written >= 8 << 20)
     finally:

@@ -246,7 +246,8 @@ def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter,
     skip = 0
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
-                             batch_size=settings.batch_size, on_read=on_read, slice_bytes=settings.bulk_slice)
+                             batch_size=settings.batch_size, on_read=on_read, slice_bytes=settings.bulk_slice,
+                             parallel=settings.bulk_threads)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts
@@ -320,7 +321,7 @@ class Scratch:
                 if self.digest is not None:
                     self._digest(size)
                 self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small,
-                               slice_bytes=self.settings.bulk_slice)
+                               slice_bytes=self.settings.bulk_slice, parallel=self.settings.bulk_threads)
             if small:
                 self.unflushed += size
                 if self.unflushed > self.settings.small_flush:

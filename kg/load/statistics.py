@@ -1,12 +1,12 @@
 """Load-time statistics: the aggregates researchers ask first, kept as small RDF Data Cubes.
 
 Corporations per prefecture and kind, closures per year, corporations per municipality and how
-many of them link to a 町字: as live SPARQL aggregates these read every corporation (12–26 s at
+many of them link to a 町字, corporations per address match level: as live SPARQL aggregates these read every corporation (12–26 s at
 a million, past any time limit at the NTA's 5.3 million). So each load keeps them up to date by
 what it writes, as it keeps the content digest (:mod:`kg.load.digest`): a corporation written
 adds one to the cells its new description falls in, the description it replaces (the quads an
-upsert removes) takes one from its old cells, and a ``kg:town`` link added or removed moves its
-municipality's linked count. A daily diff of 3,000 rows changes 6,000 cells; it never reads the
+upsert removes) takes one from its old cells, a ``kg:town`` link added or removed moves its
+municipality's linked count, and a ``kg:addressMatchLevel`` link its level's. A daily diff of 3,000 rows changes 6,000 cells; it never reads the
 rest of the graph. When the previous counts are unknown (a store loaded before these existed, or
 changed by a SPARQL Update, which drops them), the load counts them in the store once.
 
@@ -62,10 +62,13 @@ CUBES: dict[str, Cube] = {
     "municipality-linked": Cube("corporations-linked-to-town-per-municipality", "市区町村ごとの町字に結び付いた法人数",
                                 "Corporations per municipality linked to a 町字 (kg:town)",
                                 ("refMunicipality",), "corporations"),
+    "match-level": Cube("corporations-per-address-match-level", "住所照合の水準ごとの法人数",
+                        "Corporations per address match level (kg:addressMatchLevel)", ("refMatchLevel",),
+                        "corporations"),
 }
 #: the cubes a houjin load writes from corporations, and those the links step writes
 ENTITY_CUBES = ("prefecture-kind-status", "closures", "municipality")
-LINK_CUBES = ("municipality-linked",)
+LINK_CUBES = ("municipality-linked", "match-level")
 
 
 def dataset_iri(m: Minter, cube: str) -> IRI:
@@ -132,6 +135,11 @@ class Tally:
         if self.counts is not None:
             self.counts[("municipality-linked", self.m.municipality_of_town(town))] += sign
 
+    def level(self, level: str, sign: int) -> None:
+        """A ``kg:addressMatchLevel`` link added (+1) or removed (-1)."""
+        if self.counts is not None:
+            self.counts[("match-level", level)] += sign
+
     def reset(self, cubes: Iterable[str]) -> None:
         """The graph these cubes count was emptied (a fresh or replaced dataset, a full relink)."""
         if self.counts is not None:
@@ -157,7 +165,8 @@ class Tally:
 # ---- the statistics graph ----------------------------------------------------------------------------
 
 def recorded(store: ReadStore, m: Minter) -> dict[tuple, int] | None:
-    """The cells the last load wrote, or None when there are none (never kept, or dropped)."""
+    """The cells the last load wrote, or None when there are none (never kept, or dropped) or
+    a cube is missing (written by a kg that did not keep it yet)."""
     graph = m.graph("statistics")
     if not store.has(graph=graph):
         return None
@@ -165,6 +174,8 @@ def recorded(store: ReadStore, m: Minter) -> dict[tuple, int] | None:
     rows: dict[str, dict] = {}
     for q in store.quads(None, None, None, graph):
         rows.setdefault(str(q.subject), {})[str(q.predicate)] = q.object
+    if any(str(RDF.type) not in rows.get(ds, {}) for ds in cube_of):
+        return None
     out: dict[tuple, int] = {}
     for row in rows.values():
         cube = cube_of.get(str(row.get(QB + "dataSet", "")))
@@ -246,4 +257,6 @@ def count_in_store(store: ReadStore, m: Minter) -> dict[tuple, int]:
     tally._move(tally.cells(pairs), 1)
     for q in store.quads(None, str(m.term("town")), None, links):
         tally.link(str(q.object), 1)
+    for q in store.quads(None, str(m.term("addressMatchLevel")), None, links):
+        tally.level(str(q.object), 1)
     return {cell: n for cell, n in tally.counts.items() if n}

@@ -21,7 +21,7 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0) -> int | None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0, parallel: int = 1) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -48,7 +48,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     feed = LineFeed(stats.digest) if stats.digest is not None else None
     stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome, feed)
     try:
-        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes)
+        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes, parallel=parallel)
     finally:
         stream.close()
         child.join()

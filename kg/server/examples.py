@@ -111,9 +111,13 @@ EXAMPLES: tuple[Example, ...] = (
   FILTER(lang(?name) = "ja" && lang(?townName) = "ja")
 }""", ("houjin", "abr")),
     Example("address-match-rate", "住所照合の水準 / How far addresses matched",
-            "Corporations counted by how far their street address matched the Address Base Registry.",
-            """SELECT ?level (COUNT(?c) AS ?corporations) WHERE {
-  ?c kg:addressMatchLevel/skos:prefLabel ?level FILTER(lang(?level) = "ja")
+            "Corporations counted by how far their street address matched the Address Base Registry "
+            "(町字, 大字 or only the municipality), read from the statistics each load keeps: the same COUNT over "
+            "every corporation's kg:addressMatchLevel takes minutes at the NTA's 5.3 million.",
+            """SELECT ?level (SUM(?n) AS ?corporations) WHERE {
+  GRAPH graph:statistics {
+    ?cell qb:dataSet stat:corporations-per-address-match-level ; kg:refMatchLevel ?l ; kg:corporations ?n }
+  ?l skos:prefLabel ?level FILTER(lang(?level) = "ja")
 } GROUP BY ?level ORDER BY DESC(?corporations)""", ("houjin", "abr")),
     Example("local-government-areas", "地方公共団体と区域 / Local governments and their areas",
             "Local government corporations linked to the municipality or prefecture they govern, with its point.",

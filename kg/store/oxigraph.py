@@ -17,8 +17,9 @@ from __future__ import annotations
 import io
 import queue
 import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, Callable, Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -161,6 +162,28 @@ def _line_slices(*, path: Path | None, text: str | None, stream: IO[bytes] | Non
             fh.close()
 
 
+def _side_by_side(load: Callable[[bytes], None], chunks: Iterator[bytes], parallel: int) -> None:
+    """``load`` each chunk, ``parallel`` of them at once; the first failure stops the rest and is
+    raised here (the chunks not started yet are not read, and a generator's reader is closed)."""
+    try:
+        if parallel <= 1:
+            for chunk in chunks:
+                load(chunk)
+            return
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="kg-bulk-load") as pool:
+            running: set[Future] = set()
+            for chunk in chunks:
+                if len(running) >= parallel:
+                    finished, running = wait(running, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        f.result()
+                running.add(pool.submit(load, chunk))
+            for f in running:
+                f.result()
+    finally:
+        getattr(chunks, "close", lambda: None)()
+
+
 def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """The next slice read from a pipe while the engine loads this one: the process writing
     the pipe keeps running instead of waiting for each bulk load to finish."""
@@ -296,12 +319,14 @@ class OxStore:
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
-            slice_bytes: int = 0) -> None:
+            slice_bytes: int = 0, parallel: int = 1) -> None:
         """Load RDF into the store (``bulk``: not transactional, for a build that is not served yet).
 
         A line-based format (N-Triples, N-Quads) is bulk-loaded ``slice_bytes`` at a time, cut at
         line ends: pyoxigraph's bulk loader holds about ten times its input in memory until the
-        call returns, so one call over a 367k-row parcel file peaked at 1.8 GB.
+        call returns, so one call over a 367k-row parcel file peaked at 1.8 GB. One call parses
+        its input on one thread (and releases the GIL), so ``parallel`` slices are loaded at
+        once; quads are a set, so the order they land in does not matter.
         """
         kwargs: dict = {"format": _FORMATS[fmt]}
         if graph is not None:
@@ -310,8 +335,8 @@ class OxStore:
             kwargs["base_iri"] = base_iri
         if bulk and slice_bytes and fmt in _LINE_FORMATS:
             slices = _line_slices(path=path, text=text, stream=stream, size=slice_bytes)
-            for chunk in (_read_ahead(slices) if stream is not None else slices):
-                self._store.bulk_load(input=chunk, **kwargs)
+            _side_by_side(lambda chunk: self._store.bulk_load(input=chunk, **kwargs),
+                          _read_ahead(slices) if stream is not None else slices, parallel)
             return
         if path is not None:
             kwargs["path"] = str(path)

@@ -555,8 +555,9 @@ class RemoteStore:
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
-            slice_bytes: int = 0) -> None:
-        """Graph Store POSTs of N-Triples, ``slice_bytes`` (or 4 MiB) at a time, one graph each."""
+            slice_bytes: int = 0, parallel: int = 1) -> None:
+        """Graph Store POSTs of N-Triples, ``slice_bytes`` (or 4 MiB) at a time, one graph each
+        (one after the other: ``parallel`` is the embedded engine's)."""
         size = slice_bytes or DEFAULT_SLICE
         if fmt == "ntriples" and graph is not None:
             target = self._added_to(graph)
