@@ -551,7 +551,7 @@ def hub_counts(run: Run) -> dict:
 
 def our_server(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = start(["kg", "serve", "--port", str(port)], env, log)
+    proc = start(kg_command() + ["serve", "--port", str(port)], env, log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/healthz", 300)
     return proc, url

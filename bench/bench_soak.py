@@ -176,7 +176,7 @@ def main() -> None:
     port = free_port()
     env = {**env, "KG_PORT": str(port), "KG_HOST": "127.0.0.1", "KG_QUERY_TIMEOUT": "5"}
     log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(["kg", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("kg")), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         wait_ready(f"http://127.0.0.1:{port}/healthz")
         numbers = _numbers(data_dir, port)

@@ -69,7 +69,10 @@ def wait_ready(url: str, timeout: float = 60) -> None:
 def servers(env: dict, oxigraph_location: Path, *oxigraph_options: str) -> Iterator[tuple[str, str]]:
     """`kg serve` and `oxigraph serve-read-only` on loopback: (our URL, oxigraph's URL)."""
     our_port, oxi_port = free_port(), free_port()
-    procs = [subprocess.Popen(["kg", "serve", "--port", str(our_port)], env=env,
+    # the kg beside this interpreter: a `kg` found on PATH may be another install (a pyenv shim
+    # of an older kg measured the wrong code here once)
+    kg = Path(sys.executable).with_name("kg")
+    procs = [subprocess.Popen([str(kg) if kg.exists() else "kg", "serve", "--port", str(our_port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
              subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(oxigraph_location),
                                "--bind", f"127.0.0.1:{oxi_port}", *oxigraph_options],

@@ -84,6 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("page_timeout", 20.0, "Seconds the home page, the catalogue and the health check may spend on their own queries.", float),
     Setting("update_timeout", 60.0, "Seconds a SPARQL Update (or a query's update generation) may run.", float),
     Setting("query_processes", 2, "Query processes per `kg serve` worker: a runaway query costs its process, not the worker and its connections (0: queries run in threads of the worker, about twice as fast, but a runaway recycles the worker and cuts its other requests).", int),
+    Setting("query_one_subject_here", 1, "1: a SELECT of one triple pattern about a constant subject (what a system resolving an identifier asks; its cost is bounded by one entity) is answered by the worker itself, without the hop to a query process (measured: the hop cost more than the query); 0: every query goes to a query process.", int),
     Setting("query_threads", 16, "Threads per `kg serve` worker process that run queries (the engine releases the GIL while it evaluates).", int),
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
     Setting("page_cache", 200_000, "Labels, incoming-link counts and law text (one entry a quad) a worker keeps per served generation for the pages (then it starts over).", int),

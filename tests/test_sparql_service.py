@@ -239,6 +239,39 @@ def test_a_runaway_query_is_stopped_while_others_are_answered(demo_app):
     assert c1.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 
 
+def test_a_one_subject_query_needs_no_query_process(demo_app):
+    """A SELECT about one constant subject is answered by the web process itself: while both
+    query processes are held by runaway queries it still answers at once, as a query process
+    answers it; the runaway ones still end at the time limit."""
+    from kg.server.sparql_text import one_subject
+
+    executor = demo_app.extensions["kg_executor"]
+    query = "SELECT ?name WHERE { GRAPH ?g { corp:7000012050002 rov:legalName ?name } }"
+    through_process = query.replace(" } }", " } FILTER(BOUND(?name)) }")
+    assert one_subject(query) and not one_subject(through_process)
+    request = {"kind": "query", "query": through_process, "accept": "application/sparql-results+json",
+               "format": None, "base_iri": None, "default_graphs": [], "named_graphs": []}
+    expected = json.loads(executor.run(request).body)["results"]["bindings"]
+    slow: list = []
+    threads = [threading.Thread(target=lambda: slow.append(demo_app.test_client().get(
+        "/sparql", query_string={"query": SLOW}).status_code)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    try:
+        started = time.monotonic()
+        r = demo_app.test_client().post("/sparql", data={"query": query},
+                                        headers={"Accept": "application/sparql-results+json"})
+        took = time.monotonic() - started
+        assert r.status_code == 200 and took < 1.0, took
+        rows = json.loads(r.get_data())["results"]["bindings"]
+        assert rows and sorted(map(json.dumps, rows)) == sorted(map(json.dumps, expected))
+    finally:
+        for t in threads:
+            t.join(30)
+    assert slow == [503, 503]
+
+
 def test_healthz(demo_app):
     r = demo_app.test_client().get("/healthz")
     assert r.status_code == 200 and "generation: gen-" in r.get_data(as_text=True)

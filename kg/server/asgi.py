@@ -32,6 +32,11 @@ from kg.server.headers import CORS_HEADERS, SECURITY_HEADERS
 from kg.server.protocol import FORM, QUERY_BODY, answer_query_async, endpoint_iri, media_type, parse_request
 
 
+#: the security and CORS headers of every answer, encoded once (keyed by their lower-case name)
+_FIXED_HEADERS = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                  for k, v in {**SECURITY_HEADERS, **CORS_HEADERS}.items()]
+
+
 class WsgiBridge:
     """An ASGI application that serves a WSGI application under the limits above."""
 
@@ -141,9 +146,11 @@ class WsgiBridge:
                                 scope.get("root_path", ""))
         status, answer_headers, payload = await answer_query_async(self.executor, req, accept, base_iri,
                                                                    retry_after=self.retry_after)
-        out = {**SECURITY_HEADERS, **CORS_HEADERS, **answer_headers, "Content-Length": str(len(payload))}
+        own = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+               for k, v in {**answer_headers, "Content-Length": str(len(payload))}.items()]
+        names = {k for k, _ in own}  # an answer's own header wins over a fixed one of that name
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]})
+                    "headers": [*(h for h in _FIXED_HEADERS if h[0] not in names), *own]})
         await send({"type": "http.response.body", "body": payload})
         return True
 

@@ -52,7 +52,7 @@ class GuardedHttp(HttpToolsProtocol):
     limits: Limits
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(_Coalescing(transport, self.loop))  # type: ignore[arg-type]
         limits = self.limits
         self._address = self.client[0] if self.client else "?"
         self._header_timer: asyncio.TimerHandle | None = None
@@ -136,6 +136,43 @@ class GuardedHttp(HttpToolsProtocol):
             lines.append(f"Retry-After: {self.limits.retry_after}")
         self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         self.transport.close()
+
+
+class _Coalescing:
+    """A transport whose writes within one turn of the event loop leave as one send.
+
+    uvicorn writes a response's status line and headers, then its body: two system calls and two
+    TCP segments for an answer of a few hundred bytes (a quarter of a one-entity query's CPU in
+    the worker, measured with py-spy). Joined, they are one."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
+        self._transport = transport
+        self._loop = loop
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._parts:
+            self._loop.call_soon(self._flush)
+        self._parts.append(bytes(data))
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def _flush(self) -> None:
+        parts, self._parts = self._parts, []
+        if parts and not self._transport.is_closing():
+            self._transport.write(b"".join(parts))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._parts))
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
 
 
 __all__ = ["GuardedHttp", "Limits", "protocol_class"]

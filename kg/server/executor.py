@@ -78,7 +78,12 @@ class _Proc:
 
 
 class Executor:
-    """A fixed pool of query worker processes shared by the web threads."""
+    """A fixed pool of query worker processes shared by the web threads.
+
+    A query about one constant subject (:func:`kg.server.sparql_text.one_subject`: what a system
+    resolving an identifier asks) cannot run away, so it is answered here, without the hop to a
+    worker process (``KG_QUERY_ONE_SUBJECT_HERE``): the hop cost more than the query.
+    """
 
     def __init__(self, settings: Settings, size: int | None = None):
         self.settings = settings
@@ -87,10 +92,31 @@ class Executor:
         self._idle: queue.Queue[_Proc] = queue.Queue()
         self._lock = threading.Lock()
         self._closed = False
+        self._here = None  # a RequestHandler of this process, made on the first query it answers
         for _ in range(self.size):
             self._idle.put(_Proc(self._ctx, settings))
 
+    def _answered_here(self, request: dict[str, Any]):
+        """The handler of this process when ``request`` is a query it answers itself, else None."""
+        if request.get("kind") != "query" or not self.settings.query_one_subject_here:
+            return None
+        from kg.server.sparql_text import one_subject
+
+        if not one_subject(request["query"]):
+            return None
+        request["one_subject"] = True  # the guard need not read it again
+        if self._here is None:
+            with self._lock:
+                if self._here is None:
+                    from kg.server.handler import RequestHandler
+
+                    self._here = RequestHandler(self.settings)
+        return self._here
+
     def run(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
+        here = self._answered_here(request)
+        if here is not None:
+            return here.handle(request)
         timeout = self.settings.query_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         try:
@@ -123,6 +149,12 @@ class Executor:
     async def run_async(self, request: dict[str, Any], timeout: float | None = None) -> Answer:
         import asyncio
 
+        here = self._answered_here(request)
+        if here is not None:
+            if self.settings.store == "oxigraph":  # bounded and quick (~0.2 ms): no thread hop either
+                return here.handle(request)
+            # over an engine it is an HTTP round trip, which must not hold the event loop
+            return await asyncio.get_running_loop().run_in_executor(None, here.handle, request)
         return await asyncio.get_running_loop().run_in_executor(None, self.run, request, timeout)
 
     def close(self) -> None:

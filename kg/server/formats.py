@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
@@ -92,7 +93,21 @@ def page_suffixes() -> list[str]:
 
 def negotiate(accept: str | None, formats: list[Format]) -> Format | None:
     """The format the client prefers most among ``formats`` (ties go to the server's order);
-    None when it accepts none of them. No Accept header accepts anything."""
+    None when it accepts none of them. No Accept header accepts anything.
+
+    Clients send the same few Accept headers over and over: the answer is remembered (parsing
+    one took ~40 µs, a tenth of a one-entity query)."""
+    if accept is not None and len(accept) <= 512:
+        return _negotiate_cached(accept, tuple(formats))
+    return _negotiate(accept, formats)
+
+
+@lru_cache(maxsize=512)
+def _negotiate_cached(accept: str, formats: tuple[Format, ...]) -> Format | None:
+    return _negotiate(accept, list(formats))
+
+
+def _negotiate(accept: str | None, formats: list[Format]) -> Format | None:
     if not formats:
         return None
     if not accept or not accept.strip():

@@ -72,7 +72,7 @@ class RequestHandler:
 
     def query(self, request: dict) -> Answer:
         text = request["query"]
-        self.guard.check_query(text)
+        self.guard.check_query(text, one_subject_known=request.get("one_subject", False))
         name, store, _ = self._current()
         # only the prefixes the text may use: handing the engine all of them costs more than a lookup
         prefixes = {p: iri for p, iri in self._prefixes.items() if p + ":" in text}

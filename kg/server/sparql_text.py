@@ -4,6 +4,10 @@
 'INSERT { ?s ?p 1 } USING <http://g> WHERE { ?s ?p ?o }'
 >>> add_using("INSERT DATA { <a:b> <a:c> 'WHERE' }", ["http://g"], [])
 "INSERT DATA { <a:b> <a:c> 'WHERE' }"
+>>> one_subject("SELECT ?p ?o WHERE { GRAPH ?g { <http://x/id/corporation/1> ?p ?o } }")
+True
+>>> one_subject("SELECT ?s WHERE { ?s ?p <http://x/id/municipality/131016> }")  # a hub's millions
+False
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def appearance_order(query: str, variables: list[str]) -> list[str]:
     >>> appearance_order("SELECT * WHERE { ?s ?p ?o }", ["o", "p", "s"])
     ['s', 'p', 'o']
     """
-    if not _SELECT_STAR.search(query):
+    if "*" not in query or not _SELECT_STAR.search(query):
         return variables
     seen: list[str] = []
     for m in _VARIABLE.finditer(_strip_literals(query)):
@@ -77,3 +81,44 @@ def _strip_literals(query: str) -> str:
     for m in _TOKEN.finditer(query):
         out.append(" " if m.lastgroup in ("comment", "string", "iri") else m.group())
     return "".join(out)
+
+
+_IRI = r"<[^<>\"{}|^`\\\s]*>"
+_PNAME = r"[A-Za-z][\w-]*:[\w-]*"  # not _: (a blank node is a variable)
+_VAR = r"[?$]\w+"
+_CONST = rf"(?:{_IRI}|{_PNAME})"
+_ONE_SUBJECT = re.compile(rf"""\s*
+    (?:(?:PREFIX\s+(?:[A-Za-z_][\w-]*)?:\s*{_IRI}|BASE\s+{_IRI})\s*)*
+    SELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(?:\*\s*|(?:{_VAR}\s*)+)
+    (?:FROM\s+(?:NAMED\s+)?{_IRI}\s*)*
+    (?:WHERE\s*)?\{{\s*
+      (?:GRAPH\s+(?P<graph>{_VAR}|{_CONST})\s*\{{\s*)?
+        {_CONST}\s+(?:{_VAR}|{_CONST}|a)\s+(?:{_VAR}|{_CONST})\s*\.?\s*
+      (?(graph)\}}\s*)
+    \}}\s*
+    (?:(?:LIMIT|OFFSET)\s+\d+\s*)*""", re.IGNORECASE | re.VERBOSE)
+
+
+def one_subject(query: str) -> bool:
+    """Whether a query is one triple pattern about a constant subject (in one graph or any):
+    what a system resolving an identifier asks. Its cost is bounded by what one entity says,
+    so it is safe to answer without the process that guards against runaway queries.
+
+    >>> one_subject("PREFIX corp: <http://x/id/corporation/> SELECT * { corp:7000012050002 ?p ?o } LIMIT 10")
+    True
+    >>> one_subject("SELECT ?o WHERE { <http://x/a> <http://x/p>+ ?o }")  # a path: unbounded
+    False
+    >>> one_subject("SELECT ?o WHERE { _:any ?p ?o }")  # a blank node matches every subject
+    False
+    >>> one_subject("SELECT ?o WHERE { <http://x/a> ?p ?o . ?o ?q ?r }")
+    False
+    >>> one_subject('SELECT ?o WHERE { <http://x/a> ?p ?o } # }')  # comments are not read
+    False
+    """
+    if "#" in _strip_iris(query):  # a comment (or a string holding one): not the plain shape
+        return False
+    return _ONE_SUBJECT.fullmatch(query) is not None
+
+
+def _strip_iris(query: str) -> str:
+    return re.sub(_IRI, "<>", query)

@@ -104,7 +104,7 @@ def star_order(text: str, variables: list[str]) -> list[str]:
     >>> star_order("SELECT ?o ?s WHERE { ?s ?p ?o }", ["o", "s"])
     ['o', 's']
     """
-    m = _STAR.search(text)
+    m = _STAR.search(text) if "*" in text else None  # the substring test spares most queries the regex
     if not m:
         return variables
     body = _strip_strings(text[m.end():])
