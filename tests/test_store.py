@@ -195,6 +195,38 @@ def test_bulk_loads_in_slices_cut_at_line_ends_lose_nothing(tmp_path, source, pa
     assert set(store.quads()) == set(whole.quads())
 
 
+def test_a_bulk_add_without_slices_named_takes_the_store_settings(tmp_path):
+    """The links step bulk-loads its N-Quads without naming slices: a build's store slices them
+    by KG_BULK_SLICE (one call over a national links file held gigabytes)."""
+    import pyoxigraph as ox
+
+    from kg.settings import load_settings
+    from kg.store import open_home
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.calls = inner, 0
+
+        def bulk_load(self, **kwargs):
+            self.calls += 1
+            return self.inner.bulk_load(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    nquads = "".join(f'<http://x/s{i}> <http://x/p> "{i}" <http://x/g> .\n' for i in range(300))
+    settings = load_settings({"KG_BULK_SLICE": "1K", "KG_BULK_THREADS": "2"}, data_dir=str(tmp_path / "d"))
+    with open_home(settings).build() as build:
+        from kg.store.oxigraph import OxStore
+
+        assert isinstance(build.store, OxStore)
+        spy = Counting(build.store._store)
+        store = OxStore(spy, bulk_slice=settings.bulk_slice, bulk_threads=settings.bulk_threads)
+        assert store._bulk == build.store._bulk == (1024, 2)
+        store.add(text=nquads, fmt="nquads", bulk=True)
+        assert spy.calls >= len(nquads) // 1024 and store.count("http://x/g") == 300
+
+
 @pytest.mark.parametrize("parallel", [1, 2])
 def test_a_failing_slice_stops_the_read_ahead(tmp_path, parallel):
     """A syntax error in a later slice of a piped source raises, the reading thread ends and the

@@ -29,7 +29,10 @@ def open_home(where: "Settings | str | os.PathLike[str]", *, create: bool = True
             from kg.store.remote_generations import RemoteGenerations
 
             return RemoteGenerations(where, create=create)
-        where = where.data_path
+        from kg.store.generations import Generations
+
+        return Generations(where.data_path, create=create, bulk_slice=where.bulk_slice,
+                           bulk_threads=where.bulk_threads)
     from kg.store.generations import Generations
 
     return Generations(where, create=create)

@@ -43,8 +43,11 @@ _GEN = re.compile(r"^gen-(\d{6})$")
 class Generations:
     """The data directory: which generation is current, and building the next one."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, create: bool = True):
+    def __init__(self, data_dir: str | os.PathLike[str], *, create: bool = True, bulk_slice: int = 0,
+                 bulk_threads: int = 1):
         self.root = Path(data_dir)
+        #: how a build's store bulk-loads by default (KG_BULK_SLICE, KG_BULK_THREADS)
+        self.bulk = {"bulk_slice": bulk_slice, "bulk_threads": bulk_threads}
         self.gens = self.root / "gens"
         if create:
             self.gens.mkdir(parents=True, exist_ok=True)
@@ -139,7 +142,7 @@ class Generations:
                 store = ox.Store(str(path))
                 if current is not None:
                     _copy_graphs(ox.Store.read_only(str(current)), store, set(copy_all_except or ()), self.root)
-            store = OxStore(store)
+            store = OxStore(store, **self.bulk)
             if current is not None:
                 # sidecar files (the search index) start as the previous generation's
                 for sidecar in current.glob("*.sqlite"):

@@ -103,12 +103,12 @@ class WriteStore(ReadStore, Protocol):
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
-            slice_bytes: int = 0, parallel: int = 1) -> None:
+            slice_bytes: int | None = None, parallel: int | None = None) -> None:
         """Add RDF from a file, a string or a byte stream (``fmt``: nquads, ntriples, turtle);
         triples go to ``graph``. ``bulk``: the engine's fastest path, for millions of triples,
         taken ``slice_bytes`` of a line-based format at a time where the engine's memory grows with
         the size of one call, up to ``parallel`` slices at once where the engine loads a call on
-        one core."""
+        one core (unnamed: the store's own settings)."""
 
     def remove(self, quads: Iterable[Quad]) -> None: ...
 

@@ -228,8 +228,9 @@ class OxStore:
 
     subjects_together = True
 
-    def __init__(self, store: ox.Store):
+    def __init__(self, store: ox.Store, *, bulk_slice: int = 0, bulk_threads: int = 1):
         self._store = store
+        self._bulk = (bulk_slice, bulk_threads)  # a bulk add's slices when the caller names none
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> "OxStore":
@@ -319,15 +320,18 @@ class OxStore:
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
-            slice_bytes: int = 0, parallel: int = 1) -> None:
+            slice_bytes: int | None = None, parallel: int | None = None) -> None:
         """Load RDF into the store (``bulk``: not transactional, for a build that is not served yet).
 
         A line-based format (N-Triples, N-Quads) is bulk-loaded ``slice_bytes`` at a time, cut at
         line ends: pyoxigraph's bulk loader holds about ten times its input in memory until the
         call returns, so one call over a 367k-row parcel file peaked at 1.8 GB. One call parses
         its input on one thread (and releases the GIL), so ``parallel`` slices are loaded at
-        once; quads are a set, so the order they land in does not matter.
+        once; quads are a set, so the order they land in does not matter. Unnamed, both are the
+        store's own (``KG_BULK_SLICE``, ``KG_BULK_THREADS`` for a build's store).
         """
+        slice_bytes = self._bulk[0] if slice_bytes is None else slice_bytes
+        parallel = self._bulk[1] if parallel is None else parallel
         kwargs: dict = {"format": _FORMATS[fmt]}
         if graph is not None:
             kwargs["to_graph"] = ox.NamedNode(graph)
