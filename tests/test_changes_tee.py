@@ -110,3 +110,35 @@ def test_tee_gives_up_a_graph_it_cannot_copy_exactly(tmp_path, line):
     tee.feed("http://x/g", line)
     assert tee.dropped == {"http://x/g"} and not tee.follows("http://x/g")
     tee.close()
+
+
+def test_a_build_counts_a_graph_once_until_it_is_written(tmp_path):
+    """The capturing store remembers a graph's count (the metadata and the change feed both ask
+    for the national graph's) and forgets it on any write that may reach that graph."""
+    from kg.load.changes import watch
+    from kg.store import open_home
+    from kg.store.interface import Quad
+    from kg.rdf import IRI, Literal
+
+    settings = load_settings({}, data_dir=str(tmp_path / "d"), base_uri=BASE)
+    home = open_home(settings)
+    g, other = BASE + "graph/a", BASE + "graph/b"
+    with home.build() as build:
+        capture = watch(build, home, settings)
+        store, inner = build.store, build.store._inner
+        asked: list[str] = []
+        counting = inner.count
+        inner.count = lambda graph: asked.append(graph) or counting(graph)  # type: ignore[method-assign]
+        store.add(text="<http://x/s> <http://x/p> \"1\" .\n<http://x/s> <http://x/p> \"2\" .\n", fmt="ntriples", graph=g)
+        assert store.count(g) == 2 and store.count(g) == 2 and asked == [g]
+        store.add(text=f"<http://x/s> <http://x/p> \"1\" <{other}> .\n", fmt="nquads")  # another graph
+        store.remove([Quad(IRI("http://x/s"), "http://x/p", Literal("1"), other)])
+        assert store.count(g) == 2 and asked == [g]
+        store.add(text=f"<http://x/s> <http://x/p> \"3\" <{g}> .\n", fmt="nquads")
+        assert store.count(g) == 3 and asked == [g, g]
+        store.remove([Quad(IRI("http://x/s"), "http://x/p", Literal("3"), g)])
+        assert store.count(g) == 2 and asked == [g, g, g]
+        store.add(text="<http://x/t> <http://x/p> \"4\" .\n", fmt="ntriples", graph=g)
+        store.update(f"INSERT DATA {{ GRAPH <{g}> {{ <http://x/u> <http://x/p> 5 }} }}")
+        assert store.count(g) == 4 and asked == [g, g, g, g]
+        capture.finish(build.path.name, kind="test", retention=0)

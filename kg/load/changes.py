@@ -251,7 +251,13 @@ class CapturingStore:
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, **kwargs) -> None:
-        self._written(graph if fmt == "ntriples" else None)  # N-Quads may name any graph
+        if fmt != "nquads":  # triples go to ``graph`` (None: the default graph, counted in any)
+            self._written(graph)
+        elif text is not None:  # small (metadata, statistics): the graphs its lines name
+            for name in {_graph_of(line) for line in text.splitlines() if line.strip()}:
+                self._written(name)
+        else:
+            self._written(None)
         tee = self._capture.tee
         if not self._capture.teed(stream=stream, fmt=fmt, graph=graph):
             self._capture.added(path=path, text=text, stream=stream, fmt=fmt, graph=graph)
@@ -264,8 +270,12 @@ class CapturingStore:
         self._inner.add(path=path, text=text, stream=stream, fmt=fmt, graph=graph, **kwargs)
 
     def remove(self, quads: Iterable[Quad]) -> None:
-        self._counts.clear()
-        self._inner.remove(self._capture.removed(quads))
+        def noted(quads: Iterable[Quad]) -> Iterator[Quad]:
+            for q in quads:
+                if self._counts:
+                    self._written(q.graph)
+                yield q
+        self._inner.remove(self._capture.removed(noted(quads)))
 
     def remove_graph(self, graph: str) -> None:
         self._written(graph)
