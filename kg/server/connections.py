@@ -161,7 +161,11 @@ class _Coalescing:
 
     def _flush(self) -> None:
         parts, self._parts = self._parts, []
-        if parts and not self._transport.is_closing():
+        if not parts or self._transport.is_closing():
+            return
+        if len(parts) > 1 and sum(map(len, parts)) > 1 << 16:  # a large answer: not copied to be joined
+            self._transport.writelines(parts)
+        else:
             self._transport.write(b"".join(parts))
 
     def close(self) -> None:
