@@ -232,22 +232,22 @@ class CapturingStore:
     def __init__(self, inner: WriteStore, capture: Capture):
         self._inner = inner
         self._capture = capture
-        self._counts: dict[str | None, int] = {}
+        self._counts: dict[str, int] = {}
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
-    def count(self, graph: str | None = None) -> int:
+    def count(self, graph: str) -> int:
         if graph not in self._counts:
             self._counts[graph] = self._inner.count(graph)
         return self._counts[graph]
 
     def _written(self, graph: str | None) -> None:
+        """Forget the count of ``graph`` (None: a write that may reach any graph)."""
         if graph is None:
             self._counts.clear()
         else:
             self._counts.pop(graph, None)
-            self._counts.pop(None, None)
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, **kwargs) -> None:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 from kg import errors
 from kg.errors import QueryRejected, QueryTimeout, ServiceBusy
 from kg.server.answer import Answer
+from kg.server.sparql_text import one_subject
 from kg.settings import Settings
 
 
@@ -113,8 +114,6 @@ class Executor:
         """The handler of this process when ``request`` is a query it answers itself, else None."""
         if request.get("kind") != "query" or not self.settings.query_one_subject_here:
             return None
-        from kg.server.sparql_text import one_subject
-
         if not one_subject(request["query"]):
             return None
         request["one_subject"] = True  # the guard need not read it again
