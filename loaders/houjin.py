@@ -17,21 +17,16 @@ from typing import Iterator, Sequence
 from kg.rdf.iri import Minter
 from kg.rdf import ADMS, DCTERMS, IRI, LOCN, OWL, PROV, RDF, RDFS, ROV, SKOS, Literal, Triple, XSD, boolean, date
 
-from kg.load.contract import DatasetInfo, Entity, Problem, Record
+from kg.load.contract import DatasetInfo, Entity, Mapped, Problem, Record
 from kg.load.sources import SourceFile
 from kg.errors import InputError
 from .reading import CountingReader, adjacent_groups, csv_rows
 
-COLUMNS = (
-    "sequenceNumber", "corporateNumber", "process", "correct", "updateDate", "changeDate", "name",
-    "nameImageId", "kind", "prefectureName", "cityName", "streetNumber", "addressImageId",
-    "prefectureCode", "cityCode", "postCode", "addressOutside", "addressOutsideImageId", "closeDate",
-    "closeCause", "successorCorporateNumber", "changeCause", "assignmentDate", "latest", "enName",
-    "enPrefectureName", "enCityName", "enAddressOutside", "furigana", "hihyoji",
-)
-(SEQ, NUMBER, PROCESS, CORRECT, UPDATE, CHANGE, NAME, NAME_IMG, KIND, PREF, CITY, STREET, ADDR_IMG,
- PREF_CODE, CITY_CODE, POST, OUTSIDE, OUTSIDE_IMG, CLOSE_DATE, CLOSE_CAUSE, SUCCESSOR, CHANGE_CAUSE,
- ASSIGNED, LATEST, EN_NAME, EN_PREF, EN_CITY, EN_OUTSIDE, FURIGANA, HIHYOJI) = range(30)
+from .houjin_format import (ADDR_IMG, ASSIGNED, CHANGE, CHANGE_CAUSE, CITY, CITY_CODE, CLOSE_CAUSE, CLOSE_DATE,
+                            COLUMNS, CORRECT, EN_CITY, EN_NAME, EN_OUTSIDE, EN_PREF, FURIGANA, HIHYOJI, KIND, LATEST,
+                            NAME, NAME_IMG, NUMBER, OUTSIDE, OUTSIDE_IMG, POST, PREF, PREF_CODE, PROCESS, SEQ, STREET,
+                            SUCCESSOR,
+                            UPDATE)
 
 A = RDF.type
 LABEL = RDFS.label
@@ -128,6 +123,15 @@ class HoujinLoader:
             raise InputError(f"{source.name}: not well-formed XML ({exc})") from None
         if index == 0:
             raise InputError(f"{source.name}: no <corporation> elements (not an NTA Web-API XML response)")
+
+    def column_records(self, source: SourceFile, minter: Minter, validator, on_read, *,
+                       batch_bytes: int) -> "Iterator[Mapped | Record] | None":
+        """The file's plain rows mapped as columns, the rest as records (:mod:`loaders.houjin_columns`),
+        or None when the file is not regular enough to be read so."""
+        from . import houjin_columns as columns
+        if not columns.column_plan(source, block_size=batch_bytes):
+            return None
+        return columns.column_records(source, minter, validator, on_read, block_size=batch_bytes)
 
     # ---- mapping ----------------------------------------------------------------------------
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:

@@ -27,7 +27,7 @@ class OutOfOrder(Exception):
 
 def load_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore | None, graph: str,
                  sink, report: Report, stats: LoadStats, *, batch_size: int, upsert: bool, on_read,
-                 skip: int = 0, pending_max: int = 200_000) -> None:
+                 skip: int = 0, pending_max: int = 200_000, records=None) -> None:
     """Map, validate and write one source into ``sink`` (``.write(text)``; ``.commit()`` loads
     what was written into ``store`` so later upserts see it).
 
@@ -38,7 +38,8 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
     entities are upserts. Foci that ascend (sorted NTA files) cannot repeat, so only a focus
     below an earlier one switches an insert-only load to upserts. Without a store
     (``store=None``: streamed into an empty dataset) foci must ascend; one that does not raises
-    :class:`OutOfOrder` once what came before it is written.
+    :class:`OutOfOrder` once what came before it is written. ``records``: the source's records,
+    when the caller reads them (the rows left by a column mapping, :mod:`kg.load.stream`).
     """
     batch: list[Entity] = []
     pending: set[str] = set()
@@ -50,7 +51,7 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
         sink.commit()
         pending.clear()
 
-    items = loader.entities(loader.records(source, on_read), m)
+    items = loader.entities(loader.records(source, on_read) if records is None else records, m)
     for done, item in enumerate(items):
         if done < skip:
             continue

@@ -25,6 +25,18 @@ class Record:
 
 
 @dataclass
+class Mapped:
+    """Rows a loader mapped as a batch, already valid (see ``Loader.column_records``): their
+    N-Triples, their search summaries (:class:`kg.load.written.SummaryWriter` lines) and their
+    statistics cells (:class:`kg.load.statistics.Tally`)."""
+
+    ntriples: bytes
+    summaries: str
+    cells: dict[tuple, int] = field(default_factory=dict)
+    rows: int = 0
+
+
+@dataclass
 class Problem:
     """A record that could not even be parsed into a :class:`Record`."""
 
@@ -124,5 +136,8 @@ class Loader(Protocol):
     def entities(self, records: Iterator[Record | Problem], minter: Minter) -> Iterator[Entity | Problem]:
         """Map records to entities (may group consecutive records of one entity)."""
 
+    # Optional: ``column_records(source, minter, validator, on_read, *, batch_bytes)``, the rows of
+    # a file loading into an empty dataset as :class:`Mapped` batches and :class:`Record`\ s
+    # for the per-row mapping, or None when the file is not regular enough (houjin).
     # Optional: ``order(sources) -> sources``, the files of one load in the order their
     # references need (``Entity.requires``); run_load calls it when a loader has it (abr).

@@ -247,7 +247,7 @@ def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter,
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
                              batch_size=settings.batch_size, on_read=on_read, slice_bytes=settings.bulk_slice,
-                             parallel=settings.bulk_threads)
+                             parallel=settings.bulk_threads, column_batch=settings.column_batch)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts

@@ -120,6 +120,11 @@ class Tally:
         if self.counts is not None:
             self._move(self.cells((p, o) for s, p, o in triples if s == focus), 1)
 
+    def add_cells(self, cells: dict[tuple, int]) -> None:
+        """Cells counted elsewhere (a column mapping of plain rows, :mod:`loaders.houjin_columns`)."""
+        if self.counts is not None:
+            self.counts.update(cells)
+
     def remove_quads(self, quads: Iterable[Quad]) -> None:
         """Quads removed from the dataset graph (an upsert's old descriptions, a deletion)."""
         if self.counts is None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from pathlib import Path
+from typing import Iterator
 
 from kg.errors import InputError, LoadError
 from kg.load.batches import OutOfOrder, load_source
+from kg.load.contract import Mapped, Record
 from kg.load.digest import LineFeed
 from kg.load.provenance import LoadStats, now
 from kg.load.statistics import Tally
@@ -21,7 +23,8 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0, parallel: int = 1) -> int | None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0, parallel: int = 1,
+                   column_batch: int = 0) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -32,6 +35,9 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     two cores they overlap: the child's Python (parse, map, validate, write N-Triples) and
     pyoxigraph's bulk_load run at the same time, joined by an OS pipe. If the child fails, the
     pipe closes, bulk_load ends, and the error aborts the whole generation.
+
+    A loader with ``column_records`` (houjin) maps the rows it can as column batches of
+    ``column_batch`` bytes (0: none), and hands the others to the per-row mapping.
     """
     ctx = mp.get_context("fork")
     read_fd, write_fd = os.pipe()
@@ -40,7 +46,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     if stats.summaries is not None:
         stats.summaries.fh.flush()
     child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, write_fd, report.path, sender,
-                                               batch_size, summary_path, stats.tally is not None), daemon=True)
+                                               batch_size, summary_path, stats.tally is not None, column_batch),
+                        daemon=True)
     child.start()
     os.close(write_fd)
     sender.close()
@@ -113,7 +120,7 @@ class _ProgressReader:
 
 def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,
              report_path: Path, conn, batch_size: int, summary_path: Path | None = None,
-             tallied: bool = False) -> None:
+             tallied: bool = False, column_batch: int = 0) -> None:
     """The child half of :func:`_stream_source` (never touches the store)."""
     report = Report(report_path)
     stats = LoadStats("child", "", "", now())
@@ -133,10 +140,16 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
     done = None
     try:
         with os.fdopen(write_fd, "w", encoding="utf-8", buffering=1 << 20) as out:
+            records = None
+            if column_batch and hasattr(loader, "column_records"):
+                mapped = loader.column_records(source, m, validator, progress, batch_bytes=column_batch)
+                records = None if mapped is None else _write_mapped(mapped, out, stats)
             try:
                 load_source(loader, source, m, validator, None, graph, out, report, stats,
-                            batch_size=batch_size, upsert=False, on_read=progress)
+                            batch_size=batch_size, upsert=False, on_read=progress, records=records)
             except OutOfOrder as stop:
+                if records is not None:  # column_records reads only files whose numbers ascend
+                    raise LoadError(f"{source.name}: rows out of order after the column check") from None
                 outcome, done = "resume", stop.done
         report.close()
         if stats.summaries is not None:
@@ -154,3 +167,18 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
         conn.close()
 
 
+def _write_mapped(items: Iterator[Mapped | Record], out, stats: LoadStats) -> Iterator[Record]:
+    """Writes the mapped batches (N-Triples, summaries, statistics) and passes the other records on."""
+    for item in items:
+        if isinstance(item, Mapped):
+            out.flush()  # whole lines of the per-row path first, then the batch's bytes
+            out.buffer.write(item.ntriples)
+            stats.read += item.rows
+            stats.loaded += item.rows
+            stats.entities += item.rows
+            if stats.summaries is not None:
+                stats.summaries.write_text(item.summaries)
+            if stats.tally is not None:
+                stats.tally.add_cells(item.cells)
+        else:
+            yield item

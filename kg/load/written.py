@@ -64,6 +64,10 @@ class SummaryWriter(_LineFile):
         self.names = {str(RDFS.label): 0, str(ROV.legalName): 1}
         self.full_address, self.org_status = str(LOCN.fullAddress), str(ROV.orgStatus)
 
+    def write_text(self, lines: str) -> None:
+        """Summary lines made elsewhere in this form (a column mapping, :mod:`loaders.houjin_columns`)."""
+        self.fh.write(lines)
+
     def write(self, focus: str, action: str, triples) -> None:
         cls = muni = street = ""
         names: list[str] = []
