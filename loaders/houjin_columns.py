@@ -214,7 +214,7 @@ class _Mapper:
     def map(self, batch) -> Mapped:
         n = batch.num_rows
         if not n:
-            return Mapped(b"", "")
+            return Mapped(iter(()), "")
         c = [batch.column(i) for i in range(30)]
         I, X = self.iri, self.xsd
         join = pc.binary_join_element_wise
@@ -243,61 +243,61 @@ class _Mapper:
         en_full = pc.if_else(pc.and_(some(c[h.EN_CITY]), some(c[h.EN_PREF])),
                              join(c[h.EN_CITY], ", ", c[h.EN_PREF], ""), join(c[h.EN_CITY], c[h.EN_PREF], ""))
         ja, en = "@ja", "@en"
-        # (subject, predicate, object, the rows that have it: None = every row), as corporation_triples writes them
-        spec = [
-            (corp, I["type"], I["RegisteredOrganization"], None),
-            (corp, I["identifier"], _lit(number), None),
-            (corp, I["registration"], reg, None),
-            (reg, I["type"], I["Identifier"], None),
-            (reg, I["notation"], _lit(number), None),
-            (corp, I["orgStatus"], _iri(status), None),
-            (reg, I["issued"], _lit(c[h.ASSIGNED], X["date"]), some(c[h.ASSIGNED])),
-            (corp, I["sameAs"], join(f"<{self.gbiz_prefix}", number, ">", ""), None),
-            (corp, I["legalName"], _lit(c[h.NAME], ja), None),
-            (corp, I["label"], _lit(c[h.NAME], ja), None),
-            (corp, I["legalName"], _lit(c[h.EN_NAME], en), some(c[h.EN_NAME])),
-            (corp, I["label"], _lit(c[h.EN_NAME], en), some(c[h.EN_NAME])),
-            (corp, I["label"], _lit(c[h.FURIGANA], "@ja-hrkt"), some(c[h.FURIGANA])),
-            (corp, I["imageId"], _lit(c[h.NAME_IMG]), some(c[h.NAME_IMG])),
-            (corp, I["orgType"], _iri(kind), None),
-            (corp, I["process"], _iri(process), None),
-            (corp, I["correction"], '"true"' + X["boolean"], pc.equal(c[h.CORRECT], "1")),
-            (corp, I["modified"], _lit(c[h.UPDATE], X["date"]), None),
-            (corp, I["changeDate"], _lit(c[h.CHANGE], X["date"]), some(c[h.CHANGE])),
-            (corp, I["address"], addr, has_addr),
-            (addr, I["type"], I["Address"], has_addr),
-            (addr, I["fullAddress"], _lit(full, ja), pc.and_(has_addr, some(full))),
-            (addr, I["adminUnitL1"], _lit(c[h.PREF], ja), some(c[h.PREF])),
-            (addr, I["adminUnitL2"], _lit(c[h.CITY], ja), some(c[h.CITY])),
-            (addr, I["streetNumber"], _lit(c[h.STREET], ja), some(c[h.STREET])),
-            (addr, I["adminUnitL1"], _lit(c[h.EN_PREF], en), some(c[h.EN_PREF])),
-            (addr, I["streetNumber"], _lit(c[h.EN_CITY], en), some(c[h.EN_CITY])),
-            (addr, I["fullAddress"], _lit(en_full, en), some(en_full)),
-            (addr, I["postCode"], _lit(c[h.POST]), some(c[h.POST])),
-            (addr, I["imageId"], _lit(c[h.ADDR_IMG]), some(c[h.ADDR_IMG])),
-            (corp, I["prefecture"], _iri(pref), some(c[h.PREF_CODE])),
-            (corp, I["municipality"], _iri(muni), has_muni),
-            (corp, I["foreignAddress"], foreign, has_foreign),
-            (foreign, I["type"], I["Address"], has_foreign),
-            (foreign, I["fullAddress"], _lit(c[h.OUTSIDE], ja), some(c[h.OUTSIDE])),
-            (foreign, I["fullAddress"], _lit(c[h.EN_OUTSIDE], en), some(c[h.EN_OUTSIDE])),
-            (foreign, I["imageId"], _lit(c[h.OUTSIDE_IMG]), some(c[h.OUTSIDE_IMG])),
-            (corp, I["closeDate"], _lit(c[h.CLOSE_DATE], X["date"]), some(c[h.CLOSE_DATE])),
-            (corp, I["closeCause"], _iri(cause), some(c[h.CLOSE_CAUSE])),
-            (corp, I["successor"], _iri(successor), some(c[h.SUCCESSOR])),
-            (corp, I["changeCause"], _lit(c[h.CHANGE_CAUSE], ja), some(c[h.CHANGE_CAUSE])),
-            (corp, I["searchExcluded"], '"true"' + X["boolean"], pc.equal(c[h.HIHYOJI], "1")),
-            (corp, I["sequenceNumber"], _lit(c[h.SEQ], X["integer"]), some(c[h.SEQ])),
-        ]
-        chunks = []
-        for s, p, o, keep in spec:
-            if keep is not None:
-                if not pc.any(keep).as_py():
-                    continue
-                s = s if isinstance(s, str) else pc.filter(s, keep)
-                o = o if isinstance(o, str) else pc.filter(o, keep)
-            chunks.append(_text(join(s, f" {p} ", o, " .\n", "")))
-        ntriples = b"".join(chunks)
+
+        def spec():  # one pattern at a time: each holds a column of the batch's lines
+            # (subject, predicate, object, the rows that have it: None = every row), as corporation_triples writes them
+            yield (corp, I["type"], I["RegisteredOrganization"], None)
+            yield (corp, I["identifier"], _lit(number), None)
+            yield (corp, I["registration"], reg, None)
+            yield (reg, I["type"], I["Identifier"], None)
+            yield (reg, I["notation"], _lit(number), None)
+            yield (corp, I["orgStatus"], _iri(status), None)
+            yield (reg, I["issued"], _lit(c[h.ASSIGNED], X["date"]), some(c[h.ASSIGNED]))
+            yield (corp, I["sameAs"], join(f"<{self.gbiz_prefix}", number, ">", ""), None)
+            yield (corp, I["legalName"], _lit(c[h.NAME], ja), None)
+            yield (corp, I["label"], _lit(c[h.NAME], ja), None)
+            yield (corp, I["legalName"], _lit(c[h.EN_NAME], en), some(c[h.EN_NAME]))
+            yield (corp, I["label"], _lit(c[h.EN_NAME], en), some(c[h.EN_NAME]))
+            yield (corp, I["label"], _lit(c[h.FURIGANA], "@ja-hrkt"), some(c[h.FURIGANA]))
+            yield (corp, I["imageId"], _lit(c[h.NAME_IMG]), some(c[h.NAME_IMG]))
+            yield (corp, I["orgType"], _iri(kind), None)
+            yield (corp, I["process"], _iri(process), None)
+            yield (corp, I["correction"], '"true"' + X["boolean"], pc.equal(c[h.CORRECT], "1"))
+            yield (corp, I["modified"], _lit(c[h.UPDATE], X["date"]), None)
+            yield (corp, I["changeDate"], _lit(c[h.CHANGE], X["date"]), some(c[h.CHANGE]))
+            yield (corp, I["address"], addr, has_addr)
+            yield (addr, I["type"], I["Address"], has_addr)
+            yield (addr, I["fullAddress"], _lit(full, ja), pc.and_(has_addr, some(full)))
+            yield (addr, I["adminUnitL1"], _lit(c[h.PREF], ja), some(c[h.PREF]))
+            yield (addr, I["adminUnitL2"], _lit(c[h.CITY], ja), some(c[h.CITY]))
+            yield (addr, I["streetNumber"], _lit(c[h.STREET], ja), some(c[h.STREET]))
+            yield (addr, I["adminUnitL1"], _lit(c[h.EN_PREF], en), some(c[h.EN_PREF]))
+            yield (addr, I["streetNumber"], _lit(c[h.EN_CITY], en), some(c[h.EN_CITY]))
+            yield (addr, I["fullAddress"], _lit(en_full, en), some(en_full))
+            yield (addr, I["postCode"], _lit(c[h.POST]), some(c[h.POST]))
+            yield (addr, I["imageId"], _lit(c[h.ADDR_IMG]), some(c[h.ADDR_IMG]))
+            yield (corp, I["prefecture"], _iri(pref), some(c[h.PREF_CODE]))
+            yield (corp, I["municipality"], _iri(muni), has_muni)
+            yield (corp, I["foreignAddress"], foreign, has_foreign)
+            yield (foreign, I["type"], I["Address"], has_foreign)
+            yield (foreign, I["fullAddress"], _lit(c[h.OUTSIDE], ja), some(c[h.OUTSIDE]))
+            yield (foreign, I["fullAddress"], _lit(c[h.EN_OUTSIDE], en), some(c[h.EN_OUTSIDE]))
+            yield (foreign, I["imageId"], _lit(c[h.OUTSIDE_IMG]), some(c[h.OUTSIDE_IMG]))
+            yield (corp, I["closeDate"], _lit(c[h.CLOSE_DATE], X["date"]), some(c[h.CLOSE_DATE]))
+            yield (corp, I["closeCause"], _iri(cause), some(c[h.CLOSE_CAUSE]))
+            yield (corp, I["successor"], _iri(successor), some(c[h.SUCCESSOR]))
+            yield (corp, I["changeCause"], _lit(c[h.CHANGE_CAUSE], ja), some(c[h.CHANGE_CAUSE]))
+            yield (corp, I["searchExcluded"], '"true"' + X["boolean"], pc.equal(c[h.HIHYOJI], "1"))
+            yield (corp, I["sequenceNumber"], _lit(c[h.SEQ], X["integer"]), some(c[h.SEQ]))
+
+        def lines() -> Iterator[memoryview]:  # written as they are made: a batch's lines are ~16x its CSV
+            for s, p, o, keep in spec():
+                if keep is not None:
+                    if not pc.any(keep).as_py():
+                        continue
+                    s = s if isinstance(s, str) else pc.filter(s, keep)
+                    o = o if isinstance(o, str) else pc.filter(o, keep)
+                yield _text(join(s, f" {p} ", o, " .\n", ""))
 
         # the search summary of each corporation, as SummaryWriter.write makes it from the triples
         name, en_name, kana = c[h.NAME], c[h.EN_NAME], c[h.FURIGANA]
@@ -309,7 +309,7 @@ class _Mapper:
                          pc.if_else(pc.equal(c[h.HIHYOJI], "1"), "1", ""),
                          pc.if_else(some(full), full, c[h.OUTSIDE]),
                          pc.if_else(closed, "closed", "active"), "\t")
-        summary_text = _text(join(summaries, "\n", "")).decode("utf-8")
+        summary_text = bytes(_text(join(summaries, "\n", ""))).decode("utf-8")
 
         # the statistics cells (kg.load.statistics.Tally.cells) of each corporation
         table = pa.table({"pref": pc.if_else(some(c[h.PREF_CODE]), pref, ""), "kind": kind, "status": status,
@@ -321,7 +321,7 @@ class _Mapper:
             part = table.filter(table.column(where)) if where else table
             for row in part.group_by(keys).aggregate([([], "count_all")]).to_pylist():
                 cells[(cube, *(row[k] for k in keys))] = row["count_all"]
-        return Mapped(ntriples, summary_text, cells, n)
+        return Mapped(lines(), summary_text, cells, n)
 
     def _lookup(self, col, mint: Callable[[str], str]) -> "pa.Array":
         """Each value's IRI as the Minter mints it (once per distinct value: codes repeat)."""
@@ -356,11 +356,11 @@ def _iri(col) -> "pa.Array":
     return pc.binary_join_element_wise("<", col, ">", "")
 
 
-def _text(col) -> bytes:
-    """The values one after the other, from the array's data buffer."""
+def _text(col) -> memoryview:
+    """The values one after the other: a view of the array's data buffer (no copy)."""
     col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if not len(col):
-        return b""
+        return memoryview(b"")
     _, offsets, data = col.buffers()
     bounds = pa.Array.from_buffers(pa.int32(), len(col) + 1, [None, offsets], offset=col.offset)
-    return data.to_pybytes()[bounds[0].as_py():bounds[len(col)].as_py()]
+    return memoryview(data)[bounds[0].as_py():bounds[len(col)].as_py()]

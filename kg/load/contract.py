@@ -30,7 +30,8 @@ class Mapped:
     N-Triples, their search summaries (:class:`kg.load.written.SummaryWriter` lines) and their
     statistics cells (:class:`kg.load.statistics.Tally`)."""
 
-    ntriples: bytes
+    #: N-Triples, in pieces made as they are read (bytes-like views of the mapper's buffers)
+    ntriples: Iterator
     summaries: str
     cells: dict[tuple, int] = field(default_factory=dict)
     rows: int = 0

@@ -135,6 +135,13 @@ class GraphDigest:
         self.quads += len(lines)
         self.checked, self.refs = False, None  # some may have been there: count the store
 
+    def add_digested(self, total: int, quads: int) -> None:
+        """Lines digested elsewhere (by the mapping child of a streamed load), as :meth:`add_ntriples`."""
+        if quads:
+            self.total = (self.total + total) % MODULUS
+            self.quads += quads
+            self.checked, self.refs = False, None
+
     def quad_lines(self, chunk: bytes) -> list[bytes]:
         """Whole N-Triples lines as this graph's N-Quads lines (what a dump of it writes)."""
         # bytes.splitlines cuts at \n and \r only, and a literal's \r is escaped too
@@ -177,30 +184,6 @@ class GraphDigest:
         """Quads (``kg.store.interface.Quad``) removed from the graph; others' are ignored."""
         self.remove_lines(nquad(q.subject, q.predicate, q.object, q.graph).encode()
                           for q in quads if q.graph == self.graph)
-
-
-class LineFeed:
-    """Bytes read from a stream of N-Triples in arbitrary pieces, handed on in whole lines."""
-
-    def __init__(self, digest: GraphDigest):
-        self.digest = digest
-        self.tail = b""
-
-    def feed(self, data: bytes) -> None:
-        if not data:
-            return
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            self.tail += data
-            return
-        self.digest.add_ntriples(self.tail + data[:cut + 1])
-        self.tail = data[cut + 1:]
-
-    def close(self) -> None:
-        """The stream ended; a last line without its newline still counts (as the store read it)."""
-        if self.tail.strip():
-            self.digest.add_ntriples(self.tail + b"\n")
-        self.tail = b""
 
 
 def digest_lines(lines: Iterable[bytes]) -> tuple[str, int]:
