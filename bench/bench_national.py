@@ -65,13 +65,13 @@ from servers import free_port, wait_ready, wrk  # noqa: E402
 
 BASE = "http://localhost:8000/"
 PHASES = ("gen", "load", "dump", "floor", "diff", "diff2", "abr", "queries", "wrk",
-          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload")
+          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload", "vload", "vfloor")
 DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
 DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
 #: N-Triples 0.7 GB) with a margin; checked against the free space before the phase starts
 NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "diff2": 500, "abr": 2_000, "floor": 10_000,
-                "rload": 7_000, "oxload": 6_000}
+                "rload": 7_000, "oxload": 6_000, "vload": 7_000, "vfloor": 7_000}
 MIN_FREE = 3 * 10**9  # below this during a phase, its children are stopped
 DUMP = """
 import sys, pyoxigraph as ox
@@ -749,6 +749,101 @@ def phase_oxload(run: Run) -> dict:
     finally:
         shutil.rmtree(target, ignore_errors=True)
     return r
+
+
+# ---- phase C: OpenLink Virtuoso ------------------------------------------------------------------
+class Virtuoso:
+    """``virtuoso-t`` (Debian's virtuoso-opensource) in ``location``, configured as the tests run
+    it (tests/support/engines.py), with SPARQL Update granted; its CPU and peak RSS are read."""
+
+    def __init__(self, run: Run, location: Path):
+        sys.path.insert(0, str(HERE.parent / "tests"))
+        from support.engines import _VIRTUOSO_INI
+
+        self.run, self.location = run, location
+        binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+        if binary is None or isql is None:
+            raise SystemExit("bench: virtuoso-t / isql-vt not installed (apt-get install virtuoso-opensource)")
+        location.mkdir(parents=True, exist_ok=True)
+        sql_port, http_port = free_port(), free_port()
+        ini = location / "virtuoso.ini"
+        ini.write_text(_VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
+        self.proc = start([binary, "-f", "-c", str(ini)], run.env, location / "stdout.log")
+        self.url = f"http://127.0.0.1:{http_port}"
+        self.isql = [isql, f"127.0.0.1:{sql_port}", "dba", "dba"]
+        wait_ready(self.url + "/sparql?query=ASK%7B%7D", 300)
+        self.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
+        self.env = dict(run.renv, KG_DATA_DIR=str(run.work / "virtuoso-local"), KG_SPARQL_QUERY=self.url + "/sparql",
+                        KG_SPARQL_UPDATE=self.url + "/sparql", KG_SPARQL_STORE=self.url + "/sparql-graph-crud",
+                        KG_SPARQL_WKT="opaque")
+
+    def sql(self, statement: str, timeout: float = 7200) -> str:
+        done = subprocess.run([*self.isql, f"exec={statement}"], capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0 or "*** Error" in done.stdout:
+            raise SystemExit(f"isql {statement!r}: {done.stdout[-1000:]}{done.stderr[-1000:]}")
+        return done.stdout
+
+    def close(self) -> None:
+        stop(self.proc)
+
+
+def phase_vload(run: Run) -> dict:
+    """Ours into Virtuoso (Graph Store Protocol at /sparql-graph-crud), then one-entity SELECTs at
+    c=8 through `kg serve` over it and at Virtuoso's own /sparql, while the same engine runs."""
+    regenerate_csv(run)
+    location, local = run.work / "virtuoso", run.work / "virtuoso-local"
+    for d in (location, local):
+        shutil.rmtree(d, ignore_errors=True)
+    run.need("vload")
+    engine = Virtuoso(run, location)
+    ours = None
+    try:
+        cpu0 = cpu_of(engine.proc.pid)
+        with PeakRss(engine.proc.pid) as peak:
+            r = timed(kg_command() + ["load", "houjin", str(run.csv), "--no-progress"], engine.env,
+                      run.work / "vload.log")
+        r["server_peak_rss_mib"] = peak.mib
+        r["server_cpu_s"] = round(cpu_of(engine.proc.pid) - cpu0, 2)
+        engine.sql("checkpoint;")
+        r["engine_bytes"] = du(location)
+        r["local_bytes"] = du(local)
+        ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log")
+        r["wrk"] = wrk_pair(run, url, engine.url, "/sparql")
+        return r
+    finally:
+        if ours is not None:
+            stop(ours)
+        engine.close()
+        shutil.rmtree(location, ignore_errors=True)
+        shutil.rmtree(local, ignore_errors=True)
+
+
+def phase_vfloor(run: Run) -> dict:
+    """Virtuoso's own bulk loader (ld_dir + rdf_loader_run + checkpoint) of the N-Quads of our
+    embedded load (phase dump) into a fresh Virtuoso: the floor of phase vload."""
+    unpack_dump(run)
+    location = run.work / "virtuoso-floor"
+    shutil.rmtree(location, ignore_errors=True)
+    run.need("vfloor")
+    engine = Virtuoso(run, location)
+    try:
+        os.link(run.nq, location / "all.nq")  # ld_dir reads only under DirsAllowed
+        cpu0 = cpu_of(engine.proc.pid)
+        t0 = time.perf_counter()
+        with PeakRss(engine.proc.pid) as peak:
+            engine.sql(f"ld_dir('{location}', 'all.nq', 'http://example.org/unused');")
+            engine.sql("rdf_loader_run();")
+            engine.sql("checkpoint;")
+        seconds = time.perf_counter() - t0
+        errors = engine.sql("SELECT COUNT(*) FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;")
+        quads = engine.sql("SELECT COUNT(*) FROM DB.DBA.RDF_QUAD;")
+        (location / "all.nq").unlink()
+        return {"seconds": round(seconds, 2), "server_cpu_s": round(cpu_of(engine.proc.pid) - cpu0, 2),
+                "server_peak_rss_mib": peak.mib, "engine_bytes": du(location),
+                "load_errors": errors.strip().splitlines()[-1:], "rdf_quad_rows": quads.strip().splitlines()[-1:]}
+    finally:
+        engine.close()
+        shutil.rmtree(location, ignore_errors=True)
 
 
 # ---- driver --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ reason a row is not plain, and loaded once each way.
 from __future__ import annotations
 
 import random
+from collections import Counter
 import sqlite3
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from kg.load.contract import Mapped, Record
 from kg.load.pipeline import run_load
 from kg.load.report import read_report
 from kg.load.sources import SourceFile
+from kg.rdf import RDF
 from kg.rdf.iri import Minter
 from kg.settings import load_settings
 from kg.store import open_home, search
@@ -101,10 +103,12 @@ def _rows(seed: int) -> tuple[list[list[str]], set[int]]:
         for _, change, _ in picked:
             change(row)
         made.append((row, plain))
-        if rng.random() < 0.03:  # a run: this corporation's older state, then its current one
+        if rng.random() < 0.04:  # a run: this corporation's older state, then its current one
             older = list(row)
             older[23] = "0"
             made[-1] = (older, False)
+            if rng.random() < 0.5:  # the older state twice (two diffs of a day concatenated)
+                made.append((list(older), False))
             made.append((row, False))
     for bad in ("123456789012", "12345678901A", "1" + number("000000999999")[1:]):  # malformed, ASCII
         made.append((nta_row(ROWS + 1, bad), False))
@@ -123,6 +127,11 @@ def _load(tmp_path: Path, name: str, path: Path, column_batch: int):
     with sqlite3.connect(open_home(settings, create=False).current_path() / search.FILENAME) as db:
         index = db.execute("SELECT iri, kind, dataset, label, names, folded, code, address, status FROM entities "
                            "ORDER BY iri").fetchall()
+    # the counts a streamed load records without counting the store are the store's
+    houjin = list(store.quads_for_pattern(None, None, None, ox.NamedNode(M.graph("houjin"))))
+    assert result.triples == result.stats.digest.quads == len(houjin)
+    types = Counter(q.object.value for q in houjin if q.predicate.value == str(RDF.type))
+    assert result.stats.counts_carried and result.stats.digest.types == dict(types)
     report = sorted(tuple(sorted(r.items())) for r in read_report(result.report_path)) if result.report_path else []
     s = result.stats
     return {"graphs": graphs, "index": index, "report": report, "digest": (s.digest.hex, s.digest.quads),

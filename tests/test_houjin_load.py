@@ -392,6 +392,16 @@ def test_a_republished_history_is_idempotent_and_validates(settings, tmp_path, t
     assert checked == 3 and violations == []
 
 
+def test_a_row_given_twice_is_one_past_state_not_a_rejection(settings, tmp_path):
+    # two diffs of a day concatenated: a past state's row twice, next to each other
+    rows = _history("2021-07-01", "0", 1)
+    path = write_csv(tmp_path / "diff_20210701.csv", [rows[0], *rows])
+    result = run_load(settings, "houjin", [path])
+    assert result.stats.rejected == 0 and result.report_path is None
+    assert [(modified, seq) for _, modified, seq in _records(current(settings))] == \
+        [(["2021-07-01"], ["1"]), (["2021-07-01"], ["2"])]
+
+
 def test_an_older_diff_loaded_after_a_newer_one_changes_no_past_state(settings, tmp_path):
     new = write_csv(tmp_path / "diff_20210714.csv", _history("2021-07-14", "1", 16))
     old = write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1))
@@ -551,7 +561,9 @@ def test_diffs_carry_the_counts_forward_exactly(settings, full, diff, tmp_path):
     republished history, an older diff, one corporation twice in a file) are not counted twice,
     and removed entities and past records are taken off."""
     first = run_load(settings, "houjin", [full])
-    assert not first.stats.counts_carried  # a fresh dataset is counted once
+    # a fresh dataset streamed: its lines are distinct and new, so it is not counted either
+    assert first.stats.counts_carried and not first.stats.digest_recomputed
+    assert _recorded_counts(settings) == _live_counts(settings)
     later = [[diff], [diff],
              [write_csv(tmp_path / "diff_20210701.csv", _history("2021-07-01", "0", 1))],
              [write_csv(tmp_path / "diff_20210714.csv", _history("2021-07-14", "1", 16))],

@@ -126,7 +126,10 @@ class Loader(Protocol):
     #: whether a load records what it wrote (:mod:`kg.load.written`) for relinking and indexing
     summarised: bool
     #: whether a load into an empty dataset may map in a forked child beside the bulk load (the
-    #: child has no store, so such a loader's entities carry no ``Entity.requires``)
+    #: child has no store, so such a loader's entities carry no ``Entity.requires``). Such a
+    #: loader's entities (with their parts) describe only their focus and its fragment nodes
+    #: (``focus#...``), so no two write the same line: the lines a streamed load writes, once each
+    #: batch's are distinct, are the graph's quads, and the graph is not counted after the load.
     streamable: bool
     #: whether its entities count in the load-time statistics (:mod:`kg.load.statistics`)
     tallied: bool

@@ -135,12 +135,19 @@ class GraphDigest:
         self.quads += len(lines)
         self.checked, self.refs = False, None  # some may have been there: count the store
 
-    def add_digested(self, total: int, quads: int) -> None:
-        """Lines digested elsewhere (by the mapping child of a streamed load), as :meth:`add_ntriples`."""
-        if quads:
-            self.total = (self.total + total) % MODULUS
-            self.quads += quads
+    def add_digested(self, total: int, quads: int, types: dict[str, int] | None = None) -> None:
+        """Lines digested elsewhere (by the mapping child of a streamed load). With ``types``
+        (their ``rdf:type`` lines per class) they are known to be distinct and new to the graph,
+        so the counts stay exact (as :meth:`add_new`); without, as :meth:`add_ntriples`."""
+        if not quads:
+            return
+        self.total = (self.total + total) % MODULUS
+        self.quads += quads
+        if types is None or self.refs is None or self.hubs:
             self.checked, self.refs = False, None
+        else:
+            for cls, n in types.items():
+                self.refs[(_RDF_TYPE, cls)] += n
 
     def quad_lines(self, chunk: bytes) -> list[bytes]:
         """Whole N-Triples lines as this graph's N-Quads lines (what a dump of it writes)."""

@@ -411,9 +411,11 @@ def _write_metadata(store: WriteStore, build: Build, m: Minter, info, stats: Loa
     graph = m.graph(stats.dataset)
     digest = stats.digest
     carried = digest.known and digest.checked and digest.types is not None
-    if carried:  # every line was checked: the counts are the graph's, carried forward
+    if carried:  # every line was checked (or distinct and new): the counts are the graph's
         triples, classes = digest.quads, digest.types
         stats.counts_carried = True
+        if hasattr(store, "known_count"):  # a build's capturing store (kg.load.changes)
+            store.known_count(graph, triples)
     else:
         triples, classes = store.count(graph), None
         if not digest.known or digest.quads != triples:

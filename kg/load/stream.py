@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +22,9 @@ from kg.load.written import SummaryWriter
 from kg.rdf.iri import Minter
 from kg.store.interface import WriteStore
 from kg.validation.compiler import Validator
+
+
+_TYPE_LINE = re.compile(rb"> <http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type> <([^>]*)> \.\n")
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
@@ -74,8 +79,9 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     report.count += payload["reported"]
     if stats.tally is not None:
         stats.tally.merge(payload["tally"])
-    if stats.digest is not None:
-        stats.digest.add_digested(*payload["digest"])
+    if stats.digest is not None:  # the lines are distinct (a streamable loader's): counts stay exact
+        total, quads, types = payload["digest"]
+        stats.digest.add_digested(total, quads, types)
     return payload["done"] if kind == "resume" else None
 
 
@@ -157,7 +163,8 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
         conn.send((outcome, {"read": stats.read, "loaded": stats.loaded, "rejected": stats.rejected,
                              "entities": stats.entities, "reported": report.count, "done": done,
                              "tally": stats.tally.state() if tallied else None,
-                             "digest": (out.digest.total, out.digest.quads) if digested else None}))
+                             "digest": (out.digest.total, out.digest.quads,
+                                        {c.decode(): n for c, n in out.types.items()}) if digested else None}))
     except InputError as exc:
         conn.send(("input", str(exc)))
     except BaseException as exc:  # reported by the parent, which aborts the generation
@@ -184,17 +191,21 @@ def _write_mapped(items: Iterator[Mapped | Record], out, stats: LoadStats) -> It
 
 
 class _Sink:
-    """The pipe to the bulk load, digesting the whole lines written to it."""
+    """The pipe to the bulk load, digesting the whole lines written to it and counting their
+    ``rdf:type`` lines per class (with distinct lines, the graph's entities per class)."""
 
     def __init__(self, raw, digest: GraphDigest | None):
         self.raw, self.digest = raw, digest
+        self.types: Counter = Counter()
 
     def write(self, text: str) -> None:
         self.write_lines(text.encode("utf-8"))
 
     def write_lines(self, data) -> None:
         if self.digest is not None:
-            self.digest.add_ntriples(bytes(data))
+            data = bytes(data)
+            self.digest.add_ntriples(data)
+            self.types.update(_TYPE_LINE.findall(data))
         self.raw.write(data)
 
     def __enter__(self) -> "_Sink":
