@@ -783,6 +783,11 @@ class Virtuoso:
             raise SystemExit(f"isql {statement!r}: {done.stdout[-1000:]}{done.stderr[-1000:]}")
         return done.stdout
 
+    def value(self, query: str) -> int:
+        """The one number an SQL query answers (isql prints it on a line of its own)."""
+        numbers = [line.strip() for line in self.sql(query).splitlines() if line.strip().isdigit()]
+        return int(numbers[-1])
+
     def close(self) -> None:
         stop(self.proc)
 
@@ -835,12 +840,12 @@ def phase_vfloor(run: Run) -> dict:
             engine.sql("rdf_loader_run();")
             engine.sql("checkpoint;")
         seconds = time.perf_counter() - t0
-        errors = engine.sql("SELECT COUNT(*) FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;")
-        quads = engine.sql("SELECT COUNT(*) FROM DB.DBA.RDF_QUAD;")
+        errors = engine.value("SELECT COUNT(*) FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;")
+        quads = engine.value("SELECT COUNT(*) FROM DB.DBA.RDF_QUAD;")
         (location / "all.nq").unlink()
         return {"seconds": round(seconds, 2), "server_cpu_s": round(cpu_of(engine.proc.pid) - cpu0, 2),
-                "server_peak_rss_mib": peak.mib, "engine_bytes": du(location),
-                "load_errors": errors.strip().splitlines()[-1:], "rdf_quad_rows": quads.strip().splitlines()[-1:]}
+                "server_peak_rss_mib": peak.mib, "engine_bytes": du(location), "load_errors": errors,
+                "rdf_quad_rows": quads}
     finally:
         engine.close()
         shutil.rmtree(location, ignore_errors=True)

@@ -325,6 +325,38 @@ def test_failure_half_way_through_a_streamed_load_leaves_nothing(settings, tmp_p
     assert list(gens.gens.iterdir()) == []
 
 
+def test_a_store_that_fails_while_reading_a_streamed_load_ends_the_load(settings, tmp_path, monkeypatch):
+    """The store stops reading half way (an engine refusing a request): the mapping child, whose
+    writes then fill the pipe, must not wait for a reader for ever (it held the pipe's read end
+    itself), and the load ends with the store's error, nothing switched in."""
+    import threading
+
+    from kg.load import stream
+
+    rows = sorted((nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 20001)),
+                  key=lambda row: row[1])  # ascending, as the NTA sorts: the whole file streams
+    path = write_csv(tmp_path / "big.csv", rows)
+    def refusing(self, n=-1):
+        raise OSError("the engine refused the request")
+
+    monkeypatch.setattr(stream._ProgressReader, "read", refusing)
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(_raised(run_load, settings, "houjin", [path])), daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "the load hung"
+    assert "the engine refused the request" in outcome[0]
+    assert open_home(settings).current_name() is None
+
+
+def _raised(fn, *args) -> str:
+    try:
+        fn(*args)
+    except Exception as exc:  # noqa: BLE001 - the message is what is checked
+        return str(exc)
+    return "no error"
+
+
 def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, tmp_path, monkeypatch):
     """A fresh dataset is indexed in a forked child; if it fails, nothing is switched in."""
     first = [nta_row(1, number("000000000001"), name="株式会社一番")]

@@ -194,3 +194,57 @@ def test_an_answer_cut_off_midway_is_one_error_and_the_next_request_works():
         client.query("SELECT ?x {}")
     assert client.query("SELECT ?x {}") == ("application/sparql-results+json", whole)
     listener.close()
+
+
+# ---- a request the engine rolled back as a deadlock is sent again ---------------------------------
+# Virtuoso 7's answer, as the 200k load into it got it (bench/README.md, session 10)
+VIRTUOSO_DEADLOCK = b"Error 40001 SR172: Transaction deadlocked\n\nSPARQL query:\n..."
+
+
+def _engine_answering(*answers: tuple[int, bytes]):
+    """A loopback HTTP server giving ``answers`` in turn (then 201); returns (url, requests seen)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[bytes] = []
+    queue = list(answers)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.rfile.read(int(self.headers["Content-Length"])))
+            status, body = queue.pop(0) if queue else (201, b"")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", seen, server
+
+
+@pytest.mark.parametrize("retries, answers, sent, fails", [
+    (5, [(500, VIRTUOSO_DEADLOCK)] * 2, 3, False),    # rolled back twice, then taken
+    (1, [(500, VIRTUOSO_DEADLOCK)] * 2, 2, True),     # still deadlocked after the last try
+    (5, [(500, b"Error 42000: out of disk")], 1, True),  # any other failure is not sent again
+])
+def test_a_request_rolled_back_as_a_deadlock_is_sent_again(monkeypatch, retries, answers, sent, fails):
+    from kg.errors import StoreError
+    from kg.store import remote
+
+    monkeypatch.setattr(remote.time, "sleep", lambda s: None)
+    url, seen, server = _engine_answering(*answers)
+    client = remote.SparqlClient(url + "/query", url + "/update", url + "/store", retries=retries)
+    try:
+        if fails:
+            with pytest.raises(StoreError, match="40001|out of disk"):
+                client.post_graph("http://x/g", b"<http://x/s> <http://x/p> <http://x/o> .\n")
+        else:
+            client.post_graph("http://x/g", b"<http://x/s> <http://x/p> <http://x/o> .\n")
+    finally:
+        server.shutdown()
+    assert len(seen) == sent and set(seen) == {b"<http://x/s> <http://x/p> <http://x/o> .\n"}

@@ -50,7 +50,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     summary_path = stats.summaries.path if stats.summaries is not None else None
     if stats.summaries is not None:
         stats.summaries.fh.flush()
-    child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, write_fd, report.path, sender,
+    child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, (read_fd, write_fd), report.path, sender,
                                                batch_size, summary_path, stats.tally is not None, column_batch,
                                                stats.digest is not None),
                         daemon=True)
@@ -117,7 +117,7 @@ class _ProgressReader:
         self.raw.close()
 
 
-def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, write_fd: int,
+def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, fds: tuple[int, int],
              report_path: Path, conn, batch_size: int, summary_path: Path | None = None,
              tallied: bool = False, column_batch: int = 0, digested: bool = False) -> None:
     """The child half of :func:`_stream_source` (never touches the store).
@@ -126,6 +126,9 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
     hands the pipe to the bulk-load threads, is a serial stage of the load, and SHA-256 of each
     line was a third of its Python (200k corporations: 17 s).
     """
+    read_fd, write_fd = fds
+    os.close(read_fd)  # forked with the pipe's read end: held here, a write would wait for ever
+    # once the parent stopped reading (the store failed); without it, the write fails instead
     report = Report(report_path)
     stats = LoadStats("child", "", "", now())
     if tallied:

@@ -22,6 +22,7 @@ import io
 import json
 import re
 import threading
+import time
 import urllib.parse
 from functools import lru_cache
 from pathlib import Path
@@ -51,13 +52,22 @@ _ACCEPT_ANY = f"{_SOLUTIONS}, {_NTRIPLES};q=0.9"
 DEFAULT_SLICE = 4 << 20
 
 
+#: an engine's answer to a transaction it rolled back as a deadlock (SQLSTATE 40001 "serialization
+#: failure"; Virtuoso: "SR172: Transaction deadlocked"): sending the request again is the cure
+_DEADLOCK = re.compile(r"\b40001\b|deadlock", re.IGNORECASE)
+
+
+class Deadlocked(StoreError):
+    """The engine rolled a request back as a deadlock (and did so on every try)."""
+
+
 class SparqlClient:
     """The engine's three endpoints, with optional HTTP Basic credentials (never shown)."""
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
-                 password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False):
+                 password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
-        self.timeout = timeout
+        self.timeout, self.retries = timeout, retries
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -119,6 +129,17 @@ class SparqlClient:
 
     def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
               out: IO[bytes] | None = None, missing_ok: bool = False) -> tuple[str, bytes]:
+        for attempt in range(self.retries + 1):
+            try:
+                return self._send_once(method, url, body, headers, out=out, missing_ok=missing_ok)
+            except Deadlocked:
+                if attempt == self.retries:
+                    raise
+                time.sleep(0.5 * 2 ** attempt)  # the engine rolled the request back: send it again
+        raise AssertionError("unreachable")
+
+    def _send_once(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
+                   out: IO[bytes] | None, missing_ok: bool) -> tuple[str, bytes]:
         parts = urllib.parse.urlsplit(url)
         target = parts.path or "/"
         if parts.query:
@@ -171,6 +192,9 @@ class SparqlClient:
             return media, b""
         if response.status == 400:
             raise QueryRejected(first)
+        if response.status >= 500 and _DEADLOCK.search(first):
+            raise Deadlocked(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first} "
+                             f"(sent {self.retries + 1} times)")
         if response.status in (401, 403):
             raise StoreError(f"the SPARQL engine at {_shown(url)} refused our credentials (HTTP {response.status}); "
                              "check KG_SPARQL_USER and KG_SPARQL_PASSWORD")
