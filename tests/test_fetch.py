@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from support import jgrants_rows as J
+from support.server import answering_server
 from kg.loaders.jgrants_api import FetchError, fetch_jgrants
 
 
@@ -32,26 +31,15 @@ class Recorded:
 def api():
     recorded = Recorded()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            url = urlsplit(self.path)
-            params = {k: v[0] for k, v in parse_qs(url.query).items()}
-            recorded.requests.append((url.path, params))
-            found = recorded.routes.get((url.path, params.get("keyword"))) or recorded.routes.get((url.path, None))
-            status, body, ctype = found or (404, b'{"message": "Not Found"}', "application/json")
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(method, path, body):
+        url = urlsplit(path)
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        recorded.requests.append((url.path, params))
+        found = recorded.routes.get((url.path, params.get("keyword"))) or recorded.routes.get((url.path, None))
+        return found or (404, b'{"message": "Not Found"}', "application/json")
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    recorded.url = f"http://127.0.0.1:{server.server_address[1]}/exp"
+    server = answering_server(answer)
+    recorded.url = server.url + "/exp"
     yield recorded
     server.shutdown()
     server.server_close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kg.store.graph_names import Dataset, rename_graphs
-from support.server import free_port
+from support.server import answering_server, free_port
 
 G = "http://localhost:8000/graph/houjin"
 NAMES = {G: G + "/gen-000007"}
@@ -201,32 +201,6 @@ def test_an_answer_cut_off_midway_is_one_error_and_the_next_request_works():
 VIRTUOSO_DEADLOCK = b"Error 40001 SR172: Transaction deadlocked\n\nSPARQL query:\n..."
 
 
-def _engine_answering(*answers: tuple[int, bytes]):
-    """A loopback HTTP server giving ``answers`` in turn (then 201); returns (url, requests seen)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[bytes] = []
-    queue = list(answers)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            seen.append(self.rfile.read(int(self.headers["Content-Length"])))
-            status, body = queue.pop(0) if queue else (201, b"")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", seen, server
-
-
 @pytest.mark.parametrize("retries, answers, sent, fails", [
     (5, [(500, VIRTUOSO_DEADLOCK)] * 2, 3, False),    # rolled back twice, then taken
     (1, [(500, VIRTUOSO_DEADLOCK)] * 2, 2, True),     # still deadlocked after the last try
@@ -237,7 +211,15 @@ def test_a_request_rolled_back_as_a_deadlock_is_sent_again(monkeypatch, retries,
     from kg.store import remote
 
     monkeypatch.setattr(remote.time, "sleep", lambda s: None)
-    url, seen, server = _engine_answering(*answers)
+    seen, queue = [], list(answers)
+
+    def answer(method, path, body):
+        seen.append(body)
+        status, text = queue.pop(0) if queue else (201, b"")
+        return status, text, "text/plain"
+
+    server = answering_server(answer)
+    url = server.url
     client = remote.SparqlClient(url + "/query", url + "/update", url + "/store", retries=retries)
     try:
         if fails:

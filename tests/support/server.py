@@ -84,3 +84,31 @@ def start_server(data_dir: Path, cwd: Path, *, kg: Path | None = None, **env: st
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def answering_server(answer):
+    """A loopback HTTP server standing in for a remote API (never for an engine: those run for
+    real): each GET or POST is answered by ``answer(method, path, body)`` → (status, body bytes,
+    content type). Returns the server (``server.url``); ``server.shutdown()`` stops it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self):
+            size = int(self.headers.get("Content-Length") or 0)
+            status, body, ctype = answer(self.command, self.path, self.rfile.read(size) if size else b"")
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _reply
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    return server
