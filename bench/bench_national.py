@@ -65,7 +65,7 @@ from servers import free_port, wait_ready, wrk  # noqa: E402
 
 BASE = "http://localhost:8000/"
 PHASES = ("gen", "load", "dump", "floor", "diff", "diff2", "abr", "queries", "wrk",
-          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload", "vload", "vfloor")
+          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload", "vload", "vdiff", "vfloor")
 DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
 DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
@@ -818,9 +818,32 @@ def phase_vload(run: Run) -> dict:
     finally:
         if ours is not None:
             stop(ours)
+        engine.close()  # its checkpointed store and our local files stay for phase vdiff
+
+
+def phase_vdiff(run: Run) -> dict:
+    """The daily diff (phase gen's) into the Virtuoso store phase vload left: seconds until served,
+    then the renamed corporation's new name read back through it; the store is deleted after."""
+    location = run.work / "virtuoso"
+    if not (location / "virtuoso.db").exists():
+        raise SystemExit("bench: phase vdiff needs the Virtuoso store of phase vload (run vload first)")
+    engine = Virtuoso(run, location)
+    try:
+        cpu0 = cpu_of(engine.proc.pid)
+        with PeakRss(engine.proc.pid) as peak:
+            r = timed(kg_command() + ["load", "houjin", str(run.diff), "--no-progress"], engine.env,
+                      run.work / "vdiff.log")
+        r["server_peak_rss_mib"] = peak.mib
+        r["server_cpu_s"] = round(cpu_of(engine.proc.pid) - cpu0, 2)
+        check = json.loads((run.diff.parent / f"{run.diff.stem}-check.json").read_text())
+        names = kg_query(run, engine.env, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n '
+                                          f'FILTER(lang(?n) = "ja") }}')
+        r["changed_name_visible"] = check["name"] in names
+        return r
+    finally:
         engine.close()
         shutil.rmtree(location, ignore_errors=True)
-        shutil.rmtree(local, ignore_errors=True)
+        shutil.rmtree(run.work / "virtuoso-local", ignore_errors=True)
 
 
 def phase_vfloor(run: Run) -> dict:

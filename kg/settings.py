@@ -108,6 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sparql_user", None, "With KG_STORE=sparql: user name for HTTP Basic authentication at the engine (unset: none)."),
     Setting("sparql_password", None, "With KG_STORE=sparql: password for HTTP Basic authentication at the engine; never printed, never recorded.", secret=True),
     Setting("sparql_retries", 5, "With KG_STORE=sparql: times a request the engine rolled back as a deadlock (SQLSTATE 40001: Virtuoso 7 answers `SR172: Transaction deadlocked` to a Graph Store POST now and then at 200k corporations) is sent again, after 0.5, 1, 2, ... s; nothing of a rolled-back request was applied.", int),
+    Setting("sparql_update_quads", 2000, "With KG_STORE=sparql: most quads one DELETE DATA / INSERT DATA request names (Virtuoso 7's SPARQL parser runs out of stack between 2,000 and 5,000: `SP030 … memory exhausted`; found on a 200k-corporation daily diff).", int),
     Setting("sparql_wkt", "verbatim", "With KG_STORE=sparql: `opaque` stores GeoSPARQL WKT literals on the engine under the datatype urn:x-kg:geosparql-wktLiteral and turns them back in every answer, for engines that rewrite or reject them (Virtuoso 7 rounds their coordinates to 32-bit floats and refuses a CRS IRI: openlink/virtuoso-opensource#456, #803); `verbatim` sends them as they are.", _wkt_mode),
     Setting("jgrants_api", "https://api.jgrants-portal.go.jp/exp", "Base URL of the jGrants public API that `kg fetch jgrants` calls (/v1/public/subsidies, /v1 or /v2/public/subsidies/id/{id} are appended).", str),
 )

@@ -105,6 +105,21 @@ def test_an_update_on_an_engine_changes_only_what_it_touches(settings, backend, 
     assert store.count(M.graph("houjin")) == home.open_current().count(M.graph("houjin"))
 
 
+def test_a_diff_that_removes_thousands_of_quads_is_taken_by_every_engine(settings, tmp_path):
+    """A daily diff's removals go as DELETE DATA (through a layer on an engine: DELETE DATA and
+    INSERT DATA); Virtuoso 7's parser refuses one naming ~5,000 quads (`SP030 … memory exhausted`),
+    so requests stay under KG_SPARQL_UPDATE_QUADS."""
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in range(1, 301)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "full.csv", rows)])
+    gone = [nta_row(i, number(f"{i:012d}"), process="99", name=f"株式会社テスト{i}", update="2024-04-01")
+            for i in range(1, 241)]
+    result = run_load(settings, "houjin", [write_csv(tmp_path / "diff.csv", gone)])
+    assert result.stats.rejected == 0
+    store = open_home(settings).open_current()
+    names = {q.object.value for q in store.quads(None, "http://www.w3.org/ns/regorg#legalName", None, M.graph("houjin"))}
+    assert len(names) == 60 and "株式会社テスト300" in names and "株式会社テスト1" not in names
+
+
 def test_a_second_writer_is_refused_while_one_builds(settings):
     gens = open_home(settings)
     with gens.build():

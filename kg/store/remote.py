@@ -65,9 +65,12 @@ class SparqlClient:
     """The engine's three endpoints, with optional HTTP Basic credentials (never shown)."""
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
-                 password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5):
+                 password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
+                 update_quads: int = 2000):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout, self.retries = timeout, retries
+        #: most quads a DELETE DATA / INSERT DATA request names (KG_SPARQL_UPDATE_QUADS)
+        self.update_quads = update_quads
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -628,8 +631,8 @@ class RemoteStore:
                 source.close()
 
     def remove(self, quads: Iterable[Quad]) -> None:
-        """DELETE DATA in requests of bounded size (20,000 quads each); from a layer, the quads
-        leave its added triples and join its deleted ones."""
+        """DELETE DATA in requests of bounded size (``client.update_quads`` each: an engine's parser
+        has its limits); from a layer, the quads leave its added triples and join its deleted ones."""
         ops: list[str] = []
         targets: dict[str, "str | Layer"] = {}
         count = 0
@@ -649,7 +652,7 @@ class RemoteStore:
                 targets[q.graph] = self._target(q.graph)
             batch.setdefault(q.graph, []).append(f"{_nt(q.subject)} <{q.predicate}> {_nt(q.object)} .")
             count += 1
-            if count >= 20_000:
+            if count >= self.client.update_quads:
                 ops.extend(_removals(batch, targets))
                 batch, count = {}, 0
                 send()

@@ -57,7 +57,8 @@ def client_from(settings) -> SparqlClient:
     return SparqlClient(settings.sparql_query, settings.sparql_update, settings.sparql_store,
                         user=settings.sparql_user, password=settings.sparql_password,
                         timeout=max(settings.update_timeout, settings.query_timeout) + 30,
-                        opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries)
+                        opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries,
+                        update_quads=settings.sparql_update_quads)
 
 
 class RemoteGenerations:
