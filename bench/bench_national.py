@@ -658,12 +658,18 @@ class Engine:
         stop(self.proc)
 
 
-def remote_load(run: Run, engine: Engine, source: Path, log: str) -> dict:
-    cpu0 = cpu_of(engine.proc.pid)
-    with PeakRss(engine.proc.pid) as peak:
-        r = timed(kg_command() + ["load", "houjin", str(source), "--no-progress"], run.renv, run.work / log)
+def engine_load(run: Run, server: subprocess.Popen, env: dict, source: Path, log: str) -> dict:
+    """`kg load houjin SOURCE` into an engine: ours as `timed` says, and the server's CPU and peak RSS."""
+    cpu0 = cpu_of(server.pid)
+    with PeakRss(server.pid) as peak:
+        r = timed(kg_command() + ["load", "houjin", str(source), "--no-progress"], env, run.work / log)
     r["server_peak_rss_mib"] = peak.mib
-    r["server_cpu_s"] = round(cpu_of(engine.proc.pid) - cpu0, 2)
+    r["server_cpu_s"] = round(cpu_of(server.pid) - cpu0, 2)
+    return r
+
+
+def remote_load(run: Run, engine: Engine, source: Path, log: str) -> dict:
+    r = engine_load(run, engine.proc, run.renv, source, log)
     r["engine_bytes"] = du(run.engine)
     r["local_bytes"] = du(run.remote_data)
     return r
@@ -792,16 +798,6 @@ class Virtuoso:
         stop(self.proc)
 
 
-def virtuoso_load(run: Run, engine: Virtuoso, source: Path, log: str) -> dict:
-    """`kg load houjin SOURCE` into ``engine``: ours as `timed` says, and the server's CPU and peak RSS."""
-    cpu0 = cpu_of(engine.proc.pid)
-    with PeakRss(engine.proc.pid) as peak:
-        r = timed(kg_command() + ["load", "houjin", str(source), "--no-progress"], engine.env, run.work / log)
-    r["server_peak_rss_mib"] = peak.mib
-    r["server_cpu_s"] = round(cpu_of(engine.proc.pid) - cpu0, 2)
-    return r
-
-
 def phase_vload(run: Run) -> dict:
     """Ours into Virtuoso (Graph Store Protocol at /sparql-graph-crud), then one-entity SELECTs at
     c=8 through `kg serve` over it and at Virtuoso's own /sparql, while the same engine runs."""
@@ -813,7 +809,7 @@ def phase_vload(run: Run) -> dict:
     engine = Virtuoso(run, location)
     ours = None
     try:
-        r = virtuoso_load(run, engine, run.csv, "vload.log")
+        r = engine_load(run, engine.proc, engine.env, run.csv, "vload.log")
         engine.sql("checkpoint;")
         r["engine_bytes"] = du(location)
         r["local_bytes"] = du(local)
@@ -834,7 +830,7 @@ def phase_vdiff(run: Run) -> dict:
         raise SystemExit("bench: phase vdiff needs the Virtuoso store of phase vload (run vload first)")
     engine = Virtuoso(run, location)
     try:
-        r = virtuoso_load(run, engine, run.diff, "vdiff.log")
+        r = engine_load(run, engine.proc, engine.env, run.diff, "vdiff.log")
         check = json.loads((run.diff.parent / f"{run.diff.stem}-check.json").read_text())
         names = kg_query(run, engine.env, f'SELECT ?n WHERE {{ corp:{check["number"]} rov:legalName ?n '
                                           f'FILTER(lang(?n) = "ja") }}')
