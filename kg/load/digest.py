@@ -39,6 +39,7 @@ the last load's without reading the rest of the graph.
 from __future__ import annotations
 
 import gzip
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -54,11 +55,17 @@ MODULUS = 1 << 256
 _digest = methodcaller("digest")
 _CHUNK = 8 << 20
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_TYPE_LINE = re.compile(rb"> <" + re.escape(_RDF_TYPE.encode()) + rb"> <([^>]*)> \.\n")
 
 
 def line_sum(lines: Iterable[bytes]) -> int:
     """Sum of the SHA-256 (big-endian integers) of ``lines`` (unreduced)."""
     return sum(map(int.from_bytes, map(_digest, map(sha256, lines))))
+
+
+def type_objects(chunk: bytes) -> list[bytes]:
+    """The class of each ``rdf:type`` line of whole N-Triples lines (a regex: no line split)."""
+    return _TYPE_LINE.findall(chunk)
 
 
 def to_hex(total: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterator
@@ -13,7 +12,7 @@ from typing import Iterator
 from kg.errors import InputError, LoadError
 from kg.load.batches import OutOfOrder, load_source
 from kg.load.contract import Mapped, Record
-from kg.load.digest import GraphDigest
+from kg.load.digest import GraphDigest, type_objects
 from kg.load.provenance import LoadStats, now
 from kg.load.statistics import Tally
 from kg.load.report import Report
@@ -22,9 +21,6 @@ from kg.load.written import SummaryWriter
 from kg.rdf.iri import Minter
 from kg.store.interface import WriteStore
 from kg.validation.compiler import Validator
-
-
-_TYPE_LINE = re.compile(rb"> <http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type> <([^>]*)> \.\n")
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
@@ -208,7 +204,7 @@ class _Sink:
         if self.digest is not None:
             data = bytes(data)
             self.digest.add_ntriples(data)
-            self.types.update(_TYPE_LINE.findall(data))
+            self.types.update(type_objects(data))
         self.raw.write(data)
 
     def __enter__(self) -> "_Sink":
