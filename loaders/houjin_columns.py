@@ -321,7 +321,7 @@ class _Mapper:
             part = table.filter(table.column(where)) if where else table
             for row in part.group_by(keys).aggregate([([], "count_all")]).to_pylist():
                 cells[(cube, *(row[k] for k in keys))] = row["count_all"]
-        return Mapped(lines(), summary_text, cells, n)
+        return Mapped(lines(), summary_text, cells, n, bytes(_text(join(focus, "\n", ""))))
 
     def _lookup(self, col, mint: Callable[[str], str]) -> "pa.Array":
         """Each value's IRI as the Minter mints it (once per distinct value: codes repeat)."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 
 import pyoxigraph as ox
 import pytest
 
 from kg.load.pipeline import run_load
-from kg.load.tee import Tee
+from kg.load.tee import GraphCopy, Tee
 from kg.resources import package_dir
 from kg.settings import load_settings
 from kg.store.changelog import ChangeLog
@@ -29,7 +30,11 @@ def data_quads(added: bytes) -> set:
 
 
 def patch_quads(settings, generation: str, name: str) -> bytes:
-    return gzip.decompress(ChangeLog(settings.data_path).file(generation, name).read_bytes())
+    data = ChangeLog(settings.data_path).file(generation, name).read_bytes()
+    one = zlib.decompressobj(31)  # one gzip member: some HTTP clients read no further
+    text = one.decompress(data)
+    assert one.eof and not one.unused_data
+    return text
 
 
 def replay_first_load(tmp_path, tee: int, files, **overrides) -> tuple[dict, dict, list[bytes], list[dict]]:
@@ -142,3 +147,60 @@ def test_a_build_counts_a_graph_once_until_it_is_written(tmp_path):
         store.update(f"INSERT DATA {{ GRAPH <{g}> {{ <http://x/u> <http://x/p> 5 }} }}")
         assert store.count(g) == 4 and asked == [g, g, g, g]
         capture.finish(build.path.name, kind="test", retention=0)
+
+
+def test_a_streamed_load_is_copied_by_its_mapping_child_not_by_the_reader(tmp_path, monkeypatch):
+    """The child that writes the lines makes the copy; the thread feeding the store does not."""
+    from kg.load import tee as tee_module
+
+    def no_reader(*_):
+        raise AssertionError("the stream was copied by the store's reader")
+    monkeypatch.setattr(tee_module.Tee, "reader", no_reader)
+    state, current, added, records = replay_first_load(tmp_path, 1, [SAMPLE])
+    assert state == current and records[0]["added"] == len(added[0].splitlines())
+
+
+def _copy_into(tmp_path, tee: Tee, chunks: list[bytes], *, digested: bool) -> dict:
+    """A GraphCopy fed as a mapping child feeds it, joined into ``tee``."""
+    plan = tee.plan_copy("http://x/g")
+    copy = GraphCopy(plan)
+    for chunk in chunks:
+        copy.feed(chunk, chunk.replace(b" .\n", b" <http://x/g> .\n") if digested else None)
+    made = copy.close()
+    tee.adopt(plan, made)
+    assert not plan.path.exists() and not plan.entity_path.exists()
+    return made
+
+
+@pytest.mark.parametrize("digested", [True, False])
+def test_a_copy_made_elsewhere_joins_the_tee_as_one_gzip_member(tmp_path, digested):
+    tee = Tee(tmp_path / "t.nq.gz", tmp_path / "t.entities", "http://x/id/")
+    tee.start("http://x/other")
+    tee.feed("http://x/other", b'<http://x/id/z> <http://x/p> "z" .\n')
+    chunks = [b'<http://x/id/a> <http://x/p> "1" .\n<http://x/id/a#f> <http://x/p> "2" .\n<http://x/id/b> <http://x/p> "3" .\n',
+              b'<http://x/id/b#g> <http://x/p> "4" .\n<http://x/o> <http://x/p> <http://x/id/c> .\n',
+              b"# a comment\n<http://x/id/d> <http://x/p> \"5\" .\r\n"]
+    made = _copy_into(tmp_path, tee, chunks, digested=digested)
+    assert made["ok"] and made["lines"] == 6
+    tee.feed("http://x/other", b'<http://x/id/y> <http://x/p> "y" .\n')
+    tee.close()
+    data = (tmp_path / "t.nq.gz").read_bytes()
+    one = zlib.decompressobj(31)
+    lines = one.decompress(data).decode().splitlines()
+    assert one.eof and not one.unused_data
+    assert lines[0] == '<http://x/id/z> <http://x/p> "z" <http://x/other> .'
+    assert lines[1:7] == ['<http://x/id/a> <http://x/p> "1" <http://x/g> .', '<http://x/id/a#f> <http://x/p> "2" <http://x/g> .',
+                          '<http://x/id/b> <http://x/p> "3" <http://x/g> .', '<http://x/id/b#g> <http://x/p> "4" <http://x/g> .',
+                          '<http://x/o> <http://x/p> <http://x/id/c> <http://x/g> .', '<http://x/id/d> <http://x/p> "5" <http://x/g> .']
+    assert lines[7] == '<http://x/id/y> <http://x/p> "y" <http://x/other> .' and len(lines) == 8
+    assert tee.lines == {"http://x/other": 2, "http://x/g": 6} and not tee.dropped
+    assert set(tee.entities()) == {"http://x/id/z", "http://x/id/y", "http://x/id/a", "http://x/id/b", "http://x/id/d"}
+
+
+def test_a_copy_made_elsewhere_that_meets_a_blank_node_gives_the_graph_up(tmp_path):
+    tee = Tee(tmp_path / "t.nq.gz", tmp_path / "t.entities", "http://x/id/")
+    made = _copy_into(tmp_path, tee, [b'<http://x/id/a> <http://x/p> "1" .\n', b"<http://x/id/b> <http://x/p> _:b0 .\n"],
+                      digested=True)
+    assert not made["ok"] and tee.dropped == {"http://x/g"}
+    tee.close()
+    assert gzip.decompress((tmp_path / "t.nq.gz").read_bytes()) == b""

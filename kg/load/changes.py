@@ -38,7 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from kg.load.tee import Tee
+from kg.load.tee import CopyPlan, Tee
 from kg.rdf import BNode
 from kg.rdf.iri import Minter
 from kg.settings import Settings
@@ -266,6 +266,8 @@ class CapturingStore:
         tee = self._capture.tee
         if not self._capture.teed(stream=stream, fmt=fmt, graph=graph):
             self._capture.added(path=path, text=text, stream=stream, fmt=fmt, graph=graph)
+        elif stream is not None and graph in tee.elsewhere:  # type: ignore[union-attr]
+            pass  # copied by the process writing the stream (plan_copy)
         elif stream is not None:  # copied as the store reads it (in its read-ahead thread)
             stream = tee.reader(stream, graph)  # type: ignore[union-attr, arg-type]
         elif text is not None:
@@ -273,6 +275,19 @@ class CapturingStore:
         elif path is not None:
             tee.feed_file(graph, path)  # type: ignore[union-attr, arg-type]
         self._inner.add(path=path, text=text, stream=stream, fmt=fmt, graph=graph, **kwargs)
+
+    def plan_copy(self, graph: str) -> CopyPlan | None:
+        """Where a streamed load's writer copies the lines of its next stream into ``graph``
+        (:class:`kg.load.tee.GraphCopy`), when the change feed copies that graph's content;
+        then :meth:`adopt_copy` once the stream is loaded."""
+        tee = self._capture.tee
+        if tee is None or not self._capture.teed(stream=None, fmt="ntriples", graph=graph):
+            return None
+        return tee.plan_copy(graph)
+
+    def adopt_copy(self, plan: CopyPlan, made: dict | None) -> None:
+        """The copy :meth:`plan_copy` planned, as its writer's close said (None: not made)."""
+        self._capture.tee.adopt(plan, made)  # type: ignore[union-attr]
 
     def remove(self, quads: Iterable[Quad]) -> None:
         def noted(quads: Iterable[Quad]) -> Iterator[Quad]:

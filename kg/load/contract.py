@@ -30,11 +30,14 @@ class Mapped:
     N-Triples, their search summaries (:class:`kg.load.written.SummaryWriter` lines) and their
     statistics cells (:class:`kg.load.statistics.Tally`)."""
 
-    #: N-Triples, in pieces made as they are read (bytes-like views of the mapper's buffers)
+    #: N-Triples, in pieces made as they are read (bytes-like views of the mapper's buffers);
+    #: each line ``<s> <p> <o> .`` with no blank node
     ntriples: Iterator
     summaries: str
     cells: dict[tuple, int] = field(default_factory=dict)
     rows: int = 0
+    #: the IRIs of the entities the lines describe, one a line (the change feed lists them)
+    entities: bytes = b""
 
 
 @dataclass

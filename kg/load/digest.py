@@ -135,9 +135,14 @@ class GraphDigest:
     def add_ntriples(self, chunk: bytes) -> None:
         """Whole N-Triples lines written to the graph (one replace makes them N-Quads lines:
         a literal's line breaks are escaped, so `` .\\n`` only ends lines)."""
-        if not chunk:
+        if chunk:
+            self.add_quad_text(self.quad_text(chunk))
+
+    def add_quad_text(self, text: bytes) -> None:
+        """Whole N-Quads lines of this graph written to it (:meth:`quad_text` of N-Triples)."""
+        if not text:
             return
-        lines = self.quad_lines(chunk)
+        lines = text.splitlines(keepends=True)
         self.total = (self.total + line_sum(lines)) % MODULUS
         self.quads += len(lines)
         self.checked, self.refs = False, None  # some may have been there: count the store
@@ -156,10 +161,13 @@ class GraphDigest:
             for cls, n in types.items():
                 self.refs[(_RDF_TYPE, cls)] += n
 
-    def quad_lines(self, chunk: bytes) -> list[bytes]:
+    def quad_text(self, chunk: bytes) -> bytes:
         """Whole N-Triples lines as this graph's N-Quads lines (what a dump of it writes)."""
+        return chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n")
+
+    def quad_lines(self, chunk: bytes) -> list[bytes]:
         # bytes.splitlines cuts at \n and \r only, and a literal's \r is escaped too
-        return chunk.replace(b" .\n", b" <" + self.graph.encode() + b"> .\n").splitlines(keepends=True)
+        return self.quad_text(chunk).splitlines(keepends=True)
 
     def add_new(self, lines: Iterable[bytes]) -> None:
         """N-Quads lines added to the graph that it did not hold before, each once."""

@@ -15,6 +15,7 @@ from kg.load.contract import Mapped, Record
 from kg.load.digest import GraphDigest, type_objects
 from kg.load.provenance import LoadStats, now
 from kg.load.statistics import Tally
+from kg.load.tee import CopyPlan, GraphCopy
 from kg.load.report import Report
 from kg.load.sources import SourceFile
 from kg.load.written import SummaryWriter
@@ -40,6 +41,10 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     A loader with ``column_records`` (houjin) maps the rows it can as column batches of
     ``column_batch`` bytes (0: none), and hands the others to the per-row mapping.
     """
+    # the change feed's copy of the lines, made by the child (it makes them N-Quads for the
+    # digest anyway) rather than by the thread that feeds the pipe to the store
+    plan_copy = getattr(store, "plan_copy", None)
+    plan = plan_copy(graph) if plan_copy is not None else None
     ctx = mp.get_context("fork")
     read_fd, write_fd = os.pipe()
     receiver, sender = ctx.Pipe(duplex=False)
@@ -48,7 +53,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
         stats.summaries.fh.flush()
     child = ctx.Process(target=_produce, args=(loader, source, m, validator, graph, (read_fd, write_fd), report.path, sender,
                                                batch_size, summary_path, stats.tally is not None, column_batch,
-                                               stats.digest is not None),
+                                               stats.digest is not None, plan),
                         daemon=True)
     child.start()
     os.close(write_fd)
@@ -61,6 +66,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
         stream.close()
         child.join()
     stream.drain()
+    if plan is not None:
+        store.adopt_copy(plan, outcome[0][1].get("copy") if outcome and outcome[0][0] in ("ok", "resume") else None)
     if not outcome:
         raise LoadError(f"{source.name}: the loading process died (exit code {child.exitcode}); nothing was loaded")
     kind, payload = outcome[0]
@@ -115,12 +122,14 @@ class _ProgressReader:
 
 def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph: str, fds: tuple[int, int],
              report_path: Path, conn, batch_size: int, summary_path: Path | None = None,
-             tallied: bool = False, column_batch: int = 0, digested: bool = False) -> None:
+             tallied: bool = False, column_batch: int = 0, digested: bool = False,
+             plan: CopyPlan | None = None) -> None:
     """The child half of :func:`_stream_source` (never touches the store).
 
     It also digests what it writes (:mod:`kg.load.digest`): the parent's reading thread, which
     hands the pipe to the bulk-load threads, is a serial stage of the load, and SHA-256 of each
-    line was a third of its Python (200k corporations: 17 s).
+    line was a third of its Python (200k corporations: 17 s). For the same reason it makes the
+    change feed's copy of them (``plan``: :class:`kg.load.tee.GraphCopy`).
     """
     read_fd, write_fd = fds
     os.close(read_fd)  # forked with the pipe's read end: held here, a write would wait for ever
@@ -142,7 +151,9 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
     outcome = "ok"
     done = None
     try:
-        with _Sink(os.fdopen(write_fd, "wb", buffering=1 << 20), GraphDigest(graph) if digested else None) as out:
+        copy = GraphCopy(plan) if plan is not None else None
+        with _Sink(os.fdopen(write_fd, "wb", buffering=1 << 20), GraphDigest(graph) if digested else None,
+                   copy) as out:
             records = None
             if column_batch and hasattr(loader, "column_records"):
                 mapped = loader.column_records(source, m, validator, progress, batch_bytes=column_batch)
@@ -163,7 +174,8 @@ def _produce(loader, source: SourceFile, m: Minter, validator: Validator, graph:
                              "entities": stats.entities, "reported": report.count, "done": done,
                              "tally": stats.tally.state() if tallied else None,
                              "digest": (out.digest.total, out.digest.quads,
-                                        {c.decode(): n for c, n in out.types.items()}) if digested else None}))
+                                        {c.decode(): n for c, n in out.types.items()}) if digested else None,
+                             "copy": copy.close() if copy is not None else None}))
     except InputError as exc:
         conn.send(("input", str(exc)))
     except BaseException as exc:  # reported by the parent, which aborts the generation
@@ -176,8 +188,10 @@ def _write_mapped(items: Iterator[Mapped | Record], out, stats: LoadStats) -> It
     """Writes the mapped batches (N-Triples, summaries, statistics) and passes the other records on."""
     for item in items:
         if isinstance(item, Mapped):
+            entities = item.entities
             for piece in item.ntriples:
-                out.write_lines(piece)
+                out.write_lines(piece, entities=entities)
+                entities = b""  # listed with the first piece
             stats.read += item.rows
             stats.loaded += item.rows
             stats.entities += item.rows
@@ -190,21 +204,29 @@ def _write_mapped(items: Iterator[Mapped | Record], out, stats: LoadStats) -> It
 
 
 class _Sink:
-    """The pipe to the bulk load, digesting the whole lines written to it and counting their
-    ``rdf:type`` lines per class (with distinct lines, the graph's entities per class)."""
+    """The pipe to the bulk load, digesting the whole lines written to it, counting their
+    ``rdf:type`` lines per class (with distinct lines, the graph's entities per class) and
+    copying them for the change feed."""
 
-    def __init__(self, raw, digest: GraphDigest | None):
-        self.raw, self.digest = raw, digest
+    def __init__(self, raw, digest: GraphDigest | None, copy: GraphCopy | None = None):
+        self.raw, self.digest, self.copy = raw, digest, copy
         self.types: Counter = Counter()
 
     def write(self, text: str) -> None:
         self.write_lines(text.encode("utf-8"))
 
-    def write_lines(self, data) -> None:
-        if self.digest is not None:
+    def write_lines(self, data, *, entities: bytes | None = None) -> None:
+        """Whole N-Triples lines; ``entities``: when the writer knows them (a mapped batch), the
+        IRIs of the entities they describe, one a line, and the lines are plain (``Mapped``)."""
+        if self.digest is not None or self.copy is not None:
             data = bytes(data)
-            self.digest.add_ntriples(data)
-            self.types.update(type_objects(data))
+            quads = None
+            if self.digest is not None:
+                quads = self.digest.quad_text(data)
+                self.digest.add_quad_text(quads)
+                self.types.update(type_objects(data))
+            if self.copy is not None:
+                self.copy.feed(data, quads, entities=entities)
         self.raw.write(data)
 
     def __enter__(self) -> "_Sink":

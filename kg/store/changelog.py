@@ -28,6 +28,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from kg.store.gzipped import FAST, open_gzip
+
 _GEN = re.compile(r"^gen-(\d{6})$")
 ENTITIES = "entities.txt.gz"
 RECORD = "change.json"
@@ -73,7 +75,7 @@ class ChangeLog:
                     batch.clear()
             db.executemany("INSERT OR IGNORE INTO touched VALUES (?, ?)", batch)
             count = 0
-            with gzip.open(staging / ENTITIES, "wt", encoding="utf-8", compresslevel=1) as out:
+            with open_gzip(staging / ENTITIES, "wt", level=FAST, encoding="utf-8") as out:
                 for (iri,) in db.execute("SELECT iri FROM touched WHERE generation = ? ORDER BY iri", (number,)):
                     out.write(iri + "\n")
                     count += 1

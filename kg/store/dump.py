@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import tempfile
 from pathlib import Path
 
+from kg.store.gzipped import SMALL, open_gzip
 from kg.store.interface import ReadStore
 
 
@@ -30,7 +30,7 @@ def dump_graphs(store: ReadStore, out_dir: Path, *, graphs: list[str] | None = N
             store.dump(g, Path(scratch))
             suffix = f" <{g}> .\n".encode()
             partial = target.with_name(target.name + ".part")
-            with open(scratch, "rb") as src, gzip.open(partial, "wb", compresslevel=6) as dst:
+            with open(scratch, "rb") as src, open_gzip(partial, "wb", level=SMALL) as dst:
                 while True:
                     lines = src.readlines(1 << 20)
                     if not lines:
