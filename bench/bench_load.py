@@ -159,6 +159,8 @@ def main(argv=None) -> int:
             raise SystemExit(f"bench: cannot read the result line of kg load:\n{ours['output']}")
         read, loaded, rejected, graph_triples = (int(g.replace(",", "")) for g in m.groups()[:4])
         kg_seconds = float(m.group(5))
+        print(f"ours: {ours['seconds']:.1f} s, {ours['user_s'] + ours['sys_s']:.1f} CPU s, {ours['peak_rss_mb']:.0f} MB\n"
+              f"{ours['output']}", file=sys.stderr)
         if rejected:
             print(f"WARNING: kg load rejected {rejected:,} generated rows:\n{ours['output']}", file=sys.stderr)
 
@@ -175,6 +177,9 @@ def main(argv=None) -> int:
         print("dumping the houjin graph to N-Triples ...", file=sys.stderr)
         measured([sys.executable, "-c", DUMP, str(store_dir), str(nt_path), GRAPH], log=work / "dump.log")
         triples = count_lines(nt_path)
+        store_mb = du_mb(store_dir)
+        if not args.keep:  # room for the floor's store (ours + the dump + the floor: ~19 GB at 1M)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
         print("floor: pyoxigraph bulk_load ...", file=sys.stderr)
         floor = measured([sys.executable, "-c", FLOOR, str(floor_dir), str(nt_path), GRAPH], log=work / "floor.log")
@@ -185,7 +190,7 @@ def main(argv=None) -> int:
             "ours": {"seconds": ours["seconds"], "kg_reported_seconds": kg_seconds, "peak_rss_mb": ours["peak_rss_mb"], "largest_process_rss_mb": ours["largest_process_rss_mb"], "tree_rss_mb": ours["tree_rss_mb"],
                      "user_s": ours["user_s"], "sys_s": ours["sys_s"],
                      "rows_per_s": args.rows / ours["seconds"], "triples_per_s": triples / ours["seconds"],
-                     "read": read, "loaded": loaded, "rejected": rejected, "store_mb": du_mb(store_dir),
+                     "read": read, "loaded": loaded, "rejected": rejected, "store_mb": store_mb,
                      "output": ours["output"]},
             "floor": {"seconds": floor["seconds"], "peak_rss_mb": floor["peak_rss_mb"], "user_s": floor["user_s"],
                       "sys_s": floor["sys_s"], "triples_per_s": triples / floor["seconds"], "store_mb": du_mb(floor_dir)},
@@ -194,7 +199,7 @@ def main(argv=None) -> int:
                 "peak_rss_mb": per_row["peak_rss_mb"], "time_ratio": per_row["seconds"] / floor["seconds"]},
             "time_ratio": ours["seconds"] / floor["seconds"],
             "memory_ratio": ours["peak_rss_mb"] / floor["peak_rss_mb"],
-            "goal": {"time_ratio_max": 1.5, "memory_ratio_max": 1.2},
+            "goal": {"time_ratio_max": 1.3, "memory_ratio_max": 1.2},
             "generator_seconds": gen["seconds"],
             "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
             "kept_data_dir": str(args.keep) if args.keep else None,

@@ -349,6 +349,30 @@ def test_a_store_that_fails_while_reading_a_streamed_load_ends_the_load(settings
     assert open_home(settings).current_name() is None
 
 
+def test_a_streamed_load_whose_last_message_outgrows_the_pipe_ends(settings, tmp_path, monkeypatch):
+    """The mapping child's last message (its counts, its statistics: 82 kB for the real NTA diff
+    file) can be larger than a pipe holds; the load must read it before waiting for the child to
+    end (it waited for ever when the store had read the data first)."""
+    import threading
+    import time
+
+    from kg.load import stream
+    from kg.load.statistics import Tally
+
+    path = write_csv(tmp_path / "a.csv", [nta_row(i, number(f"{i:012d}"), name=f"株式会社テスト{i}") for i in (1, 2, 3)])
+    state, merge = Tally.state, Tally.merge
+    monkeypatch.setattr(Tally, "state", lambda self: {"state": state(self), "padding": "x" * (1 << 20)})  # 16 pipes
+    monkeypatch.setattr(Tally, "merge", lambda self, other: merge(self, other["state"]))
+    finished = stream.Report.close
+    monkeypatch.setattr(stream.Report, "close", lambda self: (time.sleep(0.5), finished(self)))  # the store reads first
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(_raised(run_load, settings, "houjin", [path])), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the load hung"
+    assert outcome == ["no error"]
+
+
 def _raised(fn, *args) -> str:
     try:
         fn(*args)

@@ -289,7 +289,8 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
     else:
         source = _corporations(store, m, selection)
     # links go to a scratch file and one bulk load: a million corporations must not sit in memory
-    fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nq")
+    # (N-Triples into the links graph: a new graph's lines are then the change feed's copy of it)
+    fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             for corp, muni, street in source:
@@ -297,9 +298,9 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                 stats.corporations += 1
                 stats.levels[level] += 1
                 level_iri = m.code("address-match-level", level)
-                lines.append(nquad(corp, level_p, level_iri, links))
+                lines.append(nquad(corp, level_p, level_iri))
                 if town:
-                    lines.append(nquad(corp, town_p, IRI(town), links))
+                    lines.append(nquad(corp, town_p, IRI(town)))
                 if linked is not None:
                     if corp in linked:
                         continue  # its lines are written twice, stored (and counted) once
@@ -327,7 +328,7 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
                 elif tally is not None and q.predicate == level_p:
                     tally.level(str(q.object), -1)
         if written:
-            store.add(path=scratch, fmt="nquads", bulk=written >= 8 << 20)
+            store.add(path=scratch, fmt="ntriples", graph=links, bulk=written >= 8 << 20)
     finally:
         os.unlink(scratch)
     stats.local_governments = link_local_governments(store, m, stats.refs)

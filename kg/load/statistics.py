@@ -240,7 +240,7 @@ def write(store: WriteStore, m: Minter, counts: dict[tuple, int]) -> None:
     """Replace the statistics graph with these counts."""
     graph = m.graph("statistics")
     store.remove_graph(graph)
-    store.add(text="".join(nquad(s, p, o, graph) for s, p, o in triples(m, counts)), fmt="nquads")
+    store.add(text="".join(nquad(s, p, o, graph) for s, p, o in triples(m, counts)), fmt="nquads", bulk=True)
 
 
 def count_in_store(store: ReadStore, m: Minter) -> dict[tuple, int]:

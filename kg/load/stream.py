@@ -64,8 +64,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
         store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes, parallel=parallel)
     finally:
         stream.close()
+        stream.wait(child)  # its last message may be larger than the pipe holds: read it before joining
         child.join()
-    stream.drain()
     if plan is not None:
         store.adopt_copy(plan, outcome[0][1].get("copy") if outcome and outcome[0][0] in ("ok", "resume") else None)
     if not outcome:
@@ -115,6 +115,20 @@ class _ProgressReader:
                     self.outcome.append(message)
         except (EOFError, OSError):
             pass
+
+    def wait(self, child) -> None:
+        """Read the child's messages until its final one, or until it is gone."""
+        while not self.outcome:
+            try:
+                self.conn.poll(0.1)
+            except (EOFError, OSError):
+                return
+            self.drain()
+            if not self.outcome and not child.is_alive():
+                self.drain()  # sent just before it ended
+                return
+            if not self.outcome:
+                child.join(0.1)  # its end of the pipe closed, its exit not yet seen
 
     def close(self) -> None:
         self.raw.close()
