@@ -48,5 +48,5 @@ def link_local_governments(store: WriteStore, m: Minter, refs: Counter | None = 
                     refs[(str(gov_p), corp)] += 1
                 break
     if lines:
-        store.add(text="".join(lines), fmt="nquads")
+        store.add(text="".join(lines), fmt="nquads", bulk=True)  # a build's (not served): see kg.load.pipeline
     return len(lines) // 2

@@ -198,5 +198,5 @@ def link_programs(store: WriteStore, m: Minter) -> ProgramLinkStats:
         if o.startswith("<"):
             stats.refs[(p[1:-1], o[1:-1])] += 1
     if lines:
-        store.add(text="".join(lines), fmt="nquads")
+        store.add(text="".join(lines), fmt="nquads", bulk=True)  # a build's (not served): see kg.load.pipeline
     return stats

@@ -236,10 +236,17 @@ def save(store: WriteStore, m: Minter, tally: Tally) -> None:
     write(store, m, tally.counts if tally.counts is not None else count_in_store(store, m))
 
 
-def write(store: WriteStore, m: Minter, counts: dict[tuple, int]) -> None:
-    """Replace the statistics graph with these counts."""
+def clear(store: WriteStore, m: Minter) -> None:
+    """Empty the statistics graph (a build does it before its bulk loads: see ``kg.load.pipeline``)."""
     graph = m.graph("statistics")
-    store.remove_graph(graph)
+    if store.has(graph=graph):
+        store.remove_graph(graph)
+
+
+def write(store: WriteStore, m: Minter, counts: dict[tuple, int]) -> None:
+    """Replace the statistics graph with these counts (bulk-loaded: only a build writes them)."""
+    clear(store, m)
+    graph = m.graph("statistics")
     store.add(text="".join(nquad(s, p, o, graph) for s, p, o in triples(m, counts)), fmt="nquads", bulk=True)
 
 

@@ -67,13 +67,16 @@ class ChangeLog:
         db = self._index()
         try:
             db.execute("DELETE FROM touched WHERE generation >= ?", (number,))  # a stale record's rows
-            batch: list[tuple[str, int]] = []
-            for iri in entities:  # duplicates are dropped by the key
-                batch.append((iri, number))
+            batch: list[str] = []
+            # duplicates are dropped by the key; a JSON array a statement binds 50,000 IRIs at
+            # once (executemany binds them one by one: twice the time at a million)
+            insert = "INSERT OR IGNORE INTO touched SELECT value, ? FROM json_each(?)"
+            for iri in entities:
+                batch.append(iri)
                 if len(batch) >= 50_000:
-                    db.executemany("INSERT OR IGNORE INTO touched VALUES (?, ?)", batch)
+                    db.execute(insert, (number, json.dumps(batch, ensure_ascii=False)))
                     batch.clear()
-            db.executemany("INSERT OR IGNORE INTO touched VALUES (?, ?)", batch)
+            db.execute(insert, (number, json.dumps(batch, ensure_ascii=False)))
             count = 0
             with open_gzip(staging / ENTITIES, "wt", level=FAST, encoding="utf-8") as out:
                 for (iri,) in db.execute("SELECT iri FROM touched WHERE generation = ? ORDER BY iri", (number,)):
