@@ -18,9 +18,9 @@ several members is read only up to the first by some HTTP clients).
 >>> part.write(b"<b> <p> <o> <g> .\\n")
 >>> crc, size = part.close()
 >>> out = JoinedGzip(d / "all.gz")
->>> out.write(b"<a> <p> <o> <g> .\\n")
+>>> _ = out.write(b"<a> <p> <o> <g> .\\n")
 >>> out.join(d / "part", crc, size)
->>> out.write(b"<c> <p> <o> <g> .\\n")
+>>> _ = out.write(b"<c> <p> <o> <g> .\\n")
 >>> out.close()
 >>> gzip.decompress((d / "all.gz").read_bytes()).decode().split()[::5]
 ['<a>', '<b>', '<c>']
