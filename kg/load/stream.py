@@ -119,16 +119,11 @@ class _ProgressReader:
     def wait(self, child) -> None:
         """Read the child's messages until its final one, or until it is gone."""
         while not self.outcome:
-            try:
-                self.conn.poll(0.1)
-            except (EOFError, OSError):
-                return
+            alive = child.is_alive()  # asked first: what it sent before it ended is read below
             self.drain()
-            if not self.outcome and not child.is_alive():
-                self.drain()  # sent just before it ended
+            if self.outcome or not alive:
                 return
-            if not self.outcome:
-                child.join(0.1)  # its end of the pipe closed, its exit not yet seen
+            child.join(0.1)
 
     def close(self) -> None:
         self.raw.close()

@@ -104,7 +104,6 @@ class GraphCopy:
         self._segment = Segment(plan.path)
         self._entity_file = open(plan.entity_path, "wb")
         self._entities = Entities(plan.entity_prefix)
-        self._suffix = b" <" + plan.graph.encode() + b"> .\n"
         self.lines, self.ok = 0, True
         self._recent: set[bytes] = set()
 
@@ -116,11 +115,10 @@ class GraphCopy:
         read from the lines (a mapped batch writes them pattern by pattern, not entity by entity)."""
         if not chunk or not self.ok:
             return
-        if quads is not None and entities is not None:
+        trusted = quads is not None and (entities is not None or (b"_:" not in chunk and _plain_lines(chunk)))
+        if trusted:
             n = chunk.count(b"\n")
         else:
-            n = 0 if quads is None or b"_:" in chunk else _plain_lines(chunk)
-        if not n:
             made = quad_text(chunk, self.plan.graph)
             if made is None:
                 self.ok = False
