@@ -23,7 +23,8 @@ Phase A (embedded store):
             ``oxigraph serve-read-only`` on the same generation directory: median, max/p99, time limit
   wrk       one-entity SELECT at concurrency 8 through both (bench_endpoint.py's wrk script)
 Phase B (Oxigraph server, KG_STORE=sparql):
-  rload     ``oxigraph serve`` on a fresh location, ``kg load houjin CSV`` into it (?no_transaction)
+  rload     ``oxigraph serve`` on a fresh location, ``kg load houjin CSV`` into it (?no_transaction,
+            one streamed POST: --post-bytes)
   rdiff     the same diff onto it
   rqueries  the same queries through ``kg serve`` (remote) and through the server's own /query
   rwrk      one-entity SELECT at c=8 through both
@@ -652,7 +653,7 @@ class Engine:
         wait_ready(self.url + "/query?query=ASK%7B%7D", 600)
         store = self.url + "/store" + ("?no_transaction" if run.args.no_transaction else "")
         run.renv.update(KG_SPARQL_QUERY=self.url + "/query", KG_SPARQL_UPDATE=self.url + "/update",
-                        KG_SPARQL_STORE=store)
+                        KG_SPARQL_STORE=store, KG_SPARQL_POST_BYTES=run.args.post_bytes)
 
     def close(self) -> None:
         stop(self.proc)
@@ -686,6 +687,7 @@ def phase_rload(run: Run) -> dict:
     try:
         r = remote_load(run, engine, run.csv, "rload.log")
         r["no_transaction"] = run.args.no_transaction
+        r["post_bytes"] = run.args.post_bytes
         return r
     finally:
         engine.close()
@@ -883,6 +885,8 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--no-transaction", action=argparse.BooleanOptionalAction, default=True,
                     help="remote loads POST to /store?no_transaction (default on)")
+    ap.add_argument("--post-bytes", default="0",
+                    help="KG_SPARQL_POST_BYTES of remote loads (default 0: one streamed POST; 32M: slices)")
     ap.add_argument("--delete-embedded", action="store_true",
                     help="let the floor and phase B delete our embedded data dir for disk")
     ap.add_argument("--cleanup", action="store_true", help="at the end delete the big files, keep the JSONs")

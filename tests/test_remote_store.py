@@ -230,3 +230,104 @@ def test_a_request_rolled_back_as_a_deadlock_is_sent_again(monkeypatch, retries,
     finally:
         server.shutdown()
     assert len(seen) == sent and set(seen) == {b"<http://x/s> <http://x/p> <http://x/o> .\n"}
+
+
+# ---- KG_SPARQL_POST_BYTES: slices, or a load's whole stream as one POST -----------------------------
+
+class _Requests:
+    """Every request a client sends, as the engine receives it (a spy on http.client)."""
+
+    def __init__(self, monkeypatch):
+        import http.client
+
+        self.sent: list[tuple[str, str, dict]] = []
+        real = http.client.HTTPConnection.request
+
+        def request(conn, method, url, body=None, headers={}, **kw):
+            self.sent.append((method, url, dict(headers)))
+            return real(conn, method, url, body=body, headers=headers, **kw)
+
+        monkeypatch.setattr(http.client.HTTPConnection, "request", request)
+
+
+def _remote_view(engine, *, post_bytes: int, store: str | None = None):
+    from kg.store.remote import RemoteStore, SparqlClient
+
+    client = SparqlClient(engine.query, engine.update, store or engine.store, post_bytes=post_bytes)
+    return RemoteStore(client, {}, writable=lambda graph: graph + "/gen-000001")
+
+
+def _piped(text: bytes, chunk: int = 65536):
+    """A byte stream read as a pipe is: whatever has been written, never more than asked."""
+    import io
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self.at = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            n = min(len(b), chunk, len(text) - self.at)
+            b[:n] = text[self.at:self.at + n]
+            self.at += n
+            return n
+
+    return io.BufferedReader(Pipe(), buffer_size=chunk)
+
+
+@pytest.mark.parametrize("post_bytes, posts", [(0, 1), (1 << 20, 11)])
+def test_a_load_goes_in_slices_or_as_one_streamed_post(oxigraph_server, monkeypatch, post_bytes, posts):
+    """KG_SPARQL_POST_BYTES=0 sends the whole stream (10 MiB here) as one chunked POST, which
+    Oxigraph server's /store?no_transaction bulk-loads once; otherwise one POST per slice."""
+    oxigraph_server.wipe()
+    lines = b"".join(b'<http://x/s%d> <http://x/p> "%d \xe5\x80\xa4" .\n' % (i, i) for i in range(250_000))
+    assert 10 << 20 < len(lines) < 11 << 20
+    spy = _Requests(monkeypatch)
+    view = _remote_view(oxigraph_server, post_bytes=post_bytes, store=oxigraph_server.store + "?no_transaction")
+    view.add(stream=_piped(lines), fmt="ntriples", graph="http://x/g", bulk=True)
+    loads = [(url, headers) for method, url, headers in spy.sent if method == "POST" and url.startswith("/store")]
+    assert len(loads) == posts
+    assert all(h.get("Transfer-Encoding") == ("chunked" if post_bytes == 0 else None) for _, h in loads)
+    assert view.count("http://x/g") == 250_000
+    assert [q.object.value for q in view.quads("http://x/s249999")] == ["249999 値"]
+
+
+def test_a_streamed_post_the_engine_refuses_is_one_error_and_the_client_goes_on(oxigraph_server):
+    """A broken line in the middle of a streamed load: the engine's own message (it answers
+    before it has read the rest), not a broken pipe; the next request works."""
+    from kg.errors import QueryRejected
+
+    oxigraph_server.wipe()
+    good = b"".join(b"<http://x/s%d> <http://x/p> <http://x/o> .\n" % i for i in range(100_000))
+    view = _remote_view(oxigraph_server, post_bytes=0)
+    with pytest.raises(QueryRejected, match="(?i)parser|IRI"):
+        view.add(stream=_piped(b"<http://x/broken\n" + good * 8), fmt="ntriples", graph="http://x/g", bulk=True)
+    view.add(text="<http://x/a> <http://x/p> <http://x/o> .\n", fmt="ntriples", graph="http://x/h", bulk=True)
+    assert view.count("http://x/h") == 1
+
+
+def test_a_stream_that_fails_while_it_is_sent_raises_its_own_error(oxigraph_server):
+    """The mapping fails in the middle of a streamed POST: its error (not the engine's, not a
+    hang) reaches the load, and the client's next request goes out on a fresh connection."""
+    oxigraph_server.wipe()
+
+    class Failing:
+        def __init__(self):
+            self.reads = 0
+
+        def read(self, size=-1):
+            self.reads += 1
+            if self.reads > 3:
+                raise RuntimeError("the mapping child died")
+            return b"<http://x/s> <http://x/p> <http://x/o> .\n" * 1000
+
+        def readline(self):
+            return b""
+
+    view = _remote_view(oxigraph_server, post_bytes=0)
+    with pytest.raises(RuntimeError, match="the mapping child died"):
+        view.add(stream=Failing(), fmt="ntriples", graph="http://x/g", bulk=True)
+    view.add(text="<http://x/a> <http://x/p> <http://x/o> .\n", fmt="ntriples", graph="http://x/h", bulk=True)
+    assert view.count("http://x/h") == 1

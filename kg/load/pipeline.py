@@ -252,8 +252,7 @@ def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter,
     skip = 0
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
-                             batch_size=settings.batch_size, on_read=on_read, slice_bytes=settings.bulk_slice,
-                             parallel=settings.bulk_threads, column_batch=settings.column_batch)
+                             batch_size=settings.batch_size, on_read=on_read, column_batch=settings.column_batch)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts
@@ -326,8 +325,7 @@ class Scratch:
             if size:
                 if self.digest is not None:
                     self._digest(size)
-                self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small,
-                               slice_bytes=self.settings.bulk_slice, parallel=self.settings.bulk_threads)
+                self.store.add(path=self.path, fmt="ntriples", graph=self.graph, bulk=not small)
             if small:
                 self.unflushed += size
                 if self.unflushed > self.settings.small_flush:

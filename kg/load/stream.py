@@ -25,8 +25,7 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read, slice_bytes: int = 0, parallel: int = 1,
-                   column_batch: int = 0) -> int | None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read, column_batch: int = 0) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -61,7 +60,7 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     outcome: list = []
     stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome)
     try:
-        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True, slice_bytes=slice_bytes, parallel=parallel)
+        store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True)  # in the store's own slices
     finally:
         stream.close()
         stream.wait(child)  # its last message may be larger than the pipe holds: read it before joining

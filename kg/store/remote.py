@@ -1,8 +1,8 @@
 """The store interface over a remote SPARQL 1.1 engine: Query, Update and Graph Store Protocol.
 
 Nothing here is engine-specific: ``query`` is a SPARQL Protocol request, ``update`` an Update
-request, ``add`` Graph Store Protocol POSTs of N-Triples (in slices cut at line ends), ``dump`` a
-Graph Store GET. The standard library's :mod:`http.client` speaks it, with one kept-alive
+request, ``add`` Graph Store Protocol POSTs of N-Triples (in slices cut at line ends, or one
+streamed POST), ``dump`` a Graph Store GET. The standard library's :mod:`http.client` speaks it, with one kept-alive
 connection per thread and endpoint (a load asks thousands of small questions).
 
 A :class:`RemoteStore` is a *view*: it maps each logical graph (``{base}graph/houjin``) to the
@@ -48,7 +48,8 @@ _OPAQUE_WKT = "urn:x-kg:geosparql-wktLiteral"
 _SOLUTIONS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _ACCEPT_ANY = f"{_SOLUTIONS}, {_NTRIPLES};q=0.9"
-#: bytes of N-Triples per Graph Store POST when the caller gives no slice size
+#: bytes of N-Triples per Graph Store POST of a parsed load when KG_SPARQL_POST_BYTES is 0, and
+#: per chunk of a streamed POST
 DEFAULT_SLICE = 4 << 20
 
 
@@ -66,11 +67,13 @@ class SparqlClient:
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
-                 update_quads: int = 2000):
+                 update_quads: int = 2000, post_bytes: int = 32 << 20):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout, self.retries = timeout, retries
         #: most quads a DELETE DATA / INSERT DATA request names (KG_SPARQL_UPDATE_QUADS)
         self.update_quads = update_quads
+        #: bytes of N-Triples per Graph Store POST of a load; 0: one streamed POST (KG_SPARQL_POST_BYTES)
+        self.post_bytes = post_bytes
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -104,6 +107,39 @@ class SparqlClient:
         if self._swap:
             ntriples = ntriples.replace(*self._swap_bytes)
         self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES})
+
+    def post_graph_stream(self, graph: str, chunks: Iterable[bytes]) -> None:
+        """One Graph Store POST of every chunk, sent as it comes (chunked transfer coding, RFC 9112
+        §7.1): the engine loads a stream of any length as one request. Never sent again: the
+        chunks are gone once sent (a build that fails is thrown away whole)."""
+        if self._swap:
+            chunks = (chunk.replace(*self._swap_bytes) for chunk in chunks)
+        url = self._graph_url(graph)
+        parts = urllib.parse.urlsplit(url)
+        headers = {"Content-Type": _NTRIPLES, "Transfer-Encoding": "chunked"}
+        if self._auth:
+            headers["Authorization"] = self._auth
+        conn = self._connection(parts, fresh=True)  # a kept-alive one the engine closed cannot be retried
+        try:
+            try:
+                conn.request("POST", _request_target(parts), body=chunks, headers=headers, encode_chunked=True)
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                # the engine stopped reading: it may have answered why before it closed
+                try:
+                    response = conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection while a load "
+                                     f"was sent to it: {exc}") from None
+            else:
+                response = conn.getresponse()
+            self._answer(response, url, None, False)
+        except TimeoutError:
+            raise StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
+                             "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)") from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
+        finally:
+            conn.close()  # whatever happened, nothing else is sent on a connection a stream was
 
     def get_graph(self, graph: str, out: IO[bytes]) -> None:
         """Graph Store Protocol GET of ``graph`` as N-Triples, streamed into ``out``."""
@@ -144,9 +180,7 @@ class SparqlClient:
     def _send_once(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
                    out: IO[bytes] | None, missing_ok: bool) -> tuple[str, bytes]:
         parts = urllib.parse.urlsplit(url)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
+        target = _request_target(parts)
         if self._auth:
             headers = {**headers, "Authorization": self._auth}
         for attempt in (0, 1):
@@ -229,6 +263,11 @@ def _error_text(body: bytes, media: str) -> str:
         lines = [line for line in text.strip().splitlines() if line.strip()]
         text = lines[0].strip() if lines else ""
     return text if len(text) <= 300 else text[:300] + "…"
+
+
+def _request_target(parts: urllib.parse.SplitResult) -> str:
+    """The request target (RFC 9112 §3.2) of a URL: its path and query."""
+    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
 
 
 def _with(url: str, params: list[tuple[str, str]]) -> str:
@@ -592,13 +631,18 @@ class RemoteStore:
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
             slice_bytes: int | None = None, parallel: int | None = None) -> None:
-        """Graph Store POSTs of N-Triples, ``slice_bytes`` (or 4 MiB) at a time, one graph each
-        (one after the other: ``parallel`` is the embedded engine's)."""
-        size = slice_bytes or DEFAULT_SLICE
+        """Graph Store POSTs of N-Triples, ``KG_SPARQL_POST_BYTES`` at a time, one graph each
+        (``slice_bytes`` and ``parallel`` bound the embedded engine's memory and cores, not this).
+        N-Triples into one graph with ``KG_SPARQL_POST_BYTES=0`` go as one streamed POST."""
+        size = self.client.post_bytes or DEFAULT_SLICE
         if fmt == "ntriples" and graph is not None:
             target = self._added_to(graph)
-            for chunk in _line_slices(path=path, text=text, stream=stream, size=size):
-                self.client.post_graph(target, chunk)
+            chunks = _line_slices(path=path, text=text, stream=stream, size=size)
+            if self.client.post_bytes:
+                for chunk in chunks:
+                    self.client.post_graph(target, chunk)
+            else:
+                self.client.post_graph_stream(target, chunks)
             return
         # any other format is parsed here and sent as N-Triples per graph
         if path is not None:

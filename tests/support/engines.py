@@ -9,7 +9,6 @@ A test module opts in with ``pytestmark = pytest.mark.engines``: its tests that 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -39,11 +38,15 @@ class Engine:
     extra: tuple[tuple[str, str], ...] = ()
 
     def env(self) -> dict[str, str]:
-        return {"KG_" + k.upper(): v for k, v in self.overrides().items()}
+        return {"KG_" + k.upper(): str(v) for k, v in self.overrides().items()}
 
-    def overrides(self) -> dict[str, str]:
+    def overrides(self) -> dict:
+        """The settings as values (``load_settings(**…)``), each parsed as its variable would be."""
+        from kg.settings import SETTINGS
+
+        parse = {s.name: s.parse for s in SETTINGS}
         return {"store": "sparql", "sparql_query": self.query, "sparql_update": self.update,
-                "sparql_store": self.store, **dict(self.extra)}
+                "sparql_store": self.store, **{k: parse[k](v) for k, v in self.extra}}
 
     #: an SQL wipe for engines that cannot list their graphs quickly (Virtuoso), run through isql
     sql: list[str] | None = None
@@ -113,7 +116,9 @@ def start_oxigraph(location: Path):
                 pytest.fail("oxigraph serve did not start: " + (location.parent / "oxigraph.log").read_text())
             time.sleep(0.1)
     try:
-        yield Engine("oxigraph-server", url + "/query", url + "/update", url + "/store", proc)
+        # loads as the README has them for Oxigraph server: one streamed POST, bulk-loaded
+        yield Engine("oxigraph-server", url + "/query", url + "/update", url + "/store", proc,
+                     extra=(("sparql_store", url + "/store?no_transaction"), ("sparql_post_bytes", "0")))
     finally:
         proc.terminate()
         try:
