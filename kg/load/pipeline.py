@@ -176,7 +176,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     fresh = replace or was_empty
     links = None
     # a fresh dataset's search index needs only the summaries: it is built in a forked child
-    # while this process relinks and counts (each is single-threaded; two cores)
+    # while this process relinks and counts hubs (each is single-threaded; two cores)
     indexer = _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None
     try:
         if loader.relinks:
@@ -190,11 +190,12 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         if stats.tally is not None:
             statistics.save(store, minter, stats.tally)
         clock.step("metadata")
+        # the hub counts are the store's work (queries), the index the child's: side by side
+        _count_hubs(store, build, minter, loader, stats, links, settings, fresh=fresh, previous=previous)
+        clock.step("hub counts")
         if indexer is not None:
             _finish_indexer(indexer)
             clock.step("search index (rest)")
-        _count_hubs(store, build, minter, loader, stats, links, settings, fresh=fresh, previous=previous)
-        clock.step("hub counts")
     finally:
         if indexer is not None and indexer.is_alive():
             indexer.kill()
