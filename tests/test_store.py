@@ -260,6 +260,35 @@ def test_a_failing_slice_stops_the_read_ahead(tmp_path, parallel):
     assert store.count("http://x/g") < 20_000
 
 
+def test_loading_as_written_raises_the_first_failure_and_leaves_no_thread():
+    """kg.store.piped: a writer that fails after some lines, and a store that refuses a line while
+    the writer still writes (it then meets a closed pipe): each raises its own error, no writer
+    thread is left, and nothing hangs."""
+    import threading
+
+    from kg.store.oxigraph import OxStore
+    from kg.store.piped import load_as_written
+
+    def failing(out):
+        out.write(_ntriples(30_000))
+        raise RuntimeError("the matching failed")
+
+    store = OxStore.memory()
+    with pytest.raises(RuntimeError, match="the matching failed"):
+        load_as_written(store, "http://x/g", failing)
+
+    def endless_after_a_bad_line(out):
+        out.write("<http://x/broken\n")
+        while True:
+            out.write(_ntriples(1000))
+
+    with pytest.raises(SyntaxError):
+        load_as_written(store, "http://x/h", endless_after_a_bad_line)
+    assert not [t for t in threading.enumerate() if t.name == "kg-load-as-written"]
+    assert load_as_written(store, "http://x/i", lambda out: out.write(_ntriples(2_000))) is True
+    assert store.count("http://x/i") == 2_000
+
+
 def test_the_served_endpoint_follows_the_current_generation(settings, backend, tmp_path):
     """`kg serve` over the store: GRAPH <…/graph/houjin>, GRAPH ?g and the metadata about a graph
     name answer in logical graph names; a load switches what it serves; pages and search work."""

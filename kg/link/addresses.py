@@ -15,12 +15,13 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import IO, TYPE_CHECKING, Iterable, NamedTuple
 
 from kg.link.local_governments import link_local_governments
 from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDFS, ROV, Literal, nquad
 from kg.rdf.iri import Minter
 from kg.store.interface import Quad, ReadStore, WriteStore
+from kg.store.piped import load_as_written
 from kg.text.normalize import address_key
 
 if TYPE_CHECKING:
@@ -265,7 +266,6 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         selection = corporations
     index = TownIndex.from_store(store, m)
     stats = LinkStats(refs=None if full else Counter())
-    lines: list[str] = []
     doomed: list[Quad] = []
     if not empty and selection is not None:
         # every selected corporation loses its old links, including those deleted by this load
@@ -288,49 +288,57 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         source = from_rows()
     else:
         source = _corporations(store, m, selection)
-    # links go to a scratch file and one bulk load: a million corporations must not sit in memory
-    # (N-Triples into the links graph: a new graph's lines are then the change feed's copy of it)
-    fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for corp, muni, street in source:
-                level, town = index.match(muni, street)
-                stats.corporations += 1
-                stats.levels[level] += 1
-                level_iri = m.code("address-match-level", level)
-                lines.append(nquad(corp, level_p, level_iri))
+    def write(out: IO[str]) -> None:
+        nonlocal written
+        lines: list[str] = []
+        for corp, muni, street in source:
+            level, town = index.match(muni, street)
+            stats.corporations += 1
+            stats.levels[level] += 1
+            level_iri = m.code("address-match-level", level)
+            lines.append(nquad(corp, level_p, level_iri))
+            if town:
+                lines.append(nquad(corp, town_p, IRI(town)))
+            if linked is not None:
+                if corp in linked:
+                    continue  # its lines are written twice, stored (and counted) once
+                linked.add(corp)
+                stats.refs[(str(level_p), str(level_iri))] += 1
                 if town:
-                    lines.append(nquad(corp, town_p, IRI(town)))
-                if linked is not None:
-                    if corp in linked:
-                        continue  # its lines are written twice, stored (and counted) once
-                    linked.add(corp)
-                    stats.refs[(str(level_p), str(level_iri))] += 1
-                    if town:
-                        stats.refs[(str(town_p), town)] += 1
-                if tally is not None:
-                    tally.level(str(level_iri), 1)
-                    if town:
-                        tally.link(town, 1)
-                if len(lines) >= 50_000:
-                    out.write("".join(lines))
-                    lines.clear()
-            out.write("".join(lines))
-            written = out.tell()
-        if doomed:
-            doomed = list(dict.fromkeys(doomed))
-            store.remove(doomed)
-            for q in doomed:
-                if stats.refs is not None:
-                    stats.refs[(str(q.predicate), str(q.object))] -= 1
-                if tally is not None and q.predicate == town_p:
-                    tally.link(str(q.object), -1)
-                elif tally is not None and q.predicate == level_p:
-                    tally.level(str(q.object), -1)
-        if written:
-            store.add(path=scratch, fmt="ntriples", graph=links, bulk=written >= 8 << 20)
-    finally:
-        os.unlink(scratch)
+                    stats.refs[(str(town_p), town)] += 1
+            if tally is not None:
+                tally.level(str(level_iri), 1)
+                if town:
+                    tally.link(town, 1)
+            if len(lines) >= 50_000:
+                written += out.write("".join(lines))
+                lines.clear()
+        written += out.write("".join(lines))
+
+    # N-Triples into the links graph (a new graph's lines are then the change feed's copy of it),
+    # never held in memory whole: a million corporations
+    written = 0
+    if empty:  # nothing to remove first: the store loads the links as they are matched
+        load_as_written(store, links, write)
+    else:  # the old links go before the new are added: those wait in a scratch file
+        fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                write(out)
+            if doomed:
+                doomed = list(dict.fromkeys(doomed))
+                store.remove(doomed)
+                for q in doomed:
+                    if stats.refs is not None:
+                        stats.refs[(str(q.predicate), str(q.object))] -= 1
+                    if tally is not None and q.predicate == town_p:
+                        tally.link(str(q.object), -1)
+                    elif tally is not None and q.predicate == level_p:
+                        tally.level(str(q.object), -1)
+            if written:
+                store.add(path=scratch, fmt="ntriples", graph=links, bulk=written >= 8 << 20)
+        finally:
+            os.unlink(scratch)
     stats.local_governments = link_local_governments(store, m, stats.refs)
     if full:  # the graph was rebuilt from nothing: program links too
         stats.programs = link_programs(store, m)
