@@ -145,6 +145,8 @@ class TownIndex:
 
     def match(self, municipality: str, street: str) -> tuple[str, str | None]:
         """(level, town IRI or None) for a street address in a municipality."""
+        if municipality not in self.by_municipality:  # its towns are not loaded: nothing to normalise
+            return "municipality", None
         found = self.match_key(municipality, address_key(street))
         return found.level, found.town
 
@@ -288,6 +290,10 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         source = from_rows()
     else:
         source = _corporations(store, m, selection)
+    # the four levels' IRIs, and their lines but for the corporation (a million of each)
+    level_iris = {level: m.code("address-match-level", level) for level in LEVELS}
+    level_tails = {level: nquad(IRI("x"), level_p, iri)[3:] for level, iri in level_iris.items()}
+
     def write(out: IO[str]) -> None:
         nonlocal written
         lines: list[str] = []
@@ -295,8 +301,8 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
             level, town = index.match(muni, street)
             stats.corporations += 1
             stats.levels[level] += 1
-            level_iri = m.code("address-match-level", level)
-            lines.append(nquad(corp, level_p, level_iri))
+            level_iri = level_iris[level]
+            lines.append(f"<{corp}>{level_tails[level]}")
             if town:
                 lines.append(nquad(corp, town_p, IRI(town)))
             if linked is not None:
