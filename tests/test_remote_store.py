@@ -331,3 +331,19 @@ def test_a_stream_that_fails_while_it_is_sent_raises_its_own_error(oxigraph_serv
         view.add(stream=Failing(), fmt="ntriples", graph="http://x/g", bulk=True)
     view.add(text="<http://x/a> <http://x/p> <http://x/o> .\n", fmt="ntriples", graph="http://x/h", bulk=True)
     assert view.count("http://x/h") == 1
+
+
+def test_an_engine_that_drops_a_chunked_post_fails_the_load_instead_of_losing_it(virtuoso):
+    """Virtuoso 7 answers 201 to a chunked Graph Store POST and stores nothing of it: the load
+    looks its first triple up afterwards and fails, naming the setting (slices still work)."""
+    from kg.errors import StoreError
+
+    virtuoso.wipe()
+    lines = b"".join(b'<http://x/s%d> <http://x/p> "%d \xe5\x80\xa4" .\n' % (i, i) for i in range(20_000))
+    view = _remote_view(virtuoso, post_bytes=0)
+    with pytest.raises(StoreError, match="did not store it: set KG_SPARQL_POST_BYTES"):
+        view.add(stream=_piped(lines), fmt="ntriples", graph="http://x/g", bulk=True)
+    assert view.count("http://x/g") == 0
+    sliced = _remote_view(virtuoso, post_bytes=256 << 10)
+    sliced.add(stream=_piped(lines), fmt="ntriples", graph="http://x/g", bulk=True)
+    assert sliced.count("http://x/g") == 20_000

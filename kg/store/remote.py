@@ -111,7 +111,20 @@ class SparqlClient:
     def post_graph_stream(self, graph: str, chunks: Iterable[bytes]) -> None:
         """One Graph Store POST of every chunk, sent as it comes (chunked transfer coding, RFC 9112
         §7.1): the engine loads a stream of any length as one request. Never sent again: the
-        chunks are gone once sent (a build that fails is thrown away whole)."""
+        chunks are gone once sent (a build that fails is thrown away whole).
+
+        An engine may take a chunked body and store nothing of it (Virtuoso 7 answers 201): the
+        first triple sent is looked up after the answer, and its absence is an error."""
+        first: list[bytes] = []
+
+        def noting_the_first_triple(chunks: Iterable[bytes]) -> Iterator[bytes]:
+            for chunk in chunks:
+                if not first:
+                    whole = chunk[:1 << 16].split(b"\n")[:-1]  # the chunk's first whole lines
+                    first.extend([line for line in whole if line.strip()[:1] in (b"<", b"_")][:1])
+                yield chunk
+
+        chunks = noting_the_first_triple(chunks)
         if self._swap:
             chunks = (chunk.replace(*self._swap_bytes) for chunk in chunks)
         url = self._graph_url(graph)
@@ -140,6 +153,14 @@ class SparqlClient:
             raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
             conn.close()  # whatever happened, nothing else is sent on a connection a stream was
+        if first and not self._holds(graph, first[0].decode("utf-8")):
+            raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
+                             "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
+
+    def _holds(self, graph: str, ntriples_line: str) -> bool:
+        """Whether ``graph`` holds the triple of an N-Triples line (an indexed lookup)."""
+        _, body = self.query(f"ASK {{ GRAPH <{graph}> {{ {ntriples_line} }} }}", accept=_SOLUTIONS)
+        return json.loads(body).get("boolean") in (True, 1, "true", "1")
 
     def get_graph(self, graph: str, out: IO[bytes]) -> None:
         """Graph Store Protocol GET of ``graph`` as N-Triples, streamed into ``out``."""
