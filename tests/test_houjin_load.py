@@ -373,6 +373,36 @@ def test_a_streamed_load_whose_last_message_outgrows_the_pipe_ends(settings, tmp
     assert outcome == ["no error"]
 
 
+def test_a_fresh_file_is_indexed_once_written_while_the_store_still_loads(settings, tmp_path, monkeypatch):
+    """The search indexer of a fresh single-file load starts when the mapping child has written
+    every row and closed its summaries, before the store has finished loading (an engine's bulk
+    load runs on for seconds after the last byte); the index is the whole file's."""
+    from kg.load import pipeline, stream
+    from kg.store.search import FILENAME, SearchIndex
+
+    events: list = []
+    start, close = pipeline._start_indexer, stream._ProgressReader.close
+
+    def starting(gen_dir, m, dataset, rows):
+        events.append(("indexer", sum(1 for _ in rows)))
+        return start(gen_dir, m, dataset, rows)
+
+    def closing(self):
+        events.append(("the store has read every line",))
+        close(self)
+
+    monkeypatch.setattr(pipeline, "_start_indexer", starting)
+    monkeypatch.setattr(stream._ProgressReader, "close", closing)
+    numbers = sorted(number(f"{i:012d}") for i in range(1, 41))  # as the NTA's files are: ascending
+    rows = [nta_row(i, n, name=f"株式会社索引{i}") for i, n in enumerate(numbers, 1)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)])
+    assert events == [("indexer", 40), ("the store has read every line",)]
+    home = open_home(settings)
+    index = SearchIndex(home.current_path() / FILENAME, readonly=True)
+    assert index.search("株式会社索引37")[0][0].label == "株式会社索引37"
+    assert index.search("索引")[1] == 40
+
+
 def _raised(fn, *args) -> str:
     try:
         fn(*args)

@@ -161,8 +161,23 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     if loader.relinks and not loader.summarised and not was_empty and not replace:
         # an upsert re-indexes what it wrote; a summarised load's summaries already say that
         stats.touched = TouchedFile(build.tempfile(".touched"))
-    _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
-                  checked=not (was_empty or replace))
+    fresh = replace or was_empty
+    # a fresh dataset's search index needs only the summaries: it is built in a forked child
+    # while this process relinks and counts hubs (each is single-threaded; two cores), started as
+    # soon as a single streamed source is written (the store may load its last lines for seconds)
+    early: list = []
+    summaries = stats.summaries
+
+    def index_early() -> None:
+        early.append(_start_indexer(build.path, minter, loader.dataset, SummaryFile(summaries.path, dedupe=False)))
+
+    try:
+        _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
+                      checked=not fresh,
+                      on_written=index_early if fresh and summaries is not None and len(sources) == 1 else None)
+    except BaseException:
+        _stop(early[0] if early else None)
+        raise
     report.close()
     stats.ended = now()
     clock.step("records")
@@ -173,11 +188,9 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         summary_path = stats.summaries.path
         rows = SummaryFile(summary_path, dedupe=len(sources) > 1 or stats.repeats)
         stats.summaries = None
-    fresh = replace or was_empty
     links = None
-    # a fresh dataset's search index needs only the summaries: it is built in a forked child
-    # while this process relinks and counts hubs (each is single-threaded; two cores)
-    indexer = _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None
+    indexer = early[0] if early else (
+        _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None)
     try:
         if loader.relinks:
             links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows,
@@ -197,9 +210,7 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
             _finish_indexer(indexer)
             clock.step("search index (rest)")
     finally:
-        if indexer is not None and indexer.is_alive():
-            indexer.kill()
-            indexer.join()
+        _stop(indexer)
         if summary_path is not None:
             summary_path.unlink(missing_ok=True)
         if stats.touched is not None:
@@ -208,7 +219,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
 
 
 def _load_records(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
-                  stats: LoadStats, report: Report, *, strict: bool, on_read, checked: bool = False) -> None:
+                  stats: LoadStats, report: Report, *, strict: bool, on_read, checked: bool = False,
+                  on_written=None) -> None:
     """Map, validate and write every source, one after the other.
 
     Each file is loaded before the next is read, so a diff file in the same load sees (and
@@ -227,7 +239,7 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
                                                keyring=settings.nta_keyring, signed=getattr(loader, "signed", False))
                 stats.sources.append(SourceRecord(source.name, source.size, sha256, signature=verdict))
                 _load_source(loader, source, settings, minter, validator, store, graph, scratch, stats, report,
-                             empty=empty, strict=strict, on_read=on_read)
+                             empty=empty, strict=strict, on_read=on_read, on_written=on_written)
             except InputError as exc:
                 # one file that is not what it claims to be, among several: like a bad row, it is
                 # reported and the others load (--strict: the whole load stops)
@@ -249,11 +261,12 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
 
 def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter, validator, store: WriteStore,
                  graph: str, scratch: "Scratch", stats: LoadStats, report: Report, *, empty: bool, strict: bool,
-                 on_read) -> None:
+                 on_read, on_written=None) -> None:
     skip = 0
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
-                             batch_size=settings.batch_size, on_read=on_read, column_batch=settings.column_batch)
+                             batch_size=settings.batch_size, on_read=on_read, column_batch=settings.column_batch,
+                             on_written=on_written)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts
@@ -392,6 +405,13 @@ def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) ->
                                            kwargs={"rows": rows, "full": True}, daemon=True)
     child.start()
     return child
+
+
+def _stop(child: "mp.process.BaseProcess | None") -> None:
+    """Kill the indexer of a build that stopped before it finished."""
+    if child is not None and child.is_alive():
+        child.kill()
+        child.join()
 
 
 def _build_index(gen_dir: Path, store: WriteStore | None, m: Minter, dataset: str, **how) -> None:

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from kg.errors import InputError, LoadError
 from kg.load.batches import OutOfOrder, load_source
@@ -25,7 +25,8 @@ from kg.validation.compiler import Validator
 
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
-                   report: Report, stats: LoadStats, *, batch_size: int, on_read, column_batch: int = 0) -> int | None:
+                   report: Report, stats: LoadStats, *, batch_size: int, on_read, column_batch: int = 0,
+                   on_written: Callable[[], None] | None = None) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -39,6 +40,11 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
 
     A loader with ``column_records`` (houjin) maps the rows it can as column batches of
     ``column_batch`` bytes (0: none), and hands the others to the per-row mapping.
+
+    ``on_written`` is called once the child has written the whole source and closed its files
+    (the summaries), while the store may still be loading its last lines: a remote engine's bulk
+    load goes on for seconds after the last byte (10 s at 200k, on one core), time in which the
+    steps that need only the summaries can start. It runs in the thread that reads the pipe.
     """
     # the change feed's copy of the lines, made by the child (it makes them N-Quads for the
     # digest anyway) rather than by the thread that feeds the pipe to the store
@@ -58,7 +64,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     os.close(write_fd)
     sender.close()
     outcome: list = []
-    stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome)
+    stream = _ProgressReader(os.fdopen(read_fd, "rb", buffering=1 << 20), receiver, on_read, outcome,
+                             child=child, on_written=on_written)
     try:
         store.add(stream=stream, fmt="ntriples", graph=graph, bulk=True)  # in the store's own slices
     finally:
@@ -90,12 +97,19 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
 class _ProgressReader:
     """The pipe bulk_load reads, also relaying the child's progress and final message."""
 
-    def __init__(self, raw, conn, on_read, outcome: list):
+    def __init__(self, raw, conn, on_read, outcome: list, *, child=None, on_written: Callable[[], None] | None = None):
         self.raw, self.conn, self.on_read, self.outcome = raw, conn, on_read, outcome
+        self.child, self.on_written = child, on_written
 
     def read(self, n: int = -1) -> bytes:
         self.drain()
-        return self.raw.read(n)
+        data = self.raw.read(n)
+        if not data and self.on_written is not None and n != 0:
+            written, self.on_written = self.on_written, None
+            self.wait(self.child)  # the end of the lines: the child's files are closed by its last message
+            if self.outcome and self.outcome[0][0] == "ok":
+                written()
+        return data
 
     def readline(self) -> bytes:
         return self.raw.readline()
