@@ -290,7 +290,7 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         source = from_rows()
     else:
         source = _corporations(store, m, selection)
-    # the four levels' IRIs, and their lines but for the corporation (a million of each)
+    # each level's IRI, and its line but for the corporation (made once, not a million times)
     level_iris = {level: m.code("address-match-level", level) for level in LEVELS}
     level_tails = {level: nquad(IRI("x"), level_p, iri)[3:] for level, iri in level_iris.items()}
 

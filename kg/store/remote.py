@@ -2,8 +2,9 @@
 
 Nothing here is engine-specific: ``query`` is a SPARQL Protocol request, ``update`` an Update
 request, ``add`` Graph Store Protocol POSTs of N-Triples (in slices cut at line ends, or one
-streamed POST), ``dump`` a Graph Store GET. The standard library's :mod:`http.client` speaks it, with one kept-alive
-connection per thread and endpoint (a load asks thousands of small questions).
+streamed POST: ``KG_SPARQL_POST_BYTES``), ``dump`` a Graph Store GET. The standard library's
+:mod:`http.client` speaks it, with one kept-alive connection per thread and endpoint (a load asks
+thousands of small questions).
 
 A :class:`RemoteStore` is a *view*: it maps each logical graph (``{base}graph/houjin``) to the
 engine graph that holds this version of it (``{base}graph/houjin/gen-000007``, see
