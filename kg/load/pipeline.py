@@ -163,8 +163,9 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         stats.touched = TouchedFile(build.tempfile(".touched"))
     fresh = replace or was_empty
     # a fresh dataset's search index needs only the summaries: it is built in a forked child
-    # while this process relinks and counts hubs (each is single-threaded; two cores), started as
-    # soon as a single streamed source is written (the store may load its last lines for seconds)
+    # while this process relinks and counts hubs (each is single-threaded; two cores); into an
+    # engine elsewhere, as soon as a single streamed source is written (the engine may load its
+    # last lines for seconds on one core), not beside an embedded load (see loads_in_process)
     early: list = []
     summaries = stats.summaries
 
@@ -174,7 +175,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     try:
         _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
                       checked=not fresh,
-                      on_written=index_early if fresh and summaries is not None and len(sources) == 1 else None)
+                      on_written=index_early if (fresh and summaries is not None and len(sources) == 1
+                                                 and not store.loads_in_process) else None)
     except BaseException:
         _stop(early[0] if early else None)
         raise

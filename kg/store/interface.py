@@ -99,6 +99,13 @@ class ReadStore(Protocol):
 class WriteStore(ReadStore, Protocol):
     """A version being built: writes are seen by its own reads, by nobody else until switched."""
 
+    #: the engine's bulk load runs on this process's cores (embedded): other work started while
+    #: it loads competes with it. A 1M-corporation load whose search indexer started at the end of
+    #: the mapping rather than at the store's answer took 332.8 s instead of 306.8; into Oxigraph
+    #: server (200k), whose loader finishes on one core for ~10 s after the last byte, 57.5 s
+    #: instead of 63.3 (bench/README.md, session 12)
+    loads_in_process: bool
+
     def update(self, sparql: str, *, base_iri: str | None = None) -> None: ...
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,

@@ -227,6 +227,7 @@ class OxStore:
     """A pyoxigraph store behind the project's store interface."""
 
     subjects_together = True
+    loads_in_process = True  # see kg.store.interface.WriteStore
 
     def __init__(self, store: ox.Store, *, bulk_slice: int = 0, bulk_threads: int = 1):
         self._store = store

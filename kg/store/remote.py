@@ -374,6 +374,7 @@ class RemoteStore:
     """
 
     subjects_together = False  # the engine may interleave subjects (Virtuoso does)
+    loads_in_process = False  # see kg.store.interface.WriteStore
 
     def __init__(self, client: SparqlClient, view: Mapping[str, str],
                  writable: Callable[[str], "str | Layer"] | None = None,
