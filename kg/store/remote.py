@@ -148,8 +148,7 @@ class SparqlClient:
                 response = conn.getresponse()
             self._answer(response, url, None, False)
         except TimeoutError:
-            raise StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
-                             "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)") from None
+            raise self._no_answer(url) from None
         except (OSError, http.client.HTTPException) as exc:
             raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
@@ -157,6 +156,10 @@ class SparqlClient:
         if first and not self._holds(graph, first[0].decode("utf-8")):
             raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
                              "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
+
+    def _no_answer(self, url: str) -> StoreError:
+        return StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
+                          "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)")
 
     def _holds(self, graph: str, ntriples_line: str) -> bool:
         """Whether ``graph`` holds the triple of an N-Triples line (an indexed lookup)."""
@@ -217,8 +220,7 @@ class SparqlClient:
                     raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
             except TimeoutError:
                 conn.close()
-                raise StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
-                                 "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)") from None
+                raise self._no_answer(url) from None
             except OSError as exc:
                 conn.close()
                 raise StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}") from None
