@@ -319,27 +319,12 @@ def watch(build: Build, home: Home, settings: Settings, *, whole: Iterable[str] 
     """
     if settings.changes_retention <= 0:
         return None
-    if settings.store != "oxigraph":  # the difference is read from two embedded generations side by side
-        return Unrecorded(home)
     minter = Minter(settings.base)
     tee = Tee(build.tempfile(".nq.gz"), build.tempfile(".entities"), minter.id) if settings.changes_tee else None
     capture = Capture(build.store, home.open_current(), home.current_name(), minter, Path(home.root),
                       whole=whole, tee=tee)
     build.store = capture.store  # type: ignore[assignment]
     return capture
-
-
-class Unrecorded:
-    """A build on a remote engine: listed in the feed as not recorded (its difference would have to
-    be read back over HTTP from two versions of every graph it touched), so a client holding an
-    older generation starts again from a dump, as after a SPARQL Update."""
-
-    def __init__(self, home: Home):
-        self.root, self.previous = Path(home.root), home.current_name()
-
-    def finish(self, generation: str, *, kind: str, retention: int, time: dt.datetime | None = None, **_) -> dict:
-        ChangeLog(self.root).unrecorded(generation, self.previous, kind=kind, published=_iso(time), keep=retention)
-        return {"generation": generation, "recorded": False}
 
 
 def _iso(time: dt.datetime | None) -> str:

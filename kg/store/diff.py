@@ -15,11 +15,19 @@ quads that did not change):
   proportional to both graphs' size (reading a quad back costs the engine ~5 µs: it decodes each
   term), memory flat. A graph the old generation lacks is the new graph itself, written by the
   engine's dump.
+
+On a remote engine (:class:`kg.store.remote.RemoteStore`) the same two functions ask the
+store interface instead: a subject's quads come a batch of subjects per request
+(``quads_of``), and a whole graph is compared as two dumps sorted on disk (``sort``, bytes
+order) and merged line by line: memory flat, cost a read of both versions of the graph. Both
+dumps are written the embedded store's way (``RemoteStore.dump``), so equal quads are equal
+lines.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
@@ -100,6 +108,26 @@ class PatchWriter:
         if n:
             self._count(graph, kind, n)
 
+    def write_triple_lines(self, kind: str, lines: Iterable[bytes], graph: str) -> None:
+        """N-Triples lines (each ``… .\n``, as a dump writes them) of ``graph`` that were added or
+        removed, written as N-Quads."""
+        suffix = f" <{graph}> .\n".encode()
+        out, batch, n = self._files[kind], [], 0
+        for line in lines:
+            batch.append(line[:-3] + suffix)
+            n += 1
+            if self._on_subject is not None and line.startswith(b"<"):
+                value = line[1:line.index(b">")].decode("utf-8")
+                if value != self._last_subject:
+                    self._last_subject = value
+                    self._on_subject(value)
+            if len(batch) >= 10_000:
+                out.write(b"".join(batch))
+                batch.clear()
+        out.write(b"".join(batch))
+        if n:
+            self._count(graph, kind, n)
+
     def write_dump(self, store: OxStore, graph: str, scratch_dir: Path) -> None:
         """Every quad of ``graph`` as added (a graph the old generation did not have).
 
@@ -145,6 +173,9 @@ def _engine(store: OxStore | None) -> ox.Store | None:
 
 def graph_difference(old: OxStore | None, new: OxStore, graph: str, patch: PatchWriter, scratch_dir: Path) -> None:
     """The whole difference of one graph between two stores (``old=None``: no previous generation)."""
+    if not isinstance(new, OxStore):
+        _sorted_difference(old, new, graph, patch, scratch_dir)
+        return
     g = ox.NamedNode(graph)
     before, after = _engine(old), _engine(new)
     had = before is not None and next(iter(before.quads_for_pattern(None, None, None, g)), None) is not None
@@ -195,6 +226,9 @@ def _merge(olds: Iterator[ox.Quad], news: Iterator[ox.Quad], before: ox.Store, a
 def subject_difference(old: OxStore | None, new: OxStore, graph: str, subjects: Iterable[str],
                        patch: PatchWriter) -> None:
     """The difference of the quads of ``subjects`` in one graph between two stores."""
+    if not isinstance(new, OxStore):
+        _queried_difference(old, new, graph, subjects, patch)
+        return
     g = ox.NamedNode(graph)
     before, after = _engine(old), _engine(new)
     added: list[ox.Quad] = []
@@ -208,6 +242,96 @@ def subject_difference(old: OxStore | None, new: OxStore, graph: str, subjects: 
             removed.extend(was - now)
         _write_when_full(patch, graph, added, removed)
     _write_when_full(patch, graph, added, removed, full=0)
+
+
+def _queried_difference(old, new, graph: str, subjects: Iterable[str], patch: PatchWriter,
+                        batch: int = 2000) -> None:
+    """:func:`subject_difference` through the store interface: ``batch`` subjects a request."""
+    from kg.store.oxigraph import to_ox
+
+    subjects = list(subjects)
+    added: list[ox.Quad] = []
+    removed: list[ox.Quad] = []
+    for i in range(0, len(subjects), batch):
+        part = subjects[i:i + batch]
+        now = set(new.quads_of(part, graph=graph))
+        was = set(old.quads_of(part, graph=graph)) if old is not None else set()
+        g = ox.NamedNode(graph)
+        # in subject order, as the embedded path writes them (the entity list skips repeats)
+        for mine, out in ((now - was, added), (was - now, removed)):
+            out.extend(ox.Quad(to_ox(q.subject), ox.NamedNode(q.predicate), to_ox(q.object), g)
+                       for q in sorted(mine, key=lambda q: str(q.subject)))
+        _write_when_full(patch, graph, added, removed)
+    _write_when_full(patch, graph, added, removed, full=0)
+
+
+def _sorted_difference(old, new, graph: str, patch: PatchWriter, scratch_dir: Path) -> None:
+    """:func:`graph_difference` through the store interface: both versions dumped, sorted on
+    disk and merged (memory flat whatever the graph's size)."""
+    if old is None or not old.has(graph=graph):
+        patch.write_dump(new, graph, scratch_dir)
+        return
+    was, now = _sorted_dump(old, graph, scratch_dir), None
+    try:
+        now = _sorted_dump(new, graph, scratch_dir)
+        pending: dict[str, list[bytes]] = {"added": [], "removed": []}
+        with open(was, "rb") as a, open(now, "rb") as b:
+            for kind, line in _only_in_each(a, b):
+                lines = pending[kind]
+                lines.append(line)
+                if len(lines) >= 10_000:
+                    patch.write_triple_lines(kind, lines, graph)
+                    lines.clear()
+        for kind, lines in pending.items():
+            patch.write_triple_lines(kind, lines, graph)
+    finally:
+        for path in (was, now):
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
+def _sorted_dump(store, graph: str, scratch_dir: Path) -> Path:
+    """``graph`` dumped as N-Triples and sorted by bytes (GNU/POSIX ``sort``, spilling to
+    ``scratch_dir`` beyond its buffer), duplicates dropped."""
+    fd, raw = tempfile.mkstemp(prefix="tmp-diff-", suffix=".nt", dir=scratch_dir)
+    os.close(fd)
+    out = Path(raw + ".sorted")
+    try:
+        store.dump(graph, Path(raw))
+        subprocess.run(["sort", "-u", "-T", str(scratch_dir), "-o", str(out), raw], check=True,
+                       env={**os.environ, "LC_ALL": "C"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except subprocess.CalledProcessError as exc:
+        out.unlink(missing_ok=True)
+        raise OSError(f"sort of {graph}'s dump failed: {exc.stderr.decode(errors='replace').strip()}") from None
+    finally:
+        os.unlink(raw)
+    return out
+
+
+def _only_in_each(a: IO[bytes], b: IO[bytes]) -> Iterator[tuple[str, bytes]]:
+    """("removed", line) for each line only in ``a``, ("added", line) for each only in ``b``: two
+    files sorted by bytes, read once each.
+
+    >>> import io
+    >>> list(_only_in_each(io.BytesIO(b"a\\nc\\nd\\n"), io.BytesIO(b"b\\nc\\ne\\n")))
+    [('removed', b'a\\n'), ('added', b'b\\n'), ('removed', b'd\\n'), ('added', b'e\\n')]
+    """
+    x, y = a.readline(), b.readline()
+    while x and y:
+        if x == y:
+            x, y = a.readline(), b.readline()
+        elif x < y:
+            yield "removed", x
+            x = a.readline()
+        else:
+            yield "added", y
+            y = b.readline()
+    while x:
+        yield "removed", x
+        x = a.readline()
+    while y:
+        yield "added", y
+        y = b.readline()
 
 
 def _write_when_full(patch: PatchWriter, graph: str, added: list, removed: list, *, full: int = 50_000) -> None:
