@@ -138,7 +138,7 @@ def dump(out: str | None) -> None:
         click.echo(f"{path}  {count:,} quads  ({graph})")
     try:
         extra = write_manifest(settings, target, written, recorded_digests(store, Minter(settings.base)),
-                               open_home(settings.data_path).current_name())
+                               open_home(settings, create=False).current_name())
     except KGError as exc:
         raise UserError(str(exc)) from None
     signed = sum(1 for p in extra if p.suffix == ".asc")
@@ -181,7 +181,7 @@ def verify(dumps: tuple[str, ...], key: str | None, check_store: bool) -> None:
             found.problems += part.problems
             found.notes += part.notes
         if check_store:
-            store = open_home(data, create=False).open_current() if data.is_dir() else None
+            store = open_home(settings, create=False).open_current() if data.is_dir() else None
             if store is None:
                 found.notes.append(f"store: nothing loaded in {data}")
             else:
