@@ -23,18 +23,23 @@ from support import geocode_rows as G
 M = Minter(BASE)
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def geo_dir(tmp_path_factory):
+def geo(tmp_path_factory, module_backend):
+    """The settings of a store holding the ABR files (embedded, or on each engine)."""
     root = tmp_path_factory.mktemp("geocode")
-    settings = load_settings({}, data_dir=str(root / "data"), base_uri=BASE)
+    settings = load_settings({}, data_dir=str(root / "data"), base_uri=BASE,
+                             **(module_backend.overrides() if module_backend else {}))
     result = run_load(settings, "abr", G.write_all(root / "abr"), strict=True)
     assert result.stats.rejected == 0
-    return root / "data"
+    return settings
 
 
 @pytest.fixture(scope="module")
-def geocoder(geo_dir):
-    return geocoder_for(open_home(geo_dir, create=False).open_current(), M)
+def geocoder(geo):
+    return geocoder_for(open_home(geo, create=False).open_current(), M)
 
 
 def tail(iri: str | None) -> str | None:
@@ -201,11 +206,11 @@ def test_empty_and_too_long(geocoder):
     assert "KG_GEOCODE_MAX_LENGTH" in geocoder.geocode("和" * 501).error
 
 
-def test_links_use_the_same_matcher(geo_dir):
+def test_links_use_the_same_matcher(geo):
     """A corporation in 和歌山市黒田２丁目 links to the town the geocoder finds for its address."""
     from kg.link.addresses import TownIndex
 
-    store = open_home(geo_dir, create=False).open_current()
+    store = open_home(geo, create=False).open_current()
     index = TownIndex.from_store(store, M)
     muni = str(M.municipality("302015"))
     assert index.match(muni, "黒田２丁目２番２２号") == ("town", str(M.town("302015", "0130002")))
@@ -215,8 +220,8 @@ def test_links_use_the_same_matcher(geo_dir):
 # ---- HTTP --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def client(geo_dir):
-    settings = load_settings({}, data_dir=str(geo_dir), base_uri=BASE).with_overrides(geocode_max_batch=5)
+def client(geo):
+    settings = geo.with_overrides(geocode_max_batch=5)
     return create_app(settings, executor=InlineExecutor(settings)).test_client()
 
 
@@ -279,8 +284,8 @@ def test_get_for_a_prefecture_not_loaded_is_404_with_the_answer(client):
     assert "大阪府 (270008) is not loaded" in r.get_json(force=True)["properties"]["error"]
 
 
-def test_body_limit_is_the_servers(geo_dir):
-    settings = load_settings({}, data_dir=str(geo_dir), base_uri=BASE).with_overrides(max_body=64)
+def test_body_limit_is_the_servers(geo):
+    settings = geo.with_overrides(max_body=64)
     c = create_app(settings, executor=InlineExecutor(settings)).test_client()
     r = c.post("/geocode", data=("和歌山市秋月\n" * 10).encode(), content_type="text/plain")
     assert r.status_code == 413 and "KG_MAX_BODY" in r.get_data(as_text=True)
@@ -307,8 +312,8 @@ def test_served_by_kg_serve(demo_server):
 
 # ---- CLI ---------------------------------------------------------------------------------------
 
-def test_cli_stdin_to_csv(geo_dir, cli_at):
-    out = cli_at(geo_dir, "geocode", input="和歌山市葵町1-1\n\n屋久島町宮之浦字永野\n")
+def test_cli_stdin_to_csv(geo, cli_at):
+    out = cli_at(geo, "geocode", input="和歌山市葵町1-1\n\n屋久島町宮之浦字永野\n")
     assert out.exit_code == 0, out.output
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert [(r["level"], r["iri"]) for r in rows] == [
@@ -316,10 +321,10 @@ def test_cli_stdin_to_csv(geo_dir, cli_at):
         ("town", str(M.town("465054", "0015104")))]
 
 
-def test_cli_csv_file_to_geojson(geo_dir, cli_at, tmp_path):
+def test_cli_csv_file_to_geojson(geo, cli_at, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("id,住所\n1,和歌山県橋本市市脇2-3-4\n2,大阪府大阪市北区梅田\n", encoding="utf-8")
-    out = cli_at(geo_dir, "geocode", str(path), "--format", "json")
+    out = cli_at(geo, "geocode", str(path), "--format", "json")
     assert out.exit_code == 0, out.output
     features = json.loads(out.output)["features"]
     assert [(f["properties"]["id"], f["properties"]["machiaza_id"]) for f in features] == [("1", "0004002"), ("2", None)]
@@ -330,22 +335,23 @@ def test_cli_csv_file_to_geojson(geo_dir, cli_at, tmp_path):
     (None, "missing.csv: No such file or directory"),
     ("id,addr\n1,x\n", "line 1: the CSV header has no column 'address'"),
 ])
-def test_cli_bad_input_is_one_line(geo_dir, cli_at, tmp_path, content, message):
+def test_cli_bad_input_is_one_line(geo, cli_at, tmp_path, content, message):
     path = tmp_path / "missing.csv"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    out = cli_at(geo_dir, "geocode", str(path))
+    out = cli_at(geo, "geocode", str(path))
     assert out.exit_code == 1 and message in out.output and "Traceback" not in out.output
 
 
 @pytest.fixture
-def cli_at():
+def cli_at(module_backend):
     from click.testing import CliRunner
 
     from kg.cli import main
 
-    def run(data_dir, *args, input=None):
-        return CliRunner().invoke(main, ["--data-dir", str(data_dir), "--base-uri", BASE, *args], input=input)
+    def run(settings, *args, input=None):
+        return CliRunner(env=module_backend.env() if module_backend else None).invoke(
+            main, ["--data-dir", str(settings.data_path), "--base-uri", BASE, *args], input=input)
 
     return run
 
