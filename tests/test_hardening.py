@@ -20,6 +20,7 @@ from kg.server import create_app
 from kg.server.executor import InlineExecutor
 from kg.settings import load_settings
 from support import BASE
+from support import load_demo
 from support.server import start_server
 
 TOKEN = "s3cret"
@@ -39,10 +40,16 @@ class _Recorder(BaseHTTPRequestHandler):
 
     def _answer(self):
         type(self).calls.append(self.path)
+        media = "application/sparql-results+json"
         body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [
             {"x": {"type": "literal", "value": "remote"}}]}}).encode()
+        if "json" not in self.headers.get("Accept", "json"):  # Virtuoso asks for XML
+            media = "application/sparql-results+xml"
+            body = (b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>'
+                    b'<variable name="x"/></head><results><result><binding name="x"><literal>remote</literal>'
+                    b'</binding></result></results></sparql>')
         self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Type", media)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -60,9 +67,21 @@ def target():
     server.shutdown()
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def app(demo_copy):
-    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE, update_token=TOKEN)
+def demo(module_backend, demo_copy, tmp_path_factory):
+    """Settings of the demo data: the embedded copy, or the samples loaded into the module's engine
+    (what reaches the engine must be as safe as what reaches the embedded store)."""
+    if module_backend is None:
+        return load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
+    return load_demo(tmp_path_factory.mktemp("hardening") / "data", module_backend)
+
+
+@pytest.fixture(scope="module")
+def app(demo):
+    settings = demo.with_overrides(update_token=TOKEN)
     executor = InlineExecutor(settings)
     yield create_app(settings, executor=executor)
     executor.close()
@@ -107,14 +126,14 @@ def test_updates_cannot_fetch_either(app, target, text):
     assert _Recorder.calls == []
 
 
-def test_listed_endpoints_may_be_called(demo_copy, target):
-    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE, remote_allowed=target)
+def test_listed_endpoints_may_be_called(demo, target):
+    settings = demo.with_overrides(remote_allowed=target)
     executor = InlineExecutor(settings)
     try:
         app = create_app(settings, executor=executor)
         _Recorder.calls.clear()
         r = _query(app, f"SELECT ?x WHERE {{ SERVICE <{target}> {{ ?s ?p ?x }} }}")
-        assert r.status_code == 200 and "remote" in r.get_data(as_text=True)
+        assert r.status_code == 200 and "remote" in r.get_data(as_text=True), r.get_data(as_text=True)
         assert len(_Recorder.calls) == 1
         other = target.replace("/sparql", "/other")
         assert _query(app, f"SELECT ?x WHERE {{ SERVICE <{other}> {{ ?s ?p ?x }} }}").status_code == 400

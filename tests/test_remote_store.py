@@ -126,6 +126,31 @@ def test_a_query_a_layer_cannot_answer_materialises_it(settings, backend):
     assert not [g for g in backend.graphs() if g.endswith(("/add", "/del"))]
 
 
+@pytest.mark.engines
+def test_a_graph_the_version_does_not_hold_reads_as_empty(settings, backend):
+    """A graph somebody else keeps on the engine, or none holds, is empty to every query form and
+    protocol dataset (as on the embedded store); a DROP of it is the request's fault (400)."""
+    from kg.errors import QueryRejected
+    from kg.store import open_home
+
+    home = open_home(settings)
+    with home.build() as b:
+        b.store.add(text=f'<http://x/s> <http://x/p> "ours" <{G}> .\n')
+    other = "http://elsewhere.example/g"
+    if backend is not None:  # put there past kg, as another user of the engine would
+        home.open_current().client.update(f'INSERT DATA {{ GRAPH <{other}> {{ <http://x/t> <http://x/p> "theirs" }} }}')
+    store = home.open_current()
+    for graph in (other, "http://nobody.example/g"):
+        assert store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}") is False
+        assert list(store.query(f"SELECT ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")) == []
+        assert list(store.query(f"SELECT ?o FROM <{graph}> WHERE {{ ?s ?p ?o }}")) == []
+        assert list(store.query("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[graph])) == []
+    assert [r["o"].value for r in store.query(f"SELECT ?o WHERE {{ GRAPH <{G}> {{ ?s ?p ?o }} }}")] == ["ours"]
+    assert [r["o"].value for r in store.query(f"SELECT ?o FROM <{G}> WHERE {{ ?s ?p ?o }}")] == ["ours"]
+    with home.build() as b, pytest.raises(QueryRejected, match="nobody.example/g>"):
+        b.store.update("DROP GRAPH <http://nobody.example/g>")
+
+
 def test_opaque_wkt_keeps_points_exact_on_the_engine_and_as_written_in_answers(oxigraph_server):
     """KG_SPARQL_WKT=opaque (for Virtuoso, which rounds and refuses WKT literals): the engine holds
     another datatype, every answer (solutions, a streamed dump of several MiB) has the original."""

@@ -29,6 +29,7 @@ from kg.rdf.iri import fragment_prefix
 from kg.rdf.terms import whole_lines
 from kg.store import results
 from kg.store.interface import Quad
+from kg.store.graph_names import Dataset, rename_graphs
 from kg.store.syntax import explain, star_order
 
 _XSD_STRING = str(XSD.string)
@@ -66,6 +67,20 @@ def from_ox(term) -> Term | None:
     if cls is ox.DefaultGraph:
         return None
     raise TypeError(f"unsupported term {term!r}")
+
+
+def _names_its_dataset(sparql: str) -> bool:
+    """Whether a query has FROM or FROM NAMED (SPARQL 1.1 §13.2): then they are its dataset.
+    pyoxigraph 0.5 reads the union of every graph when asked to, FROM or not.
+
+    >>> _names_its_dataset("SELECT * FROM <http://x/g> { ?s ?p ?o }"), _names_its_dataset("SELECT ?from { ?from ?p 'FROM' }")
+    (True, False)
+    """
+    if "from" not in sparql.lower():
+        return False
+    dataset = Dataset()
+    rename_graphs(sparql, {}, None, dataset)
+    return dataset.from_clause
 
 
 def _quad(q: ox.Quad) -> Quad:
@@ -250,7 +265,7 @@ class OxStore:
         if defaults or named:
             kwargs["default_graph"] = [_node(g) for g in defaults]
             kwargs["named_graphs"] = [_node(g) for g in named]
-        else:
+        elif not _names_its_dataset(sparql):
             kwargs["use_default_graph_as_union"] = True
         try:
             result = self._store.query(sparql, **kwargs)

@@ -262,6 +262,23 @@ class SparqlClient:
         raise StoreError(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first}")
 
 
+#: an engine's answer to an update that names a graph it does not hold (Oxigraph: "The graph <g>
+#: does not exist"; Virtuoso: "graph <g> has not been explicitly created before")
+_MISSING_GRAPH = re.compile(r"does not exist|has not been (?:explicitly )?created", re.IGNORECASE)
+_ENGINE_SAID = re.compile(r" answered HTTP 5\d\d: (.*)$", re.DOTALL)
+
+
+def _absent(graph: str) -> str:
+    """The engine name a graph this version does not hold is read under: one no engine holds, so
+    it reads as empty, as on the embedded store (a graph of that name that somebody else keeps on
+    the engine is not part of any version).
+
+    >>> _absent("http://x/g?a=1")
+    'urn:x-kg:absent:http%3A%2F%2Fx%2Fg%3Fa%3D1'
+    """
+    return "urn:x-kg:absent:" + urllib.parse.quote(graph, safe="")
+
+
 @lru_cache(maxsize=64)
 def _dataset_params(default_graphs: tuple[str, ...], named_graphs: tuple[str, ...]) -> str:
     """``&default-graph-uri=…&named-graph-uri=…`` of a query: the same dozen graph names on every
@@ -393,9 +410,6 @@ class RemoteStore:
     def _back(self) -> dict[str, str]:
         return {physical: logical for logical, physical in self.view.items()}
 
-    def _physical(self, graph: str) -> str:
-        return self.view.get(graph, graph)
-
     def _select(self, text: str, **dataset) -> list[dict]:
         media, body = self.client.query(text, accept=_SOLUTIONS, **dataset)
         return json.loads(body)["results"]["bindings"]
@@ -446,23 +460,28 @@ class RemoteStore:
 
     def _query(self, sparql, prefixes, base_iri, default_graphs, named_graphs):
         dataset = Dataset()
-        text = rename_graphs(sparql, {g: p for g, p in self.view.items() if g not in self.layers}, prefixes, dataset)
+        names = {g: p for g, p in self.view.items() if g not in self.layers}
+        text = rename_graphs(sparql, names, prefixes, dataset)
+        absent = {}
+        if dataset.graphs:  # engine graphs already (a layer's, written by rewrite()) are not absent
+            held = set(self.view) | set(self._engine_graphs())
+            absent = {g: _absent(g) for g in dataset.graphs if g not in held}
+        if absent:  # named in the text, not in this version: read as an empty graph, as embedded
+            text = rename_graphs(sparql, {**names, **absent}, prefixes)
         head = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
         if base_iri:
             head = f"BASE <{base_iri}>\n" + head
         defaults, named = list(default_graphs), list(named_graphs)
         if defaults or named:
-            kwargs = {"default_graphs": [self._physical(g) for g in defaults],
-                      "named_graphs": [self._physical(g) for g in named]}
+            kwargs = {"default_graphs": [self.view.get(g) or _absent(g) for g in defaults],
+                      "named_graphs": [self.view.get(g) or _absent(g) for g in named]}
         elif dataset.from_clause:
             kwargs = {}
         else:  # the served version: its graphs are the union default graph and the named graphs
             graphs = self._engine_graphs()
-            # one of our graph names this version does not have (ABR never loaded, say) is named
-            # too, though no engine holds it: Virtuoso 7 answers ASK { GRAPH <g> {…} } true for
-            # a graph outside the dataset (SELECT is right)
-            ours = {g[: g.rfind("/") + 1] for g in self.view}
-            graphs += sorted(g for g in dataset.graphs if g not in self.view and g[: g.rfind("/") + 1] in ours)
+            # and the absent ones, which no engine holds: Virtuoso 7 answers ASK { GRAPH <g> {…} }
+            # true for a graph outside the dataset (SELECT is right)
+            graphs += sorted(absent.values())
             kwargs = {"default_graphs": [p for g, p in self.view.items() if g not in self.layers] or ["urn:x-kg:nothing"],
                       "named_graphs": graphs or ["urn:x-kg:nothing"]}
         form = query_form(sparql)
@@ -648,10 +667,20 @@ class RemoteStore:
         if base_iri:
             text = f"BASE <{base_iri}>\n{text}"
         graphs = list(self.view.values())
-        if dataset.using_clause or not graphs:
-            self.client.update(text)
-        else:
-            self.client.update(text, using_graphs=graphs, using_named_graphs=graphs)
+        try:
+            if dataset.using_clause or not graphs:
+                self.client.update(text)
+            else:
+                self.client.update(text, using_graphs=graphs, using_named_graphs=graphs)
+        except Deadlocked:
+            raise
+        except StoreError as exc:  # CLEAR/DROP of a graph that does not exist: the request's fault
+            said = _ENGINE_SAID.search(str(exc))
+            if said is None or not _MISSING_GRAPH.search(said.group(1)):
+                raise
+            back = self._back
+            raise QueryRejected(re.sub(r"<([^<>\s]*)>", lambda m: f"<{back.get(m.group(1), m.group(1))}>",
+                                       said.group(1))) from None
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
