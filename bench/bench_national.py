@@ -29,6 +29,11 @@ Phase B (Oxigraph server, KG_STORE=sparql):
   rqueries  the same queries through ``kg serve`` (remote) and through the server's own /query
   rwrk      one-entity SELECT at c=8 through both
   oxload    ``oxigraph load --location FRESH --file all.nq`` (the engine's own bulk loader)
+Phase C (OpenLink Virtuoso 7, KG_STORE=sparql):
+  vload     ours into Virtuoso, then one-entity SELECTs at c=8 through both
+  vqueries  the same queries through ``kg serve`` over it and at Virtuoso's own /sparql
+  vdiff     the diff onto it (the store is deleted after)
+  vfloor    ``ld_dir`` + ``rdf_loader_run()`` + ``checkpoint`` of the same N-Quads
 
 CPU and memory are read from outside (os.wait4 rusage of the child and what it waited for; the
 process tree's RSS summed from /proc every 0.2 s), with /proc/loadavg at each phase's start and
@@ -66,7 +71,7 @@ from servers import free_port, wait_ready, wrk  # noqa: E402
 
 BASE = "http://localhost:8000/"
 PHASES = ("gen", "load", "dump", "floor", "diff", "diff2", "abr", "queries", "wrk",
-          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload", "vload", "vdiff", "vfloor")
+          "rload", "rdiff", "rdiff2", "rqueries", "rwrk", "oxload", "vload", "vqueries", "vdiff", "vfloor")
 DIFF_DATE = "2025-01-06"  # after the generator's last day (2024-12-27): every diff row is newer
 DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
@@ -511,13 +516,14 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_queries(ours: str, theirs: str, limit: float, runs: int, graphs: tuple[str, ...] = ()) -> dict:
+def run_queries(ours: str, theirs: str, limit: float, runs: int, graphs: tuple[str, ...] = (),
+                path: str = "/query") -> dict:
     head = prefixes()
     out = {}
     for slug, q in gallery():
         print(f"  query {slug} ...", file=sys.stderr, flush=True)
         out[slug] = {"ours": query_series(ours + "/sparql", head + q, limit, runs),
-                     "engine": query_series(theirs + "/query", head + q, limit, runs, graphs)}
+                     "engine": query_series(theirs + path, head + q, limit, runs, graphs)}
     return out
 
 
@@ -526,8 +532,8 @@ def served_graphs(query_url: str) -> tuple[str, ...]:
     ptr, d = BASE + "graph/generations", BASE + "def/"
     q = (f"SELECT ?g WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{d}currentGeneration> ?gen . "
          f"?gen <{d}generationGraph> ?g }} }}")
-    req = urllib.request.Request(query_url, data=q.encode(), headers={
-        "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    req = urllib.request.Request(query_url, data=urllib.parse.urlencode({"query": q}).encode(), headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
     with urllib.request.urlopen(req, timeout=60) as r:
         return tuple(sorted(b["g"]["value"] for b in json.load(r)["results"]["bindings"]))
 
@@ -824,6 +830,29 @@ def phase_vload(run: Run) -> dict:
         engine.close()  # its checkpointed store and our local files stay for phase vdiff
 
 
+def phase_vqueries(run: Run) -> dict:
+    """The gallery's examples and the researcher aggregates through `kg serve` over the Virtuoso
+    store phase vload left, and at Virtuoso's own /sparql with the served graphs as the default
+    graph (Virtuoso has no time limit here: a query past it is given up on by the client at the
+    limit + 60 s and counted as over)."""
+    location = run.work / "virtuoso"
+    if not (location / "virtuoso.db").exists():
+        raise SystemExit("bench: phase vqueries needs the Virtuoso store of phase vload (run vload first)")
+    limit = float(run.renv.get("KG_QUERY_TIMEOUT", 30))
+    engine = Virtuoso(run, location)
+    ours = None
+    try:
+        ours, url = our_server(engine.env, run.work / "serve-virtuoso.log")
+        graphs = served_graphs(engine.url + "/sparql")
+        return {"time_limit_s": limit, "engine_default_graphs": graphs,
+                "engine": "Virtuoso /sparql with the served generation's graphs as default-graph-uri",
+                "queries": run_queries(url, engine.url, limit, run.args.runs, graphs, path="/sparql")}
+    finally:
+        if ours is not None:
+            stop(ours)
+        engine.close()
+
+
 def phase_vdiff(run: Run) -> dict:
     """The daily diff (phase gen's) into the Virtuoso store phase vload left: seconds until served,
     then the renamed corporation's new name read back through it; the store is deleted after."""
@@ -987,7 +1016,7 @@ def summary(p: dict) -> dict:
         if key in res:
             s[key] = {"ratio_rps": res[key]["ratio_rps"], "ours_rps": res[key]["ours"]["requests_per_s"],
                       "engine_rps": res[key]["engine"]["requests_per_s"]}
-    for key in ("queries", "rqueries"):
+    for key in ("queries", "rqueries", "vqueries"):
         if key in res:
             s[key] = {slug: {side: (f"{q[side].get('median_s')} s median, {q[side].get('max_s')} s max, "
                                     f"{q[side].get('rows')} rows" if q[side]["answered"] else "no answer")
@@ -1070,7 +1099,8 @@ def markdown(merged: dict) -> str:
         r = s["ratio_remote_oxload"]
         lines += ["", f"remote load / `oxigraph load`: wall **{r['wall']}x**, CPU (ours + server) **{r['cpu_ours_plus_server']}x**"]
     for key, title in (("queries", "embedded: `kg serve` vs `oxigraph serve-read-only` (same directory)"),
-                       ("rqueries", "Oxigraph server: `kg serve` (KG_STORE=sparql) vs the server's /query")):
+                       ("rqueries", "Oxigraph server: `kg serve` (KG_STORE=sparql) vs the server's /query"),
+                       ("vqueries", "Virtuoso: `kg serve` (KG_STORE=sparql) vs Virtuoso's /sparql")):
         if key not in p:
             continue
         lines += ["", f"Queries, {title}; time limit {p[key]['time_limit_s']:.0f} s on both; median / max of the runs "
