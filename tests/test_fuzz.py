@@ -81,4 +81,4 @@ def test_random_urls_get_no_5xx(client, module_backend):
         r = client.open(path, method=method, headers=headers, **kwargs)
         if r.status_code >= 500 and not (r.status_code == 503 and "time limit" in r.get_data(as_text=True)):
             failures.append((method, path, accept, r.status_code, r.get_data(as_text=True)[:120]))
-    assert failures == []
+    assert failures == [], "\n".join(map(repr, failures))

@@ -63,11 +63,17 @@ class Guard:
     def check_query(self, text: str, *, one_subject_known: bool = False) -> None:
         """Refuse a query over the limits; ``one_subject_known``: the caller found it to be
         :func:`~kg.server.sparql_text.one_subject` already."""
+        if "\x00" in text:
+            raise QueryRefused("the query contains U+0000 (NUL), which this endpoint does not take "
+                               "(an engine may read the text only up to it)")
         if len(text) <= self.max_length and self.max_nesting >= 2 and (one_subject_known or one_subject(text)):
             return  # one triple pattern in at most two groups, no SERVICE: within every other limit
         self._check(text, "query", remote=("SERVICE",))
 
     def check_update(self, text: str) -> None:
+        if "\x00" in text:
+            raise QueryRefused("the update contains U+0000 (NUL), which this endpoint does not take "
+                               "(an engine may read the text only up to it)")
         self._check(text, "update", remote=("SERVICE", "LOAD"))
 
     def _check(self, text: str, what: str, *, remote: tuple[str, ...]) -> None:

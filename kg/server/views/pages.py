@@ -37,6 +37,10 @@ def _generation() -> tuple[str, dt.datetime | None]:
     return name, mtime
 
 
+#: characters SPARQL's IRIREF excludes (controls, space, <>"{}|^`\)
+_NOT_IN_AN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
 def _check_id(rest: str) -> None:
     problem = id_problem(rest)
     if problem:
@@ -65,6 +69,9 @@ def _serve(prefix: str, rest: str, *, id_path: bool) -> Response:
         if rest.endswith(suffix):
             rest, fmt = rest[: -len(suffix)], by_suffix(suffix)
             break
+    bad = _NOT_IN_AN_IRI.search(rest)
+    if bad:  # no IRI holds it, and an engine's parser may fail on it (Virtuoso on U+0000)
+        raise MalformedIdentifier(f"an IRI cannot contain {bad.group()!r} (RFC 3987; SPARQL IRIREF)")
     if id_path:
         _check_id(rest)
     negotiated = fmt is None
