@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import traceback
 
-from kg.errors import EntityNotFound, NotAcceptable
+from kg.errors import EntityNotFound, KGError, NotAcceptable
 from kg.rdf.iri import Minter
 from kg.server.answer import Answer
 from kg.server.formats import Format, by_short_name, negotiate, offered
@@ -79,6 +80,18 @@ class RequestHandler:
         result = store.query(text, prefixes=prefixes, base_iri=request.get("base_iri"),
                              default_graphs=request.get("default_graphs") or (),
                              named_graphs=request.get("named_graphs") or ())
+        try:
+            return self._serialized(result, text, request, name)
+        except Exception as exc:
+            # the answer is dropped here, in this thread, not with the traceback in the web
+            # thread: pyoxigraph's results may only be dropped by the thread that made them
+            # (found by test_fuzz: "PyQueryTriples is unsendable, but is being dropped on another thread")
+            if not isinstance(exc, KGError):  # our bug: where it happened stays in the log
+                exc.add_note("".join(traceback.format_tb(exc.__traceback__)))
+            del result
+            raise exc.with_traceback(None)
+
+    def _serialized(self, result, text: str, request: dict, name: str | None) -> Answer:
         wanted, accept = request.get("format"), request.get("accept")
         headers = {"X-KG-Generation": name or ""}
         if isinstance(result, bool):
