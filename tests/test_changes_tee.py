@@ -1,6 +1,7 @@
 """A graph new in a load has its ``added`` patch copied from what the load bulk-loads (the tee):
 the feed must still replay exactly, whether the copy is used as it is, filtered (a corporation
-twice in a file: the streamed load stops ascending and upserts the rest) or given up."""
+twice in a file: the streamed load stops ascending and upserts the rest) or given up; the first
+two on every backend."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kg.settings import load_settings
 from kg.store.changelog import ChangeLog
 
 from support import BASE, nta_row, write_csv
+from support.engines import BACKENDS
 from test_changes import apply, dump_sets, nonempty
 
 SAMPLE = package_dir("samples") / "houjin" / "00_sample_all_20210630.csv"
@@ -37,9 +39,12 @@ def patch_quads(settings, generation: str, name: str) -> bytes:
     return text
 
 
-def replay_first_load(tmp_path, tee: int, files, **overrides) -> tuple[dict, dict, list[bytes], list[dict]]:
-    """Load ``files`` one after the other into a fresh data directory; (the feed replayed onto
-    nothing, the dump, each change's added file, each change's record)."""
+def replay_first_load(tmp_path, tee: int, files, backend=None, **overrides) -> tuple[dict, dict, list[bytes], list[dict]]:
+    """Load ``files`` one after the other into a fresh data directory (and an emptied engine, if
+    any); (the feed replayed onto nothing, the dump, each change's added file, each change's record)."""
+    if backend is not None:
+        backend.wipe()
+        overrides.update(backend.overrides())
     settings = load_settings({}, data_dir=str(tmp_path / f"data-{tee}"), base_uri=BASE, changes_tee=tee, **overrides)
     state: dict[str, set] = {}
     added, records = [], []
@@ -51,21 +56,24 @@ def replay_first_load(tmp_path, tee: int, files, **overrides) -> tuple[dict, dic
     return nonempty(state), dump_sets(settings, tmp_path / f"dump-{tee}"), added, records
 
 
-@pytest.mark.parametrize("bulk_slice", [0, 1 << 10])  # the engine reads the pipe itself / in slices
-def test_first_load_of_an_ascending_file_replays_from_nothing(tmp_path, bulk_slice):
-    state, current, added, records = replay_first_load(tmp_path, 1, [SAMPLE], bulk_slice=bulk_slice)
+@pytest.mark.parametrize("backend, bulk_slice", [("embedded", 0), ("embedded", 1 << 10),  # the engine reads the
+                                                 ("oxigraph-server", 0), ("virtuoso", 0)],  # pipe / in slices
+                         indirect=["backend"])
+def test_first_load_of_an_ascending_file_replays_from_nothing(tmp_path, backend, bulk_slice):
+    state, current, added, records = replay_first_load(tmp_path, 1, [SAMPLE], backend, bulk_slice=bulk_slice)
     assert BASE + "graph/houjin" in current
     assert state == current
     lines = added[0].splitlines()
     assert len(lines) == len(set(lines)) == records[0]["added"]  # each quad once, as the record counts
-    _, _, dumped, dumped_records = replay_first_load(tmp_path, 0, [SAMPLE])  # read back from the store instead
+    _, _, dumped, dumped_records = replay_first_load(tmp_path, 0, [SAMPLE], backend)  # read back from the store instead
     assert data_quads(added[0]) == data_quads(dumped[0])
     houjin = BASE + "graph/houjin"
     assert records[0]["graphs"][houjin] == dumped_records[0]["graphs"][houjin]
     assert records[0]["entities"] == dumped_records[0]["entities"] > 0
 
 
-def test_a_corporation_twice_in_a_first_load_still_replays_exactly(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_a_corporation_twice_in_a_first_load_still_replays_exactly(tmp_path, backend):
     """The streamed load stops ascending at the repeat: the rest is upserted, removing what the
     stream loaded for that corporation; its copied lines are dropped and its quads read back."""
     rows = [nta_row(1, FIRST, name="株式会社一番"), nta_row(2, SECOND, name="株式会社二番"),
@@ -73,7 +81,7 @@ def test_a_corporation_twice_in_a_first_load_still_replays_exactly(tmp_path):
             nta_row(4, FIRST, process="12", update="2021-08-02", change="2021-08-01", name="株式会社一番改め"),
             nta_row(5, SECOND, name="株式会社二番")]                                   # the same row again
     twice = write_csv(tmp_path / "twice.csv", rows)
-    state, current, added, records = replay_first_load(tmp_path, 1, [twice, SAMPLE])
+    state, current, added, records = replay_first_load(tmp_path, 1, [twice, SAMPLE], backend)
     assert state == current
     houjin = current[BASE + "graph/houjin"]
     names = {q.object.value for q in houjin if q.subject.value == f"{BASE}id/corporation/{FIRST}"
@@ -83,7 +91,7 @@ def test_a_corporation_twice_in_a_first_load_still_replays_exactly(tmp_path):
     assert len(lines) == len(set(lines)) == records[0]["added"]
     assert records[0]["graphs"][BASE + "graph/houjin"]["added"] == len(
         [q for q in ox.parse(added[0], format=ox.RdfFormat.N_QUADS) if q.graph_name.value == BASE + "graph/houjin"])
-    _, _, dumped, dumped_records = replay_first_load(tmp_path, 0, [twice])
+    _, _, dumped, dumped_records = replay_first_load(tmp_path, 0, [twice], backend)
     assert data_quads(added[0]) == data_quads(dumped[0])
     assert records[0]["entities"] == dumped_records[0]["entities"]
 
