@@ -182,6 +182,38 @@ def test_opaque_wkt_keeps_points_exact_on_the_engine_and_as_written_in_answers(o
     assert dumped == sorted(" ".join(line.split()) for line in lines)
 
 
+def test_a_write_may_wait_longer_than_a_query():
+    """An engine that holds a write while it compacts after a bulk load (Oxigraph server: 370 s
+    for the first write after 5.3M corporations) is waited for up to KG_SPARQL_WRITE_TIMEOUT; a
+    query still gives up at its own limit, and each error names the setting that limits it.
+    (A stand-in: no real engine can be made slow on demand.)"""
+    import time
+
+    from kg.errors import StoreError
+    from kg.store.remote import SparqlClient
+
+    def slow(method, path, body):
+        time.sleep(0.6)
+        if path.startswith("/query"):
+            return 200, b'{"head": {"vars": []}, "results": {"bindings": []}}', "application/sparql-results+json"
+        return 204, b"", "text/plain"
+
+    server = answering_server(slow)
+    try:
+        u = server.url
+        client = SparqlClient(u + "/query", u + "/update", u + "/store", timeout=0.2, write_timeout=5)
+        client.update("INSERT DATA { GRAPH <http://x/g> { <http://x/s> <http://x/p> 1 } }")
+        client.post_graph("http://x/g", b"<http://x/s> <http://x/p> 2 .\n")
+        with pytest.raises(StoreError, match=r"within 0.2 s \(KG_QUERY_TIMEOUT"):
+            client.query("SELECT * WHERE { ?s ?p ?o }")
+        client.update("INSERT DATA { GRAPH <http://x/g> { <http://x/s> <http://x/p> 3 } }")  # on a fresh socket
+        impatient = SparqlClient(u + "/query", u + "/update", u + "/store", timeout=5, write_timeout=0.2)
+        with pytest.raises(StoreError, match=r"a write within 0.2 s \(KG_SPARQL_WRITE_TIMEOUT\)"):
+            impatient.update("CLEAR GRAPH <http://x/g>")
+    finally:
+        server.shutdown()
+
+
 def test_an_answer_cut_off_midway_is_one_error_and_the_next_request_works():
     """An engine that stops in the middle of an answer (a timeout while the body is read): one
     plain error, and the client's next request goes out on a fresh connection (it raised

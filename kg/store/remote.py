@@ -68,9 +68,11 @@ class SparqlClient:
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
-                 update_quads: int = 2000, post_bytes: int = 32 << 20):
+                 update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         self.timeout, self.retries = timeout, retries
+        #: seconds a write (an Update, a Graph Store request) may wait for its answer (KG_SPARQL_WRITE_TIMEOUT)
+        self.write_timeout = write_timeout
         #: most quads a DELETE DATA / INSERT DATA request names (KG_SPARQL_UPDATE_QUADS)
         self.update_quads = update_quads
         #: bytes of N-Triples per Graph Store POST of a load; 0: one streamed POST (KG_SPARQL_POST_BYTES)
@@ -101,13 +103,13 @@ class SparqlClient:
     def update(self, text: str, *, using_graphs: Iterable[str] = (), using_named_graphs: Iterable[str] = ()) -> None:
         params = [("using-graph-uri", g) for g in using_graphs] + [("using-named-graph-uri", g) for g in using_named_graphs]
         self._send("POST", _with(self.update_url, params), self._out(text).encode("utf-8"),
-                   {"Content-Type": "application/sparql-update"})
+                   {"Content-Type": "application/sparql-update"}, timeout=self.write_timeout)
 
     def post_graph(self, graph: str, ntriples: bytes) -> None:
         """Graph Store Protocol POST: add triples to ``graph`` (created if new)."""
         if self._swap:
             ntriples = ntriples.replace(*self._swap_bytes)
-        self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES})
+        self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES}, timeout=self.write_timeout)
 
     def post_graph_stream(self, graph: str, chunks: Iterable[bytes]) -> None:
         """One Graph Store POST of every chunk, sent as it comes (chunked transfer coding, RFC 9112
@@ -134,6 +136,7 @@ class SparqlClient:
         if self._auth:
             headers["Authorization"] = self._auth
         conn = self._connection(parts, fresh=True)  # a kept-alive one the engine closed cannot be retried
+        conn.timeout = self.write_timeout
         try:
             try:
                 conn.request("POST", _request_target(parts), body=chunks, headers=headers, encode_chunked=True)
@@ -148,7 +151,7 @@ class SparqlClient:
                 response = conn.getresponse()
             self._answer(response, url, None, False)
         except TimeoutError:
-            raise self._no_answer(url) from None
+            raise self._no_answer(url, self.write_timeout) from None
         except (OSError, http.client.HTTPException) as exc:
             raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
@@ -157,7 +160,10 @@ class SparqlClient:
             raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
                              "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
 
-    def _no_answer(self, url: str) -> StoreError:
+    def _no_answer(self, url: str, timeout: float | None = None) -> StoreError:
+        if timeout is not None and timeout != self.timeout:
+            return StoreError(f"the SPARQL engine at {_shown(url)} did not answer a write within {timeout:g} s "
+                              "(KG_SPARQL_WRITE_TIMEOUT)")
         return StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
                           "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)")
 
@@ -192,10 +198,11 @@ class SparqlClient:
         return conn
 
     def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
-              out: IO[bytes] | None = None, missing_ok: bool = False) -> tuple[str, bytes]:
+              out: IO[bytes] | None = None, missing_ok: bool = False, timeout: float | None = None) -> tuple[str, bytes]:
         for attempt in range(self.retries + 1):
             try:
-                return self._send_once(method, url, body, headers, out=out, missing_ok=missing_ok)
+                return self._send_once(method, url, body, headers, out=out, missing_ok=missing_ok,
+                                       timeout=self.timeout if timeout is None else timeout)
             except Deadlocked:
                 if attempt == self.retries:
                     raise
@@ -203,13 +210,16 @@ class SparqlClient:
         raise AssertionError("unreachable")
 
     def _send_once(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
-                   out: IO[bytes] | None, missing_ok: bool) -> tuple[str, bytes]:
+                   out: IO[bytes] | None, missing_ok: bool, timeout: float) -> tuple[str, bytes]:
         parts = urllib.parse.urlsplit(url)
         target = _request_target(parts)
         if self._auth:
             headers = {**headers, "Authorization": self._auth}
         for attempt in (0, 1):
             conn = self._connection(parts, fresh=attempt > 0)
+            conn.timeout = timeout  # a kept-alive socket takes the request's own
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
             try:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
@@ -220,7 +230,7 @@ class SparqlClient:
                     raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
             except TimeoutError:
                 conn.close()
-                raise self._no_answer(url) from None
+                raise self._no_answer(url, timeout) from None
             except OSError as exc:
                 conn.close()
                 raise StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}") from None

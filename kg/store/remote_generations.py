@@ -58,7 +58,8 @@ def client_from(settings) -> SparqlClient:
                         user=settings.sparql_user, password=settings.sparql_password,
                         timeout=max(settings.update_timeout, settings.query_timeout) + 30,
                         opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries,
-                        update_quads=settings.sparql_update_quads, post_bytes=settings.sparql_post_bytes)
+                        update_quads=settings.sparql_update_quads, post_bytes=settings.sparql_post_bytes,
+                        write_timeout=settings.sparql_write_timeout)
 
 
 class RemoteGenerations:
