@@ -27,11 +27,15 @@ fragment ``{fragment}-{name}``: "an entity is its subject plus its fragment node
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from kg.rdf.checkdigits import local_government_code
 from kg.rdf.terms import IRI
 from kg.rdf.vocab import STANDARD_PREFIXES
+
+#: a character no IRI holds (SPARQL's IRIREF excludes controls, space and <>"{}|^`\)
+NOT_IN_AN_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 
 DATASETS = ("houjin", "abr", "laws", "programs")
 GRAPHS = DATASETS + ("links", "statistics", "ontology", "codes", "meta")

@@ -137,27 +137,11 @@ class PatchWriter:
         os.close(fd)
         try:
             store.dump(graph, Path(scratch))
-            suffix = f" <{graph}> .\n".encode()
-            n = 0
-            out = self._files["added"]
             with open(scratch, "rb") as src:
-                while True:
-                    lines = src.readlines(1 << 20)
-                    if not lines:
-                        break
-                    n += len(lines)
-                    out.write(b"".join(line[:-3] + suffix for line in lines))
-                    if self._on_subject is not None:
-                        for line in lines:
-                            if line.startswith(b"<"):
-                                value = line[1:line.index(b">")].decode("utf-8")
-                                if value != self._last_subject:
-                                    self._last_subject = value
-                                    self._on_subject(value)
+                while lines := src.readlines(1 << 20):
+                    self.write_triple_lines("added", lines, graph)
         finally:
             os.unlink(scratch)
-        if n:
-            self._count(graph, "added", n)
 
     def close(self) -> None:
         for fh in self._files.values():
@@ -252,11 +236,11 @@ def _queried_difference(old, new, graph: str, subjects: Iterable[str], patch: Pa
     subjects = list(subjects)
     added: list[ox.Quad] = []
     removed: list[ox.Quad] = []
+    g = ox.NamedNode(graph)
     for i in range(0, len(subjects), batch):
         part = subjects[i:i + batch]
         now = set(new.quads_of(part, graph=graph))
         was = set(old.quads_of(part, graph=graph)) if old is not None else set()
-        g = ox.NamedNode(graph)
         # in subject order, as the embedded path writes them (the entity list skips repeats)
         for mine, out in ((now - was, added), (was - now, removed)):
             out.extend(ox.Quad(to_ox(q.subject), ox.NamedNode(q.predicate), to_ox(q.object), g)

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from kg.errors import QueryRejected, StoreError
 from kg.store.syntax import explain, located, query_form, star_order
 from kg.rdf import BNode, IRI, Literal, Term, Triple
-from kg.rdf.iri import fragment_prefix
+from kg.rdf.iri import NOT_IN_AN_IRI, fragment_prefix
 from kg.store import results
 from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
@@ -57,10 +57,21 @@ DEFAULT_SLICE = 4 << 20
 #: an engine's answer to a transaction it rolled back as a deadlock (SQLSTATE 40001 "serialization
 #: failure"; Virtuoso: "SR172: Transaction deadlocked"): sending the request again is the cure
 _DEADLOCK = re.compile(r"\b40001\b|deadlock", re.IGNORECASE)
+#: an engine's answer to an update that names a graph it does not hold (Oxigraph: "The graph <g>
+#: does not exist"; Virtuoso: "graph <g> has not been explicitly created before")
+_MISSING_GRAPH = re.compile(r"does not exist|has not been (?:explicitly )?created", re.IGNORECASE)
 
 
 class Deadlocked(StoreError):
     """The engine rolled a request back as a deadlock (and did so on every try)."""
+
+
+class MissingGraph(StoreError):
+    """The engine refused an update naming a graph it does not hold; ``said``: its words."""
+
+    def __init__(self, message: str, said: str):
+        super().__init__(message)
+        self.said = said
 
 
 class SparqlClient:
@@ -103,13 +114,13 @@ class SparqlClient:
     def update(self, text: str, *, using_graphs: Iterable[str] = (), using_named_graphs: Iterable[str] = ()) -> None:
         params = [("using-graph-uri", g) for g in using_graphs] + [("using-named-graph-uri", g) for g in using_named_graphs]
         self._send("POST", _with(self.update_url, params), self._out(text).encode("utf-8"),
-                   {"Content-Type": "application/sparql-update"}, timeout=self.write_timeout)
+                   {"Content-Type": "application/sparql-update"}, write=True)
 
     def post_graph(self, graph: str, ntriples: bytes) -> None:
         """Graph Store Protocol POST: add triples to ``graph`` (created if new)."""
         if self._swap:
             ntriples = ntriples.replace(*self._swap_bytes)
-        self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES}, timeout=self.write_timeout)
+        self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES}, write=True)
 
     def post_graph_stream(self, graph: str, chunks: Iterable[bytes]) -> None:
         """One Graph Store POST of every chunk, sent as it comes (chunked transfer coding, RFC 9112
@@ -151,7 +162,7 @@ class SparqlClient:
                 response = conn.getresponse()
             self._answer(response, url, None, False)
         except TimeoutError:
-            raise self._no_answer(url, self.write_timeout) from None
+            raise self._no_answer(url, write=True) from None
         except (OSError, http.client.HTTPException) as exc:
             raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
@@ -160,10 +171,10 @@ class SparqlClient:
             raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
                              "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
 
-    def _no_answer(self, url: str, timeout: float | None = None) -> StoreError:
-        if timeout is not None and timeout != self.timeout:
-            return StoreError(f"the SPARQL engine at {_shown(url)} did not answer a write within {timeout:g} s "
-                              "(KG_SPARQL_WRITE_TIMEOUT)")
+    def _no_answer(self, url: str, *, write: bool = False) -> StoreError:
+        if write:
+            return StoreError(f"the SPARQL engine at {_shown(url)} did not answer a write within "
+                              f"{self.write_timeout:g} s (KG_SPARQL_WRITE_TIMEOUT)")
         return StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
                           "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)")
 
@@ -198,11 +209,11 @@ class SparqlClient:
         return conn
 
     def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
-              out: IO[bytes] | None = None, missing_ok: bool = False, timeout: float | None = None) -> tuple[str, bytes]:
+              out: IO[bytes] | None = None, missing_ok: bool = False, write: bool = False) -> tuple[str, bytes]:
+        """``write``: an Update or Graph Store request, which waits KG_SPARQL_WRITE_TIMEOUT."""
         for attempt in range(self.retries + 1):
             try:
-                return self._send_once(method, url, body, headers, out=out, missing_ok=missing_ok,
-                                       timeout=self.timeout if timeout is None else timeout)
+                return self._send_once(method, url, body, headers, out=out, missing_ok=missing_ok, write=write)
             except Deadlocked:
                 if attempt == self.retries:
                     raise
@@ -210,16 +221,16 @@ class SparqlClient:
         raise AssertionError("unreachable")
 
     def _send_once(self, method: str, url: str, body: bytes | None, headers: dict[str, str], *,
-                   out: IO[bytes] | None, missing_ok: bool, timeout: float) -> tuple[str, bytes]:
+                   out: IO[bytes] | None, missing_ok: bool, write: bool) -> tuple[str, bytes]:
         parts = urllib.parse.urlsplit(url)
         target = _request_target(parts)
         if self._auth:
             headers = {**headers, "Authorization": self._auth}
         for attempt in (0, 1):
             conn = self._connection(parts, fresh=attempt > 0)
-            conn.timeout = timeout  # a kept-alive socket takes the request's own
+            conn.timeout = self.write_timeout if write else self.timeout  # a kept-alive socket takes the request's own
             if conn.sock is not None:
-                conn.sock.settimeout(timeout)
+                conn.sock.settimeout(conn.timeout)
             try:
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
@@ -230,7 +241,7 @@ class SparqlClient:
                     raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
             except TimeoutError:
                 conn.close()
-                raise self._no_answer(url, timeout) from None
+                raise self._no_answer(url, write=write) from None
             except OSError as exc:
                 conn.close()
                 raise StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}") from None
@@ -263,6 +274,8 @@ class SparqlClient:
             return media, b""
         if response.status == 400:
             raise QueryRejected(first)
+        if response.status >= 500 and _MISSING_GRAPH.search(first):
+            raise MissingGraph(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first}", first)
         if response.status >= 500 and _DEADLOCK.search(first):
             raise Deadlocked(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first} "
                              f"(sent {self.retries + 1} times)")
@@ -272,10 +285,6 @@ class SparqlClient:
         raise StoreError(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first}")
 
 
-#: an engine's answer to an update that names a graph it does not hold (Oxigraph: "The graph <g>
-#: does not exist"; Virtuoso: "graph <g> has not been explicitly created before")
-_MISSING_GRAPH = re.compile(r"does not exist|has not been (?:explicitly )?created", re.IGNORECASE)
-_ENGINE_SAID = re.compile(r" answered HTTP 5\d\d: (.*)$", re.DOTALL)
 
 
 def _absent(graph: str) -> str:
@@ -682,15 +691,10 @@ class RemoteStore:
                 self.client.update(text)
             else:
                 self.client.update(text, using_graphs=graphs, using_named_graphs=graphs)
-        except Deadlocked:
-            raise
-        except StoreError as exc:  # CLEAR/DROP of a graph that does not exist: the request's fault
-            said = _ENGINE_SAID.search(str(exc))
-            if said is None or not _MISSING_GRAPH.search(said.group(1)):
-                raise
+        except MissingGraph as exc:  # CLEAR/DROP of a graph that does not exist: the request's fault
             back = self._back
             raise QueryRejected(re.sub(r"<([^<>\s]*)>", lambda m: f"<{back.get(m.group(1), m.group(1))}>",
-                                       said.group(1))) from None
+                                       exc.said)) from None
 
     def add(self, *, path: Path | None = None, text: str | None = None, stream: IO[bytes] | None = None,
             fmt: str = "nquads", graph: str | None = None, base_iri: str | None = None, bulk: bool = False,
@@ -803,13 +807,10 @@ def _renamed(term, back: Mapping[str, str]):
     return term
 
 
-_IRI_OK = re.compile(r'^[^<>"{}|^`\\\x00-\x20]*$')
-
-
 def _iri_or_var(value: str | None, var: str) -> str:
     if value is None:
         return var
-    if not _IRI_OK.match(value):
+    if NOT_IN_AN_IRI.search(value):
         raise QueryRejected(f"{value!r} is not a valid IRI")
     return f"<{value}>"
 

@@ -14,6 +14,7 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 from kg.errors import MalformedIdentifier, NotAcceptable
 from kg.rdf import RDF
 from kg.rdf.ids import id_problem
+from kg.rdf.iri import NOT_IN_AN_IRI
 from kg.rdf.labels import best_label
 from kg.server.formats import PAGE_RDF, by_name, by_suffix, negotiate, page_suffixes, with_charset
 from kg.server.present import Presenter, law_document, own_text
@@ -35,10 +36,6 @@ def _generation() -> tuple[str, dt.datetime | None]:
     except FileNotFoundError:
         mtime = None
     return name, mtime
-
-
-#: characters SPARQL's IRIREF excludes (controls, space, <>"{}|^`\)
-_NOT_IN_AN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def _check_id(rest: str) -> None:
@@ -69,7 +66,7 @@ def _serve(prefix: str, rest: str, *, id_path: bool) -> Response:
         if rest.endswith(suffix):
             rest, fmt = rest[: -len(suffix)], by_suffix(suffix)
             break
-    bad = _NOT_IN_AN_IRI.search(rest)
+    bad = NOT_IN_AN_IRI.search(rest)
     if bad:  # no IRI holds it, and an engine's parser may fail on it (Virtuoso on U+0000)
         raise MalformedIdentifier(f"an IRI cannot contain {bad.group()!r} (RFC 3987; SPARQL IRIREF)")
     if id_path:
