@@ -162,10 +162,6 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         # an upsert re-indexes what it wrote; a summarised load's summaries already say that
         stats.touched = TouchedFile(build.tempfile(".touched"))
     fresh = replace or was_empty
-    # after the records' bulk load an engine may hold a transactional write while it compacts:
-    # every graph written after them is named now (Build.will_write)
-    build.will_write([graph, minter.graph("meta")] + [minter.graph("links")] * bool(loader.relinks)
-                     + [minter.graph("statistics")] * (stats.tally is not None))
     # a fresh dataset's search index needs only the summaries: it is built in a forked child
     # while this process relinks and counts hubs (each is single-threaded; two cores); into an
     # engine elsewhere, as soon as a single streamed source is written (the engine may load its

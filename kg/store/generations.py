@@ -216,9 +216,6 @@ class Build:
         os.close(fd)
         return Path(name)
 
-    def will_write(self, graphs: Iterable[str]) -> None:
-        """Nothing to prepare: a generation's store is a directory of its own."""
-
     def close(self) -> None:
         # pyoxigraph closes the database when the last reference goes: drop ours even if an
         # exception's traceback still holds the OxStore

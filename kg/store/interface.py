@@ -135,10 +135,6 @@ class Build(Protocol):
 
     def tempfile(self, suffix: str = ".nt") -> Path: ...
 
-    def will_write(self, graphs: Iterable[str]) -> None:
-        """Say which graphs the build will write, before its bulk load (an engine's build
-        journals them then; see :meth:`kg.store.remote_generations.RemoteBuild.will_write`)."""
-
 
 class ServedVersion(Protocol):
     def get(self) -> tuple[str | None, ReadStore]:

@@ -261,7 +261,6 @@ class RemoteBuild:
         self.root = home.root
         self._base = dict(base)      # served graphs a first write copies
         self._owned: set[str] = set()  # engine graphs this build created
-        self._journaled: set[str] = set()  # engine graphs named in the journal (created or not yet)
         #: called once the generation is served, before the writer's lock is released
         self.after_switch: list = []
         self.store = RemoteStore(home.client, base, writable=self._writable, dropped=self._dropped,
@@ -281,33 +280,9 @@ class RemoteBuild:
         self._own(layer.added, layer.deleted)
         return layer
 
-    def _engine_graphs_for(self, graph: str) -> list[str]:
-        """The engine graphs a write to ``graph`` would create (see :meth:`_writable`)."""
-        physical = str(self.home.m.engine_graph(graph, self.name))
-        source = self._base.get(graph)
-        if physical in self._owned or source is None or source == physical:
-            return [physical]
-        return [physical + "/add", physical + "/del"]
-
-    def will_write(self, graphs: Iterable[str]) -> None:
-        """Journal, in one request, the engine graphs that writes to ``graphs`` will create.
-
-        Called before a load's bulk load: after one, the engine may hold the next *transactional*
-        write while it compacts (Oxigraph server, 5.3M corporations: a one-triple journal entry
-        waited 369.5 s). Journaled first, the load's later writes are all bulk loads, and the
-        wait, if any, falls on the switch, after the links, the metadata and the hub counts have
-        been computed beside the engine's compaction."""
-        names = [g for graph in graphs for g in self._engine_graphs_for(graph) if g not in self._journaled]
-        if names:
-            self.home.record_build_graphs(names)
-            self._journaled.update(names)
-
     def _own(self, *graphs: str) -> None:
         """Journal graphs before the build first writes them (a killed build's are found there)."""
-        new = [g for g in graphs if g not in self._journaled]
-        if new:
-            self.home.record_build_graphs(new)
-            self._journaled.update(new)
+        self.home.record_build_graphs(graphs)
         self._owned.update(graphs)
 
     def _materialise(self, graph: str) -> str:
@@ -336,10 +311,9 @@ class RemoteBuild:
 
     def abandon(self) -> None:
         """Drop the graphs this build wrote (best effort: the next start sweeps what is left)."""
-        doomed = self._owned | self._journaled
-        if doomed:
+        if self._owned:
             try:
-                self.home.client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in sorted(doomed)))
+                self.home.client.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in sorted(self._owned)))
             except StoreError:
                 pass
 
