@@ -556,9 +556,10 @@ def hub_counts(run: Run) -> dict:
             "counts": {i: json.loads(c) for i, c in rows[:3000]}}
 
 
-def our_server(env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+def our_server(env: dict, log: Path, cpus: str | None = None) -> tuple[subprocess.Popen, str]:
+    """``kg serve`` (every process of it on ``cpus``, if given)."""
     port = free_port()
-    proc = start(kg_command() + ["serve", "--port", str(port)], env, log)
+    proc = start((["taskset", "-c", cpus] if cpus else []) + kg_command() + ["serve", "--port", str(port)], env, log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/healthz", 300)
     return proc, url
@@ -586,18 +587,26 @@ def phase_queries(run: Run) -> dict:
     return result
 
 
-def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str) -> dict:
+def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str, engine_pid: int | None = None) -> dict:
+    """wrk through ``kg serve`` and at the engine's own endpoint. With ``--pin`` the engine
+    (``engine_pid``, every thread) runs on CPU 0 and wrk on CPU 1 in both runs, ``kg serve`` on
+    CPU 1 too (:func:`our_server`): the engine has the same one core either way, as it would on a
+    machine of its own, and the hop's CPU does not come out of the engine's."""
+    cpus = None
+    if run.args.pin and engine_pid is not None:
+        subprocess.run(["taskset", "-a", "-p", "-c", "0", str(engine_pid)], check=True, capture_output=True)
+        cpus = "1"
     numbers = run.result("gen")["sample_numbers"]
     lua_numbers = ",".join(f'"{n}"' for n in numbers)
     ours_script, oxi_script = run.work / "ours.lua", run.work / "oxi.lua"
     ours_script.write_text(LUA % (lua_numbers, BASE))
     oxi_script.write_text(OXI_LUA.replace('"/query"', f'"{theirs_path}"') % (lua_numbers, BASE))
     c, d = run.args.connections, run.args.duration
-    wrk(ours, ours_script, 2, c)
-    wrk(theirs, oxi_script, 2, c)
-    a, b = wrk(ours, ours_script, d, c), wrk(theirs, oxi_script, d, c)
+    wrk(ours, ours_script, 2, c, cpus)
+    wrk(theirs, oxi_script, 2, c, cpus)
+    a, b = wrk(ours, ours_script, d, c, cpus), wrk(theirs, oxi_script, d, c, cpus)
     strip = lambda r: {k: v for k, v in r.items() if k != "raw"}  # noqa: E731
-    return {"connections": c, "duration_s": d, "ours": strip(a), "engine": strip(b),
+    return {"connections": c, "duration_s": d, "pinned": cpus is not None, "ours": strip(a), "engine": strip(b),
             "ratio_rps": round(a["requests_per_s"] / b["requests_per_s"], 3),
             "ratio_p50": round(a["p50_ms"] / b["p50_ms"], 3)}
 
@@ -741,8 +750,8 @@ def phase_rwrk(run: Run) -> dict:
     engine = Engine(run)
     ours = None
     try:
-        ours, url = our_server(run.renv, run.work / "serve-remote-wrk.log")
-        return wrk_pair(run, url, engine.url, "/query")
+        ours, url = our_server(run.renv, run.work / "serve-remote-wrk.log", "1" if run.args.pin else None)
+        return wrk_pair(run, url, engine.url, "/query", engine.proc.pid)
     finally:
         if ours is not None:
             stop(ours)
@@ -821,8 +830,8 @@ def phase_vload(run: Run) -> dict:
         engine.sql("checkpoint;")
         r["engine_bytes"] = du(location)
         r["local_bytes"] = du(local)
-        ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log")
-        r["wrk"] = wrk_pair(run, url, engine.url, "/sparql")
+        ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log", "1" if run.args.pin else None)
+        r["wrk"] = wrk_pair(run, url, engine.url, "/sparql", engine.proc.pid)
         return r
     finally:
         if ours is not None:
@@ -912,6 +921,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of each query")
     ap.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--pin", action="store_true",
+                    help="rwrk/vload's c=8: the engine on CPU 0, kg serve and wrk on CPU 1, in both runs")
     ap.add_argument("--no-transaction", action=argparse.BooleanOptionalAction, default=True,
                     help="remote loads POST to /store?no_transaction (default on)")
     ap.add_argument("--post-bytes", default="0",

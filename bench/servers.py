@@ -91,8 +91,10 @@ def servers(env: dict, oxigraph_location: Path, *oxigraph_options: str) -> Itera
                 p.kill()
 
 
-def wrk(url: str, script: Path, duration: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script), url],
+def wrk(url: str, script: Path, duration: int, connections: int, cpus: str | None = None) -> dict:
+    """``cpus``: run wrk on these CPUs only (``taskset -c``)."""
+    pin = ["taskset", "-c", cpus] if cpus else []
+    out = subprocess.run([*pin, "wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script), url],
                          capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:

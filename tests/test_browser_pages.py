@@ -8,17 +8,25 @@ import pytest
 
 from kg.load.pipeline import run_load
 from kg.settings import load_settings
-from support import BASE, number, nta_row, write_csv
+from support import BASE, load_demo, number, nta_row, write_csv
 from support.server import start_server
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def site(demo_copy, tmp_path_factory):
+def site(module_backend, demo_copy, tmp_path_factory):
+    """``kg serve`` over the demo data and 30 more corporations in 文京区: embedded, or on the
+    module's engine."""
     tmp = tmp_path_factory.mktemp("site")
-    settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
+    if module_backend is None:
+        settings = load_settings({}, data_dir=str(demo_copy), base_uri=BASE)
+    else:
+        settings = load_demo(tmp / "data", module_backend)
     extra = [nta_row(i, number(f"{i:012d}"), name=f"株式会社文京テスト{i}", street=f"湯島２丁目{i}番") for i in range(1, 31)]
     run_load(settings, "houjin", [write_csv(tmp / "extra.csv", extra)])
-    yield from start_server(demo_copy, tmp)
+    yield from start_server(settings.data_path, tmp, **(module_backend.env() if module_backend else {}))
 
 
 def test_search_open_follow_and_page(site, browser):

@@ -8,6 +8,9 @@ a closure names a successor, a deletion is process 99, and a file may hold one c
 (a concatenation of two diffs). ABR releases are written as the Digital Agency writes them (see
 ../shared/data/real/abr): town rows copied or given twice with different flags, ``_pos`` and
 parcel rows for towns that no town file holds. Seeds are fixed so a failure is reproducible.
+
+Every backend runs them; an engine the first seeds only (a load there costs ~10x an embedded
+one, and the suite has ten minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +28,18 @@ from kg.validation.revalidate import revalidate
 from support import BASE, number, nta_row, run_query, write_csv
 
 M = Minter(BASE)
+pytestmark = pytest.mark.engines
+
+#: seeds an engine runs (the embedded store runs them all)
+ENGINE_SEEDS = 3
+
+
+def _settings(tmp_path, backend, rng: random.Random, seed: int):
+    """The test's settings: a random pending-entity budget; on an engine, the first seeds only."""
+    if backend is not None and seed >= ENGINE_SEEDS:
+        pytest.skip(f"seeds from {ENGINE_SEEDS} run on the embedded store only")
+    return load_settings({"KG_PENDING_ENTITIES": str(rng.choice([1, 3, 200_000]))}, data_dir=str(tmp_path / "data"),
+                         base_uri=BASE, **(backend.overrides() if backend else {}))
 
 
 class Timeline:
@@ -89,7 +104,7 @@ def _names(store) -> dict[str, str]:
 
 
 def _check(settings) -> None:
-    store = open_home(settings.data_path).open_current()
+    store = open_home(settings).open_current()
     _, violations = revalidate(store, "houjin", M)
     assert violations == [], [(v.focus, v.path, v.message) for v in violations[:5]]
     problems = [d.message(M) for d in dangling(store, "houjin", M) if d.problem]
@@ -97,14 +112,13 @@ def _check(settings) -> None:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_random_diffs_in_random_order_validate_after_every_load(tmp_path, seed):
+def test_random_diffs_in_random_order_validate_after_every_load(tmp_path, backend, seed):
     rng = random.Random(seed)
     timeline = Timeline(rng)
     for d in range(1, 1 + rng.randint(4, 8)):
         timeline.day(d)
     paths = [write_csv(tmp_path / name, rows) for name, rows in timeline.files]
-    settings = load_settings({"KG_PENDING_ENTITIES": str(rng.choice([1, 3, 200_000]))},
-                             data_dir=str(tmp_path / "data"), base_uri=BASE)
+    settings = _settings(tmp_path, backend, rng, seed)
     in_order = seed % 2 == 0
     order = list(paths) if in_order else rng.sample(paths, len(paths))
     while order:  # some files alone, some several to one load
@@ -113,7 +127,7 @@ def test_random_diffs_in_random_order_validate_after_every_load(tmp_path, seed):
         result = run_load(settings, "houjin", group)
         assert result.stats.rejected == 0
         _check(settings)
-    store = open_home(settings.data_path).open_current()
+    store = open_home(settings).open_current()
     names = _names(store)
     if in_order:
         assert names == timeline.newest()
@@ -181,7 +195,7 @@ def _untyped_subjects(store) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_random_abr_releases_in_random_order_validate_after_every_load(tmp_path, seed):
+def test_random_abr_releases_in_random_order_validate_after_every_load(tmp_path, backend, seed):
     from kg.load.report import read_report
 
     rng = random.Random(1000 + seed)
@@ -194,8 +208,7 @@ def test_random_abr_releases_in_random_order_validate_after_every_load(tmp_path,
         (tmp_path / rel).write_text(text, encoding="utf-8")
         paths[rel] = tmp_path / rel
     base = A.write_all(tmp_path / "base", ["mt_pref_all.csv", "mt_city_all.csv"])
-    settings = load_settings({"KG_PENDING_ENTITIES": str(rng.choice([1, 3, 200_000]))},
-                             data_dir=str(tmp_path / "data"), base_uri=BASE)
+    settings = _settings(tmp_path, backend, rng, seed)
     order = rng.sample(list(paths), len(paths))
     if seed % 3:  # the base files first; otherwise somewhere in between, so towns meet a missing city
         run_load(settings, "abr", base)
@@ -206,7 +219,7 @@ def test_random_abr_releases_in_random_order_validate_after_every_load(tmp_path,
         group, order = order[:take], order[take:]
         files = [p for rel in group for p in (base if rel == "base" else [paths[rel]])]
         result = run_load(settings, "abr", files)
-        store = open_home(settings.data_path).open_current()
+        store = open_home(settings).open_current()
         _, violations = revalidate(store, "abr", M)
         assert violations == [], [(v.focus, v.path, v.message) for v in violations[:5]]
         assert [d.message(M) for d in dangling(store, "abr", M) if d.problem] == []

@@ -363,12 +363,28 @@ def _term(binding: dict | None, rename: Mapping[str, str]) -> Term | None:
 
 
 class RemoteSolutions:
-    """SELECT solutions read from SPARQL JSON results; engine graph names renamed back."""
+    """SELECT solutions read from SPARQL JSON results; engine graph names renamed back.
 
-    def __init__(self, variables: list[str], rows: list[dict], rename: Mapping[str, str]):
+    ``raw``: the engine's JSON answer itself, which :meth:`serialize` hands on unchanged when it
+    is what it would write (JSON asked for, columns in the engine's order, no engine graph name
+    to rename, no more rows than the cap, no ``typed-literal`` of the 2008 format, no ``\\u``
+    escapes where we write UTF-8, as Virtuoso escapes every non-ASCII character): reading
+    and writing the terms again was ~14% of a one-entity SELECT's CPU in ``kg serve`` over an
+    engine (bench/README.md, session 13)."""
+
+    def __init__(self, variables: list[str], rows: list[dict], rename: Mapping[str, str], *,
+                 raw: bytes | None = None, raw_variables: list[str] | None = None):
         self.variables = variables
         self._rows = rows
         self._rename = rename
+        self._raw = raw
+        self._raw_variables = raw_variables
+
+    def _passes_through(self, fmt: str, max_rows: int, variables: list[str]) -> bool:
+        raw = self._raw
+        return (raw is not None and fmt == "json" and variables == self._raw_variables
+                and len(self._rows) <= max_rows and b'"typed-literal"' not in raw and b"\\u" not in raw
+                and not any(name.encode() in raw for name in self._rename))
 
     def __iter__(self) -> Iterator[dict]:
         rename = self._rename
@@ -377,6 +393,8 @@ class RemoteSolutions:
 
     def serialize(self, fmt: str, *, max_rows: int, variables: list[str] | None = None) -> tuple[bytes, bool]:
         variables = variables or self.variables
+        if self._passes_through(fmt, max_rows, variables):
+            return self._raw, False
         rows, truncated = results.capped(([None if row[v] is None else to_ox(row[v]) for v in variables]
                                           for row in self), max_rows)
         return results.serialize_select(variables, rows, fmt), truncated
@@ -514,8 +532,9 @@ class RemoteStore:
             answer = json.loads(body)
             if "boolean" in answer:
                 return bool(answer["boolean"])
-            variables = star_order(sparql, answer["head"].get("vars", []))  # SELECT *: as written
-            return RemoteSolutions(variables, answer["results"]["bindings"], back)
+            engine_order = answer["head"].get("vars", [])
+            variables = star_order(sparql, engine_order)  # SELECT *: as written
+            return RemoteSolutions(variables, answer["results"]["bindings"], back, raw=body, raw_variables=engine_order)
         if media in (_NTRIPLES, "text/plain"):
             triples = [ox.Triple(_renamed(t.subject, back), t.predicate, _renamed(t.object, back))
                        for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
