@@ -420,7 +420,8 @@ def test_an_engines_json_answer_is_handed_on_unless_it_must_change(settings, bac
     home = open_home(settings)
     with home.build() as b:
         b.store.add(text="".join(f'<http://x/s{i}> <http://x/p> "{i}"^^<http://www.w3.org/2001/XMLSchema#integer> <{G}> .\n'
-                                 f'<http://x/s{i}> <http://x/q> "値{i}"@ja <{G}> .\n' for i in range(3)))
+                                 f'<http://x/s{i}> <http://x/q> "値{i}"@ja <{G}> .\n' for i in range(3))
+                    + f'<http://x/s0> <http://x/b> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> <{G}> .\n')
     served = home.open_current()
 
     def rows(body):
@@ -442,3 +443,6 @@ def test_an_engines_json_answer_is_handed_on_unless_it_must_change(settings, bac
     assert [r["g"]["value"] for r in json.loads(named)["results"]["bindings"]] == [G]  # not the engine's name
     capped, cut = served.query("SELECT ?s WHERE { ?s <http://x/p> ?o }").serialize("json", max_rows=2, variables=["s"])
     assert cut and len(json.loads(capped)["results"]["bindings"]) == 2
+    flag, _ = served.query("SELECT ?b WHERE { <http://x/s0> <http://x/b> ?b }").serialize(
+        "json", max_rows=10, variables=["b"])
+    assert [r["b"]["value"] for r in json.loads(flag)["results"]["bindings"]] == ["true"]  # Virtuoso writes 1
