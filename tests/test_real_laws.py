@@ -16,7 +16,7 @@ from support import raw_current, run_query
 
 from support import BASE
 
-pytestmark = pytest.mark.real
+pytestmark = [pytest.mark.real, pytest.mark.engines]
 
 M = Minter(BASE)
 KOKU = "327AC0000000231"          # 航空法
@@ -27,16 +27,18 @@ SUBDIVISION = M.code("subdivision-type", "")
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """The whole real law folder, loaded once for the module."""
-    from support import REAL
+def loaded(tmp_path_factory, module_backend):
+    """The whole real law folder, loaded once for the module (embedded or into its engine)."""
     from kg.settings import load_settings
+    from kg.store import open_home
+    from support import REAL
 
     if not REAL.is_dir():
         pytest.skip("../shared/data/real is not present")
-    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-laws") / "kg-data"), base_uri=BASE)
+    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-laws") / "kg-data"), base_uri=BASE,
+                             **(module_backend.overrides() if module_backend else {}))
     result = run_load(settings, "laws", [REAL / "law"])
-    return result, raw_current(settings.data_path)
+    return result, raw_current(settings.data_path) if module_backend is None else open_home(settings).open_current()
 
 
 def count(store, sparql: str) -> int:
