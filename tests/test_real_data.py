@@ -23,16 +23,24 @@ pytestmark = [pytest.mark.real, pytest.mark.engines]
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory, module_backend):
-    """The real diff loaded: (result, the served store, the file), embedded or on the module's engine."""
-    from kg.store import open_home
+def real_load(tmp_path_factory, module_backend):
+    """The real diff loaded once for the module, embedded or on its engine: (settings, result)."""
     from support import REAL
 
     if not (REAL / DIFF).exists():
         pytest.skip("../shared/data/real is not present")
     settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real") / "d"), base_uri=BASE,
                              **(module_backend.overrides() if module_backend else {}))
-    result = run_load(settings, "houjin", [REAL / DIFF])
+    return settings, run_load(settings, "houjin", [REAL / DIFF])
+
+
+@pytest.fixture(scope="module")
+def loaded(real_load, module_backend):
+    """(the load's result, the served store, the file)."""
+    from kg.store import open_home
+    from support import REAL
+
+    settings, result = real_load
     store = raw_current(settings.data_path) if module_backend is None else open_home(settings).open_current()
     return result, store, REAL / DIFF
 
@@ -108,18 +116,12 @@ def test_cp932_and_zip_editions_load_identically(loaded, tmp_path, module_backen
 
 
 @pytest.fixture(scope="module")
-def searchable(tmp_path_factory, module_backend):
-    """The real diff loaded (embedded or on the module's engine), and its generation's search
-    index, a local file either way, opened read-only."""
+def searchable(real_load):
+    """The search index of the real diff's generation (a local file on every backend), read-only."""
     from kg.store import open_home
     from kg.store.search import FILENAME, SearchIndex
-    from support import REAL
 
-    if not (REAL / DIFF).exists():
-        pytest.skip("../shared/data/real is not present")
-    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-search") / "d"), base_uri=BASE,
-                             **(module_backend.overrides() if module_backend else {}))
-    run_load(settings, "houjin", [REAL / DIFF])
+    settings, _ = real_load
     index = SearchIndex(open_home(settings).current_path() / FILENAME, readonly=True)
     yield index
     index.db.close()
