@@ -587,15 +587,19 @@ def phase_queries(run: Run) -> dict:
     return result
 
 
+def client_cpus(run: Run) -> str | None:
+    """With ``--pin``: the CPU of ``kg serve`` and wrk (the engine gets CPU 0, :func:`wrk_pair`)."""
+    return "1" if run.args.pin else None
+
+
 def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str, engine_pid: int | None = None) -> dict:
     """wrk through ``kg serve`` and at the engine's own endpoint. With ``--pin`` the engine
-    (``engine_pid``, every thread) runs on CPU 0 and wrk on CPU 1 in both runs, ``kg serve`` on
-    CPU 1 too (:func:`our_server`): the engine has the same one core either way, as it would on a
-    machine of its own, and the hop's CPU does not come out of the engine's."""
-    cpus = None
-    if run.args.pin and engine_pid is not None:
+    (``engine_pid``, every thread) runs on CPU 0 and wrk on :func:`client_cpus` in both runs, as
+    ``kg serve`` does: the engine has the same one core either way, as it would on a machine of
+    its own, and the hop's CPU does not come out of the engine's."""
+    cpus = client_cpus(run) if engine_pid is not None else None
+    if cpus is not None:
         subprocess.run(["taskset", "-a", "-p", "-c", "0", str(engine_pid)], check=True, capture_output=True)
-        cpus = "1"
     numbers = run.result("gen")["sample_numbers"]
     lua_numbers = ",".join(f'"{n}"' for n in numbers)
     ours_script, oxi_script = run.work / "ours.lua", run.work / "oxi.lua"
@@ -750,7 +754,7 @@ def phase_rwrk(run: Run) -> dict:
     engine = Engine(run)
     ours = None
     try:
-        ours, url = our_server(run.renv, run.work / "serve-remote-wrk.log", "1" if run.args.pin else None)
+        ours, url = our_server(run.renv, run.work / "serve-remote-wrk.log", client_cpus(run))
         return wrk_pair(run, url, engine.url, "/query", engine.proc.pid)
     finally:
         if ours is not None:
@@ -856,7 +860,7 @@ def phase_vload(run: Run) -> dict:
         engine.sql("checkpoint;")
         r["engine_bytes"] = du(location)
         r["local_bytes"] = du(local)
-        ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log", "1" if run.args.pin else None)
+        ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log", client_cpus(run))
         r["wrk"] = wrk_pair(run, url, engine.url, "/sparql", engine.proc.pid)
         return r
     finally:

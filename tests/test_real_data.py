@@ -11,7 +11,7 @@ import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
-from support import raw_current, run_query
+from support import current_store, raw_current, run_query
 from kg.settings import load_settings
 
 from support import BASE
@@ -35,14 +35,12 @@ def real_load(tmp_path_factory, module_backend):
 
 
 @pytest.fixture(scope="module")
-def loaded(real_load, module_backend):
+def loaded(real_load):
     """(the load's result, the served store, the file)."""
-    from kg.store import open_home
     from support import REAL
 
     settings, result = real_load
-    store = raw_current(settings.data_path) if module_backend is None else open_home(settings).open_current()
-    return result, store, REAL / DIFF
+    return result, current_store(settings), REAL / DIFF
 
 
 def expected_states(path):

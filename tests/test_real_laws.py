@@ -12,7 +12,7 @@ import pytest
 
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
-from support import raw_current, run_query
+from support import current_store, raw_current, run_query
 
 from support import BASE
 
@@ -30,7 +30,6 @@ SUBDIVISION = M.code("subdivision-type", "")
 def loaded(tmp_path_factory, module_backend):
     """The whole real law folder, loaded once for the module (embedded or into its engine)."""
     from kg.settings import load_settings
-    from kg.store import open_home
     from support import REAL
 
     if not REAL.is_dir():
@@ -38,7 +37,7 @@ def loaded(tmp_path_factory, module_backend):
     settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-laws") / "kg-data"), base_uri=BASE,
                              **(module_backend.overrides() if module_backend else {}))
     result = run_load(settings, "laws", [REAL / "law"])
-    return result, raw_current(settings.data_path) if module_backend is None else open_home(settings).open_current()
+    return result, current_store(settings)
 
 
 def count(store, sparql: str) -> int:
