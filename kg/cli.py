@@ -413,7 +413,7 @@ def _serve(settings) -> None:
     except KGError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"serving {settings.data_path} at http://{settings.host}:{settings.port}/ "
-               f"(SPARQL: /sparql; {settings.workers} worker processes; Ctrl+C stops)")
+               f"(SPARQL: /sparql; {settings.worker_processes} worker processes; Ctrl+C stops)")
     note = _base_note(settings)
     if note:
         click.echo(note, err=True)

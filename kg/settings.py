@@ -70,7 +70,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("client_connections", 64, "Connections one client address may hold open at once per worker process (then 503 and close).", int),
     Setting("max_connections", 2048, "Connections each worker process holds open at once (then 503 and close).", int),
     Setting("restart_backoff_max", 30.0, "Longest wait, in seconds, before `kg serve` starts a worker process again after it exited soon after its start.", float),
-    Setting("workers", 2, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound).", int),
+    Setting("workers", 0, "Worker processes of `kg serve` (processes, not threads: one Python process is GIL-bound); 0: one per CPU the process may run on (two on a two-core machine, one under `taskset -c 1`).", int),
     Setting("batch_size", 5000, "Entities validated and written per batch during a load.", int),
     Setting("pending_entities", 200_000, "Entities a load writes before it commits them to the store, so that an entity seen again later in the same file updates them (also when one is seen again).", int),
     Setting("small_source", 256 << 10, "A source whose triples take fewer bytes than this is written transactionally, not bulk-loaded (a bulk load costs tens of ms a call whatever its size).", _bytes),
@@ -86,7 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("update_timeout", 60.0, "Seconds a SPARQL Update (or a query's update generation) may run.", float),
     Setting("query_processes", 2, "Query processes per `kg serve` worker: a runaway query costs its process, not the worker and its connections (0: queries run in threads of the worker, about twice as fast, but a runaway recycles the worker and cuts its other requests).", int),
     Setting("query_one_subject_here", 1, "1: a SELECT of one triple pattern about a constant subject (what a system resolving an identifier asks; its cost is bounded by one entity) is answered by the worker itself, without the hop to a query process (measured: the hop cost more than the query); 0: every query goes to a query process.", int),
-    Setting("query_threads", 16, "Threads per `kg serve` worker process that run queries (the engine releases the GIL while it evaluates).", int),
+    Setting("query_threads", 16, "Threads per `kg serve` worker process that run queries (the engine releases the GIL while it evaluates); over an engine, also the most one-entity queries a worker has in flight to it at once.", int),
     Setting("recycle_grace", 2.0, "Seconds a worker process whose query ran past the time limit lets its other requests finish before it is replaced.", float),
     Setting("page_cache", 200_000, "Labels, incoming-link counts and law text (one entry a quad) a worker keeps per served generation for the pages (then it starts over).", int),
     Setting("retry_after", 5, "Seconds a client is told to wait (Retry-After) when the server is busy or a query timed out.", int),
@@ -132,6 +132,12 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def worker_processes(self) -> int:
+        """``KG_WORKERS``, or for 0 the CPUs this process may run on: two workers sharing one
+        CPU answered 22% fewer one-entity queries than one (bench/README.md, session 15)."""
+        return self.workers if self.workers > 0 else max(1, len(os.sched_getaffinity(0)))
 
     @property
     def base(self) -> str:

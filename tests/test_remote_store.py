@@ -446,3 +446,194 @@ def test_an_engines_json_answer_is_handed_on_unless_it_must_change(settings, bac
     flag, _ = served.query("SELECT ?b WHERE { <http://x/s0> <http://x/b> ?b }").serialize(
         "json", max_rows=10, variables=["b"])
     assert [r["b"]["value"] for r in json.loads(flag)["results"]["bindings"]] == ["true"]  # Virtuoso writes 1
+
+
+# ---- one-subject queries awaited by the event loop (kg.store.remote_async) -------------------------
+@pytest.mark.engines
+def test_a_one_subject_query_on_the_event_loop_answers_as_from_a_thread(settings, backend):
+    """`kg serve` sends a one-entity query over an engine from its event loop, on kept-alive
+    connections: the answer is the one a thread gets, bytes and headers, errors included, and
+    one connection carries query after query."""
+    import asyncio
+    import json
+
+    from kg.errors import QueryRejected
+    from kg.server.executor import Executor, InlineExecutor
+    from kg.store import open_home
+
+    if backend is None:
+        pytest.skip("over an engine")
+    home = open_home(settings)
+    with home.build() as b:
+        b.store.add(text="".join(f'<http://x/s{i}> <http://x/p> "値{i}"@ja <{G}> .\n<http://x/s{i}> <http://x/q> "{i}" <{G}> .\n'
+                                 for i in range(3)))
+    query = "SELECT ?p ?o WHERE { GRAPH ?g { <http://x/s1> ?p ?o } }"
+
+    def request(text: str) -> dict:
+        return {"kind": "query", "query": text, "accept": "application/sparql-results+json", "format": None,
+                "base_iri": "http://127.0.0.1/sparql", "default_graphs": [], "named_graphs": []}
+
+    executor = InlineExecutor(settings)
+    try:
+        async def on_loop(text: str, times: int = 1):
+            return [await executor.run_async(request(text)) for _ in range(times)]
+
+        in_thread = executor.run(request(query))
+        answers = asyncio.run(on_loop(query, 20))
+        handler = executor._worker
+        assert all(a.body == in_thread.body and a.media_type == in_thread.media_type and a.headers == in_thread.headers
+                   for a in answers)
+        rows = json.loads(in_thread.body)["results"]["bindings"]
+        assert sorted(r["o"]["value"] for r in rows) == ["1", "値1"]
+        queries = handler.served.get()[1].client._on_loop
+        assert queries is not None and len(queries._idle) == 1  # twenty queries, one kept-alive connection
+        bad = "SELECT ?p WHERE { nope:s1 ?p ?o }"
+        with pytest.raises(QueryRejected) as thread_error:
+            executor.run({**request(bad), "kind": "query"})
+        with pytest.raises(QueryRejected) as loop_error:
+            asyncio.run(on_loop(bad))
+        assert str(loop_error.value) == str(thread_error.value) != ""
+    finally:
+        executor.close()
+    processes = Executor(settings, size=1)  # the default executor answers one-subject queries itself
+    try:
+        answer, = asyncio.run(_awaiting(processes.run_async(request(query))))
+        assert answer.body == in_thread.body
+    finally:
+        processes.close()
+
+
+async def _awaiting(*answers):
+    return [await a for a in answers]
+
+
+class _RawEngine:
+    """A loopback socket answering each request with the next scripted reply (bytes, then
+    whether to close the connection after it); it counts the connections it accepted."""
+
+    def __init__(self, replies):
+        import socket
+        import threading
+
+        self.replies = list(replies)
+        self.connections = 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/query"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while self.replies:
+            try:
+                conn = self.listener.accept()[0]
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn) -> None:
+        import time
+
+        with conn:
+            while self.replies:
+                if not conn.recv(65536):
+                    return
+                reply, close, delay = self.replies.pop(0)
+                time.sleep(delay)
+                conn.sendall(reply)
+                if close:
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+_JSON = b'{"head": {"vars": ["x"]}, "results": {"bindings": []}}'
+
+
+def _ok(extra: bytes = b"") -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n" + extra
+            + b"Content-Length: %d\r\n\r\n" % len(_JSON) + _JSON)
+
+
+def _loop_query(client, times: int = 1):
+    import asyncio
+
+    async def ask():
+        return [await client.on_loop().send(*client.query_request("SELECT ?x {}")) for _ in range(times)]
+
+    return asyncio.run(ask())
+
+
+def test_a_kept_alive_connection_the_engine_closed_is_replaced_once_on_the_loop():
+    """An engine that closes a kept-alive connection after an answer (without saying so) gets the
+    next query on a new connection, and the user sees no error."""
+    from kg.store.remote import SparqlClient
+
+    engine = _RawEngine([(_ok(), True, 0), (_ok(), True, 0), (_ok(), False, 0)])
+    try:
+        client = SparqlClient(engine.url, engine.url, engine.url, timeout=2)
+        assert _loop_query(client, 3) == [("application/sparql-results+json", _JSON)] * 3
+        assert engine.connections == 3
+    finally:
+        engine.close()
+
+
+def test_an_answer_ended_by_its_connection_is_whole_and_one_cut_off_is_one_error():
+    from kg.errors import StoreError
+    from kg.store.remote import SparqlClient
+
+    unframed = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nConnection: close\r\n\r\n" + _JSON
+    cut = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 1000\r\n\r\n{"
+    engine = _RawEngine([(unframed, True, 0), (cut, True, 0), (_ok(), False, 0)])
+    try:
+        client = SparqlClient(engine.url, engine.url, engine.url, timeout=2)
+        assert _loop_query(client) == [("application/sparql-results+json", _JSON)]
+        with pytest.raises(StoreError, match="broke off its answer"):
+            _loop_query(client)
+        assert _loop_query(client) == [("application/sparql-results+json", _JSON)]
+    finally:
+        engine.close()
+
+
+def test_the_loops_errors_are_the_threads():
+    """An unreachable engine, its error answers and its silence read as on the thread path, and a
+    query past the time limit is the time-limit error, its connection not used again."""
+    import asyncio
+
+    from kg.errors import QueryRejected, QueryTimeout, StoreError
+    from kg.server.executor import _awaited
+    from kg.store.remote import SparqlClient
+
+    nobody = f"http://127.0.0.1:{free_port()}/query"
+    with pytest.raises(StoreError, match=r"cannot reach the SPARQL engine at http://127\.0\.0\.1:\d+/query"):
+        _loop_query(SparqlClient(nobody, nobody, nobody, timeout=2))
+    refused = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 22\r\n\r\nParser error at 1:5: x"
+    failed = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nboom"
+    engine = _RawEngine([(refused, False, 0), (failed, False, 0), (_ok(), False, 0.6), (_ok(), False, 0.6),
+                         (_ok(), False, 0)])
+    client = SparqlClient(engine.url, engine.url, engine.url, timeout=0.3)
+
+    async def one(limit: float = 5):
+        return await _awaited(client.on_loop().send(*client.query_request("SELECT ?x {}")), limit)
+
+    async def in_one_loop():
+        with pytest.raises(QueryRejected, match="^Parser error at 1:5: x$"):
+            await one()
+        with pytest.raises(StoreError, match=r"answered HTTP 500: boom$"):
+            await one()
+        with pytest.raises(StoreError, match=r"did not answer within 0.3 s"):
+            await one()
+        client.timeout = 5
+        with pytest.raises(QueryTimeout, match="time limit of 0.2 s"):
+            await one(0.2)
+        return await one()
+
+    try:
+        assert asyncio.run(in_one_loop()) == ("application/sparql-results+json", _JSON)
+        assert engine.connections == 3  # errors answered keep theirs; a query cut at a limit does not
+    finally:
+        engine.close()

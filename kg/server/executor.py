@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 from kg import errors
 from kg.errors import QueryRejected, QueryTimeout, ServiceBusy
@@ -34,6 +34,22 @@ def _translated(kind: str, message: str) -> Exception | None:
     if isinstance(cls, type) and issubclass(cls, errors.KGError) and cls is not errors.ProtocolError:
         return cls(message)
     return None
+
+
+def timed_out(timeout: float) -> QueryTimeout:
+    return QueryTimeout(f"query stopped after the time limit of {timeout:g} s (KG_QUERY_TIMEOUT); "
+                        "narrow it down or add a LIMIT")
+
+
+async def _awaited(answer: Awaitable[Answer], timeout: float) -> Answer:
+    """``answer`` within the time limit (over an engine: its HTTP request is cut at the limit)."""
+    import asyncio
+
+    try:
+        async with asyncio.timeout(timeout):
+            return await answer
+    except TimeoutError:
+        raise timed_out(timeout) from None
 
 
 def _worker_main(conn, settings: Settings) -> None:
@@ -99,7 +115,7 @@ class Executor:
 
     def __init__(self, settings: Settings, size: int | None = None):
         self.settings = settings
-        self.size = max(1, size or settings.workers)
+        self.size = max(1, size or settings.worker_processes)
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue[_Proc] = queue.Queue()
         self._lock = threading.Lock()
@@ -144,8 +160,7 @@ class Executor:
             if not proc.conn.poll(remaining):
                 proc.kill()
                 proc = _Proc(self._ctx, self.settings)
-                raise QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
-                                   f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT")
+                raise timed_out(timeout)
             status, payload = proc.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             proc.kill()
@@ -168,8 +183,8 @@ class Executor:
         if here is not None:
             if self.settings.store == "oxigraph":  # bounded and quick (~0.2 ms): no thread hop either
                 return here.handle(request)
-            # over an engine it is an HTTP round trip, which must not hold the event loop
-            return await asyncio.get_running_loop().run_in_executor(None, here.handle, request)
+            # over an engine it is an HTTP round trip, which the loop awaits (no thread waits for it)
+            return await _awaited(here.query_async(request), self.settings.query_timeout if timeout is None else timeout)
         return await asyncio.get_running_loop().run_in_executor(None, self.run, request, timeout)
 
     def close(self) -> None:
@@ -231,6 +246,10 @@ class InlineExecutor:
         import asyncio
 
         timeout = self.settings.query_timeout if timeout is None else timeout
+        if self.settings.store != "oxigraph" and request.get("kind") == "query" and one_subject(request["query"]):
+            request["one_subject"] = True  # an HTTP round trip to the engine, awaited by the loop
+            with self._slot():
+                return await _awaited(self._worker.query_async(request), timeout)
         with self._slot() as slot:
             submitted = self._pool.submit(self._worker.handle, request)
             try:
@@ -262,8 +281,7 @@ class InlineExecutor:
         if submitted.cancel():  # it never started: every thread was busy
             return ServiceBusy(f"all {self.size} query threads stayed busy for {timeout:g} s")
         slot["runaway"] = True
-        return QueryTimeout(f"query stopped after the time limit of {timeout:g} s "
-                            f"(KG_QUERY_TIMEOUT); narrow it down or add a LIMIT")
+        return timed_out(timeout)
 
     def _recycle(self) -> None:
         """Wait for the other requests to finish (bounded), then hand over to ``on_runaway``."""

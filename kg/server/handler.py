@@ -71,15 +71,28 @@ class RequestHandler:
             return Answer(self._graphs[1], "application/json", headers={"X-KG-Generation": name or ""})
         raise ValueError(f"unknown request kind {kind!r}")
 
-    def query(self, request: dict) -> Answer:
+    def _asked(self, request: dict) -> tuple[str | None, object, dict]:
+        """(generation, its store, the query's arguments) of a query request the guard lets by."""
         text = request["query"]
         self.guard.check_query(text, one_subject_known=request.get("one_subject", False))
         name, store, _ = self._current()
         # only the prefixes the text may use: handing the engine all of them costs more than a lookup
         prefixes = {p: iri for p, iri in self._prefixes.items() if p + ":" in text}
-        result = store.query(text, prefixes=prefixes, base_iri=request.get("base_iri"),
-                             default_graphs=request.get("default_graphs") or (),
-                             named_graphs=request.get("named_graphs") or ())
+        return name, store, {"sparql": text, "prefixes": prefixes, "base_iri": request.get("base_iri"),
+                             "default_graphs": request.get("default_graphs") or (),
+                             "named_graphs": request.get("named_graphs") or ()}
+
+    async def query_async(self, request: dict) -> Answer:
+        """:meth:`query` from an event loop, over an engine (whose store has ``query_async``):
+        only for answers of bounded size (one subject's), which are serialised on the loop."""
+        name, store, args = self._asked(request)
+        result = await store.query_async(**args)
+        return self._serialized(result, args["sparql"], request, name)
+
+    def query(self, request: dict) -> Answer:
+        name, store, args = self._asked(request)
+        text = args["sparql"]
+        result = store.query(**args)
         try:
             return self._serialized(result, text, request, name)
         except Exception as exc:

@@ -84,7 +84,7 @@ def serve(settings: Settings, sock: socket.socket, *, log_level: str = "error") 
             env=env, pass_fds=(sock.fileno(),), preexec_fn=_die_with_parent)
         return child, time.monotonic()
 
-    workers = [start() for _ in range(max(1, settings.workers))]
+    workers = [start() for _ in range(settings.worker_processes)]
     backoff = [0.5] * len(workers)
     due: dict[int, float] = {}  # slot -> when to start its worker again
     while not stopping:

@@ -17,6 +17,7 @@ the next version copies a graph on its first write to it (inside the engine), an
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.client
 import io
@@ -27,7 +28,7 @@ import time
 import urllib.parse
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Mapping
+from typing import IO, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import pyoxigraph as ox
 
@@ -39,6 +40,7 @@ from kg.store import results
 from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
+from kg.store.remote_async import LoopQueries
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -79,8 +81,11 @@ class SparqlClient:
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
-                 update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0):
+                 update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0,
+                 loop_connections: int = 16):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
+        #: most queries in flight at once from one event loop (KG_QUERY_THREADS, :meth:`on_loop`)
+        self.loop_connections = loop_connections
         self.timeout, self.retries = timeout, retries
         #: seconds a write (an Update, a Graph Store request) may wait for its answer (KG_SPARQL_WRITE_TIMEOUT)
         self.write_timeout = write_timeout
@@ -96,6 +101,7 @@ class SparqlClient:
             token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
             self._auth = f"Basic {token}"
         self._local = threading.local()
+        self._on_loop: LoopQueries | None = None
 
     def __repr__(self) -> str:  # never the credentials
         return f"SparqlClient({self.query_url!r}, {self.update_url!r}, {self.store_url!r})"
@@ -106,10 +112,29 @@ class SparqlClient:
         """(media type, body) of a SPARQL Protocol "query via URL-encoded POST" (§2.1.2): the one
         form every engine takes (Virtuoso 7 never answers a "POST directly"); percent-encoding
         costs ~90 ns a byte, 45 ms for a 10,000-entity VALUES query."""
+        return self._send("POST", *self.query_request(text, default_graphs=default_graphs, named_graphs=named_graphs,
+                                                      accept=accept))
+
+    def query_request(self, text: str, *, default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = (),
+                      accept: str = _ACCEPT_ANY) -> tuple[str, bytes, dict[str, str]]:
+        """(URL, body, headers) of :meth:`query`'s request, which :mod:`kg.store.remote_async`
+        sends from an event loop."""
         body = urllib.parse.urlencode([("query", self._out(text))]) + _dataset_params(tuple(default_graphs),
                                                                                     tuple(named_graphs))
-        return self._send("POST", self.query_url, body.encode("ascii"),
-                          {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
+        return self.query_url, body.encode("ascii"), {"Content-Type": "application/x-www-form-urlencoded",
+                                                      "Accept": accept}
+
+    @property
+    def authorization(self) -> str | None:
+        """The Authorization header's value, if credentials are set (never shown anywhere)."""
+        return self._auth
+
+    def on_loop(self) -> LoopQueries:
+        """This client's queries in the running event loop (made on its first use there)."""
+        mine = self._on_loop
+        if mine is None or mine.loop is not asyncio.get_running_loop():
+            mine = self._on_loop = LoopQueries(self, connections=self.loop_connections)
+        return mine
 
     def update(self, text: str, *, using_graphs: Iterable[str] = (), using_named_graphs: Iterable[str] = ()) -> None:
         params = [("using-graph-uri", g) for g in using_graphs] + [("using-named-graph-uri", g) for g in using_named_graphs]
@@ -156,26 +181,33 @@ class SparqlClient:
                 try:
                     response = conn.getresponse()
                 except (OSError, http.client.HTTPException):
-                    raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection while a load "
+                    raise StoreError(f"the SPARQL engine at {shown_url(url)} closed the connection while a load "
                                      f"was sent to it: {exc}") from None
             else:
                 response = conn.getresponse()
             self._answer(response, url, None, False)
         except TimeoutError:
-            raise self._no_answer(url, write=True) from None
+            raise self.no_answer(url, write=True) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
+            raise StoreError(f"the SPARQL engine at {shown_url(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
             conn.close()  # whatever happened, nothing else is sent on a connection a stream was
         if first and not self._holds(graph, first[0].decode("utf-8")):
-            raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
+            raise StoreError(f"the SPARQL engine at {shown_url(url)} answered a load sent as one chunked POST "
                              "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
 
-    def _no_answer(self, url: str, *, write: bool = False) -> StoreError:
+    def unreachable(self, url: str, exc: OSError) -> StoreError:
+        return StoreError(f"cannot reach the SPARQL engine at {shown_url(url)}: {exc}")
+
+    def broke_off(self, url: str, exc: BaseException) -> StoreError:
+        """A connection cut or timed out while the answer was read."""
+        return StoreError(f"the SPARQL engine at {shown_url(url)} broke off its answer: {exc or type(exc).__name__}")
+
+    def no_answer(self, url: str, *, write: bool = False) -> StoreError:
         if write:
-            return StoreError(f"the SPARQL engine at {_shown(url)} did not answer a write within "
+            return StoreError(f"the SPARQL engine at {shown_url(url)} did not answer a write within "
                               f"{self.write_timeout:g} s (KG_SPARQL_WRITE_TIMEOUT)")
-        return StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
+        return StoreError(f"the SPARQL engine at {shown_url(url)} did not answer within {self.timeout:g} s "
                           "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)")
 
     def _holds(self, graph: str, ntriples_line: str) -> bool:
@@ -238,51 +270,56 @@ class SparqlClient:
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if attempt:  # a kept-alive connection the engine had closed is retried once
-                    raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
+                    raise StoreError(f"the SPARQL engine at {shown_url(url)} closed the connection: {exc}") from None
             except TimeoutError:
                 conn.close()
-                raise self._no_answer(url, write=write) from None
+                raise self.no_answer(url, write=write) from None
             except OSError as exc:
                 conn.close()
-                raise StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}") from None
+                raise self.unreachable(url, exc) from None
         try:
             return self._answer(response, url, out, missing_ok)
         except (OSError, http.client.HTTPException) as exc:
             # a connection cut or timed out while its answer was read cannot carry the next request
             conn.close()
-            raise StoreError(f"the SPARQL engine at {_shown(url)} broke off its answer: {exc or type(exc).__name__}") from None
+            raise self.broke_off(url, exc) from None
 
     def _answer(self, response: http.client.HTTPResponse, url: str, out: IO[bytes] | None,
                 missing_ok: bool) -> tuple[str, bytes]:
         media = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-        if 200 <= response.status < 300:
+        if 200 <= response.status < 300 and out is not None:  # streamed into ``out``
             back = (self._swap_bytes[1], self._swap_bytes[0]) if self._swap else None
-            if out is not None:
-                carry = b""  # translated by whole lines: a name is never cut between two chunks
-                while chunk := response.read(1 << 20):
-                    if back:
-                        chunk = carry + chunk
-                        cut = chunk.rfind(b"\n") + 1
-                        chunk, carry = chunk[:cut].replace(*back), chunk[cut:]
-                    out.write(chunk)
-                out.write(carry.replace(*back) if back else b"")
-                return media, b""
-            body = response.read()
-            return media, body.replace(*back) if back else body
-        first = _error_text(response.read(), media) or response.reason
-        if missing_ok and response.status == 404:
+            carry = b""  # translated by whole lines: a name is never cut between two chunks
+            while chunk := response.read(1 << 20):
+                if back:
+                    chunk = carry + chunk
+                    cut = chunk.rfind(b"\n") + 1
+                    chunk, carry = chunk[:cut].replace(*back), chunk[cut:]
+                out.write(chunk)
+            out.write(carry.replace(*back) if back else b"")
             return media, b""
-        if response.status == 400:
+        return self.answered(response.status, response.reason, media, response.read(), url, missing_ok=missing_ok)
+
+    def answered(self, status: int, reason: str, media: str, body: bytes, url: str, *,
+                 missing_ok: bool = False) -> tuple[str, bytes]:
+        """(media type, body) of a whole answer the engine gave (``media`` without parameters),
+        or the error it means."""
+        if 200 <= status < 300:
+            return media, body.replace(self._swap_bytes[1], self._swap_bytes[0]) if self._swap else body
+        first = _error_text(body, media) or reason
+        if missing_ok and status == 404:
+            return media, b""
+        if status == 400:
             raise QueryRejected(first)
-        if response.status >= 500 and _MISSING_GRAPH.search(first):
-            raise MissingGraph(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first}", first)
-        if response.status >= 500 and _DEADLOCK.search(first):
-            raise Deadlocked(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first} "
+        if status >= 500 and _MISSING_GRAPH.search(first):
+            raise MissingGraph(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first}", first)
+        if status >= 500 and _DEADLOCK.search(first):
+            raise Deadlocked(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first} "
                              f"(sent {self.retries + 1} times)")
-        if response.status in (401, 403):
-            raise StoreError(f"the SPARQL engine at {_shown(url)} refused our credentials (HTTP {response.status}); "
+        if status in (401, 403):
+            raise StoreError(f"the SPARQL engine at {shown_url(url)} refused our credentials (HTTP {status}); "
                              "check KG_SPARQL_USER and KG_SPARQL_PASSWORD")
-        raise StoreError(f"the SPARQL engine at {_shown(url)} answered HTTP {response.status}: {first}")
+        raise StoreError(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first}")
 
 
 
@@ -336,7 +373,7 @@ def _with(url: str, params: list[tuple[str, str]]) -> str:
     return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str) -> str:
     """The endpoint's URL without any user:password part or parameters."""
     parts = urllib.parse.urlsplit(url)
     netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
@@ -398,6 +435,22 @@ class RemoteSolutions:
         rows, truncated = results.capped(([None if row[v] is None else to_ox(row[v]) for v in variables]
                                           for row in self), max_rows)
         return results.serialize_select(variables, rows, fmt), truncated
+
+
+class _Asked(NamedTuple):
+    """A query as sent to the engine (:meth:`RemoteStore._asked`)."""
+
+    sparql: str  # as the user wrote it
+    head: str  # the BASE and PREFIX lines put before it
+    text: str  # as sent: the head, then the text with engine graph names
+    dataset: dict  # default_graphs / named_graphs of the protocol request, if any
+    accept: str
+    prefixes: Mapping[str, str] | None
+
+    def rejected(self, exc: QueryRejected) -> QueryRejected:
+        """The engine's parser message, made plain as the embedded store's (lines of the user's text)."""
+        where = located(str(exc), self.head.count("\n"), self.sparql.count("\n") + 1)
+        return QueryRejected(explain(self.sparql, where, self.prefixes))
 
 
 class _Row(dict):
@@ -496,6 +549,30 @@ class RemoteStore:
         return self._query(sparql, prefixes, base_iri, default_graphs, named_graphs)
 
     def _query(self, sparql, prefixes, base_iri, default_graphs, named_graphs):
+        asked = self._asked(sparql, prefixes, base_iri, default_graphs, named_graphs)
+        try:
+            media, body = self.client.query(asked.text, accept=asked.accept, **asked.dataset)
+        except QueryRejected as exc:
+            raise asked.rejected(exc) from None
+        return self._answer(asked, media, body)
+
+    async def query_async(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
+                          default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()):
+        """:meth:`query` from an event loop, which awaits the engine's answer instead of a thread
+        waiting for it. Served views only: a build's view with layers may write to materialise one."""
+        if self.layers:
+            raise RuntimeError("a view with layers (a build's) is queried with query(), not from an event loop")
+        asked = self._asked(sparql, prefixes, base_iri, default_graphs, named_graphs)
+        url, body, headers = self.client.query_request(asked.text, accept=asked.accept, **asked.dataset)
+        try:
+            media, answer = await self.client.on_loop().send(url, body, headers)
+        except QueryRejected as exc:
+            raise asked.rejected(exc) from None
+        return self._answer(asked, media, answer)
+
+    def _asked(self, sparql, prefixes, base_iri, default_graphs, named_graphs) -> "_Asked":
+        """What is sent to the engine for a query: the text with engine graph names, its
+        protocol dataset and the answer types it takes."""
         dataset = Dataset()
         names = {g: p for g, p in self.view.items() if g not in self.layers}
         text = rename_graphs(sparql, names, prefixes, dataset)
@@ -523,10 +600,11 @@ class RemoteStore:
                       "named_graphs": graphs or ["urn:x-kg:nothing"]}
         form = query_form(sparql)
         accept = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _SOLUTIONS if form else _ACCEPT_ANY
-        try:
-            media, body = self.client.query(head + text, accept=accept, **kwargs)
-        except QueryRejected as exc:  # the engine's parser message, made plain as the embedded store's
-            raise QueryRejected(explain(sparql, located(str(exc), head.count("\n"), sparql.count("\n") + 1), prefixes)) from None
+        return _Asked(sparql, head, head + text, kwargs, accept, prefixes)
+
+    def _answer(self, asked: "_Asked", media: str, body: bytes):
+        """The result of a query from the engine's answer, engine graph names renamed back."""
+        sparql = asked.sparql
         back = self._back
         if media in ("application/sparql-results+json", "application/json"):
             answer = json.loads(body)
