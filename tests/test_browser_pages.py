@@ -1,5 +1,6 @@
 """A person in a browser: search a corporation, open it, follow its municipality, page through
-the corporations registered there; open a law and walk to an article."""
+the corporations registered there; open a law and walk to an article. And, through the same
+`kg serve`, a system resolving a corporate number with a one-entity SPARQL query."""
 
 from __future__ import annotations
 
@@ -60,3 +61,35 @@ def test_open_a_law_and_walk_to_an_article(site, browser):
     assert page.url.endswith("/doc/law/411AC0000000127/article/2")
     page.click("a[href='/id/law/411AC0000000127/article/2/paragraph/1']")
     page.wait_for_selector(".lawtext:has-text('国歌は、君が代とする。')")
+
+
+def test_a_system_resolves_a_corporate_number_with_sparql(site):
+    """Eight clients at once ask for one corporation (on an engine the event loop sends these to
+    it on kept-alive connections): every answer is whole and the same, and a query the engine
+    cannot parse is a 400 with its reason."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    corp = f"{BASE}id/corporation/{number(f'{1:012d}')}"
+    query = f"SELECT ?p ?o WHERE {{ GRAPH ?g {{ <{corp}> ?p ?o }} }}"
+
+    def ask(text: str) -> tuple[int, bytes, str]:
+        request = urllib.request.Request(site + "/sparql", data=urllib.parse.urlencode({"query": text}).encode(),
+                                         headers={"Accept": "application/sparql-results+json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, r.read(), r.headers.get("X-KG-Generation", "")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), ""
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, [query] * 40))
+    assert {status for status, _, _ in answers} == {200} and len({body for _, body, _ in answers}) == 1
+    assert all(generation.startswith("gen-") for _, _, generation in answers)
+    rows = json.loads(answers[0][1])["results"]["bindings"]
+    assert "株式会社文京テスト1" in {r["o"]["value"] for r in rows}
+    status, body, _ = ask("SELECT ?p WHERE { nope:x ?p ?o }")
+    assert status == 400 and body.strip()
