@@ -49,6 +49,9 @@ _WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 #: where an engine that cannot keep GeoSPARQL WKT literals holds them (KG_SPARQL_WKT=opaque)
 _OPAQUE_WKT = "urn:x-kg:geosparql-wktLiteral"
 _SOLUTIONS = "application/sparql-results+json"
+#: the start of SPARQL JSON solutions as engines write them: the variables, then the rows
+_SOLUTIONS_HEAD = re.compile(rb'\s*\{\s*"head"\s*:\s*\{\s*"vars"\s*:\s*(\[[^\]]*\])\s*\}\s*,'
+                             rb'\s*"results"\s*:\s*\{\s*"bindings"\s*:\s*\[')
 _NTRIPLES = "application/n-triples"
 _ACCEPT_ANY = f"{_SOLUTIONS}, {_NTRIPLES};q=0.9"
 #: bytes of N-Triples per Graph Store POST of a parsed load when KG_SPARQL_POST_BYTES is 0, and
@@ -409,23 +412,35 @@ class RemoteSolutions:
     and writing the terms again was ~14% of a one-entity SELECT's CPU in ``kg serve`` over an
     engine (bench/README.md, session 13)."""
 
-    def __init__(self, variables: list[str], rows: list[dict], rename: Mapping[str, str], *,
-                 raw: bytes | None = None, raw_variables: list[str] | None = None):
+    def __init__(self, variables: list[str], rows: list[dict] | None, rename: Mapping[str, str], *,
+                 raw: bytes | None = None, raw_variables: list[str] | None = None,
+                 names: "re.Pattern[bytes] | None" = None):
+        """``rows`` None: read from ``raw`` when first needed (an answer handed on is not read);
+        ``names``: a pattern finding any engine graph name (the keys of ``rename``) in ``raw``."""
         self.variables = variables
         self._rows = rows
         self._rename = rename
         self._raw = raw
         self._raw_variables = raw_variables
+        self._names = names
+
+    @property
+    def rows(self) -> list[dict]:
+        if self._rows is None:
+            self._rows = json.loads(self._raw)["results"]["bindings"]
+        return self._rows
 
     def _passes_through(self, fmt: str, max_rows: int, variables: list[str]) -> bool:
         raw = self._raw
         return (raw is not None and fmt == "json" and variables == self._raw_variables
-                and len(self._rows) <= max_rows and b'"typed-literal"' not in raw and b"\\u" not in raw
-                and not any(name.encode() in raw for name in self._rename))
+                # a row takes at least 3 bytes ({} and a comma): a short answer is within the cap unread
+                and (len(raw) <= 3 * max_rows or len(self.rows) <= max_rows)
+                and b'"typed-literal"' not in raw and b"\\u" not in raw
+                and (self._names is None or self._names.search(raw) is None))
 
     def __iter__(self) -> Iterator[dict]:
         rename = self._rename
-        for row in self._rows:
+        for row in self.rows:
             yield _Row({v: _term(b, rename) for v, b in row.items()})
 
     def serialize(self, fmt: str, *, max_rows: int, variables: list[str] | None = None) -> tuple[bytes, bool]:
@@ -435,6 +450,42 @@ class RemoteSolutions:
         rows, truncated = results.capped(([None if row[v] is None else to_ox(row[v]) for v in variables]
                                           for row in self), max_rows)
         return results.serialize_select(variables, rows, fmt), truncated
+
+
+class _View(dict):
+    """Logical graph → the engine graph holding it, with the reverse map (and a pattern finding
+    any engine name in an answer) kept until the view changes: every answer needs them."""
+
+    _known: tuple[dict[str, str], "re.Pattern[bytes] | None"] | None = None
+
+    def back(self) -> dict[str, str]:
+        return self._reverse()[0]
+
+    def engine_names(self) -> "re.Pattern[bytes] | None":
+        """A pattern matching any engine graph name of the view (None: the view is empty)."""
+        return self._reverse()[1]
+
+    def _reverse(self):
+        if self._known is None:
+            back = {physical: logical for logical, physical in self.items()}
+            names = re.compile(b"|".join(re.escape(p.encode()) for p in back)) if back else None
+            self._known = (back, names)
+        return self._known
+
+    def _changed(method):  # noqa: N805 -- a decorator of this class's mutators
+        def changed(self, *args, **kwargs):
+            self._known = None
+            return method(self, *args, **kwargs)
+        return changed
+
+    __setitem__ = _changed(dict.__setitem__)
+    __delitem__ = _changed(dict.__delitem__)
+    pop = _changed(dict.pop)
+    popitem = _changed(dict.popitem)
+    update = _changed(dict.update)
+    setdefault = _changed(dict.setdefault)
+    clear = _changed(dict.clear)
+    del _changed
 
 
 class _Asked(NamedTuple):
@@ -490,7 +541,7 @@ class RemoteStore:
                  dropped: Callable[[str, str], None] | None = None,
                  materialise: Callable[[str], str] | None = None):
         self.client = client
-        self.view = dict(view)
+        self.view = _View(view)
         self.layers: dict[str, Layer] = {}
         self._writable = writable
         self._dropped = dropped
@@ -498,7 +549,7 @@ class RemoteStore:
 
     @property
     def _back(self) -> dict[str, str]:
-        return {physical: logical for logical, physical in self.view.items()}
+        return self.view.back()
 
     def _select(self, text: str, **dataset) -> list[dict]:
         media, body = self.client.query(text, accept=_SOLUTIONS, **dataset)
@@ -607,12 +658,17 @@ class RemoteStore:
         sparql = asked.sparql
         back = self._back
         if media in ("application/sparql-results+json", "application/json"):
-            answer = json.loads(body)
-            if "boolean" in answer:
-                return bool(answer["boolean"])
-            engine_order = answer["head"].get("vars", [])
+            head = _SOLUTIONS_HEAD.match(body)
+            if head is not None:  # the rows are read only if they must be written again
+                engine_order, rows = json.loads(head.group(1)), None
+            else:
+                answer = json.loads(body)
+                if "boolean" in answer:
+                    return bool(answer["boolean"])
+                engine_order, rows = answer["head"].get("vars", []), answer["results"]["bindings"]
             variables = star_order(sparql, engine_order)  # SELECT *: as written
-            return RemoteSolutions(variables, answer["results"]["bindings"], back, raw=body, raw_variables=engine_order)
+            return RemoteSolutions(variables, rows, back, raw=body, raw_variables=engine_order,
+                                   names=self.view.engine_names())
         if media in (_NTRIPLES, "text/plain"):
             triples = [ox.Triple(_renamed(t.subject, back), t.predicate, _renamed(t.object, back))
                        for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
