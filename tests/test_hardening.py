@@ -159,7 +159,7 @@ def served(demo_copy, tmp_path_factory):
     """A `kg serve` of its own (this module tries to crash it), with a short time limit."""
     yield from start_server(demo_copy, tmp_path_factory.mktemp("hostile"), KG_QUERY_TIMEOUT="2",
                             KG_BODY_TIMEOUT="2", KG_HEADER_TIMEOUT="2", KG_IDLE_TIMEOUT="2",
-                            KG_CLIENT_CONNECTIONS=str(CLIENT_CONNECTIONS), KG_UPDATE_TOKEN=TOKEN)
+                            KG_CLIENT_CONNECTIONS=str(CLIENT_CONNECTIONS), KG_UPDATE_TOKEN=TOKEN, KG_WORKERS="2")
 
 
 #: per worker process; the served fixture runs two
