@@ -50,7 +50,7 @@ class _Exchange(asyncio.Protocol):
         self._reset()
 
     def _reset(self) -> None:
-        self._reason, self._media, self._body, self._framed = "", "", [], False
+        self._reason, self._media, self._body, self._framed, self._headed = "", "", [], False, False
 
     # -- asyncio.Protocol --
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -67,7 +67,7 @@ class _Exchange(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self.waiter is not None and not self.waiter.done():
-            if self.heard and not self._framed and self.parser.get_status_code():
+            if self._headed and not self._framed:
                 self._complete(keep=False)  # an answer without a length ends with its connection
             else:
                 self.waiter.set_exception(ConnectionResetError(str(exc or "the connection was closed")))
@@ -82,6 +82,9 @@ class _Exchange(asyncio.Protocol):
             self._media = value.decode("latin-1").split(";")[0].strip().lower()
         elif name in (b"content-length", b"transfer-encoding"):
             self._framed = True
+
+    def on_headers_complete(self) -> None:
+        self._headed = True
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
