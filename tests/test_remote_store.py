@@ -503,6 +503,59 @@ def test_a_one_subject_query_on_the_event_loop_answers_as_from_a_thread(settings
         processes.close()
 
 
+@pytest.mark.engines
+def test_reading_the_engines_pointer_again_does_not_hold_the_event_loop(settings, backend, monkeypatch):
+    """Every second a reader reads the engine's pointer again (another machine may have switched
+    it). On the event loop's path that round trip runs in a thread: a slow engine then delays the
+    query that is due, never the loop's other work."""
+    import asyncio
+    import time
+
+    from kg.server.executor import InlineExecutor
+    from kg.store import open_home
+
+    if backend is None:
+        pytest.skip("over an engine")
+    home = open_home(settings)
+    with home.build() as b:
+        b.store.add(text=f'<http://x/s> <http://x/p> "v" <{G}> .\n')
+    executor = InlineExecutor(settings)
+    served = executor._worker.served
+    state = type(served.home).state
+
+    def slow_state(self):
+        time.sleep(0.5)
+        return state(self)
+
+    request = {"kind": "query", "query": "SELECT ?o WHERE { <http://x/s> ?p ?o }", "accept": None, "format": None,
+               "base_iri": None, "default_graphs": [], "named_graphs": []}
+
+    async def query_while_ticking():
+        gaps, last = [], time.monotonic()
+
+        async def tick():
+            nonlocal last
+            for _ in range(40):
+                await asyncio.sleep(0.02)
+                gaps.append(time.monotonic() - last)
+                last = time.monotonic()
+
+        ticking = asyncio.create_task(tick())
+        await asyncio.sleep(0.05)
+        monkeypatch.setattr(type(served.home), "state", slow_state)
+        served._checked = 0.0  # the pointer is due again
+        answer = await executor.run_async(request)
+        await ticking
+        return answer, max(gaps)
+
+    try:
+        answer, longest = asyncio.run(query_while_ticking())
+        assert b'"v"' in answer.body
+        assert longest < 0.3  # the 0.5 s pointer read did not stop the loop
+    finally:
+        executor.close()
+
+
 async def _awaiting(*answers):
     return [await a for a in answers]
 

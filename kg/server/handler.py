@@ -3,6 +3,7 @@ the answer (see :mod:`kg.server.executor` for where it runs and how the time lim
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import traceback
@@ -85,6 +86,8 @@ class RequestHandler:
     async def query_async(self, request: dict) -> Answer:
         """:meth:`query` from an event loop, over an engine (whose store has ``query_async``):
         only for answers of bounded size (one subject's), which are serialised on the loop."""
+        if self.served.due():  # the engine's pointer is read again: a round trip the loop must not wait on
+            await asyncio.get_running_loop().run_in_executor(None, self.served.get)
         name, store, args = self._asked(request)
         result = await store.query_async(**args)
         return self._serialized(result, args["sparql"], request, name)

@@ -183,6 +183,10 @@ class Served:
         self._lock = threading.Lock()
         self._current: tuple[str | None, OxStore] = (None, OxStore.memory())
 
+    def due(self) -> bool:
+        """Whether :meth:`get` would wait on another machine (never: the store is local)."""
+        return False
+
     def get(self) -> tuple[str | None, OxStore]:
         """(generation name or None, its store: an empty one before anything is loaded)."""
         try:

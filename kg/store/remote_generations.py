@@ -330,12 +330,20 @@ class RemoteServed:
         self._stamp: tuple[int, int] | None = None
         self._current: tuple[str | None, RemoteStore] = (None, RemoteStore(home.client, {}))
 
-    def get(self) -> tuple[str | None, RemoteStore]:
+    def _stamp_now(self) -> tuple[int, int] | None:
         try:
             st = os.stat(self.home.pointer)
-            stamp = (st.st_ino, st.st_mtime_ns)
+            return st.st_ino, st.st_mtime_ns
         except FileNotFoundError:
-            stamp = None
+            return None
+
+    def due(self) -> bool:
+        """Whether :meth:`get` would read the engine's pointer (a round trip to the engine, which
+        an event loop must not wait on: it calls get() from a thread then)."""
+        return self._stamp_now() != self._stamp or time.monotonic() - self._checked > self.ttl
+
+    def get(self) -> tuple[str | None, RemoteStore]:
+        stamp = self._stamp_now()
         now = time.monotonic()
         if stamp != self._stamp or now - self._checked > self.ttl:
             with self._lock:
