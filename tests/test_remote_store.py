@@ -454,7 +454,6 @@ def test_a_one_subject_query_on_the_event_loop_answers_as_from_a_thread(settings
     """`kg serve` sends a one-entity query over an engine from its event loop, on kept-alive
     connections: the answer is the one a thread gets, bytes and headers, errors included, and
     one connection carries query after query."""
-    import asyncio
     import json
 
     from kg.errors import QueryRejected
@@ -479,7 +478,7 @@ def test_a_one_subject_query_on_the_event_loop_answers_as_from_a_thread(settings
             return [await executor.run_async(request(text)) for _ in range(times)]
 
         in_thread = executor.run(request(query))
-        answers = asyncio.run(on_loop(query, 20))
+        answers = _on_a_loop(on_loop(query, 20))
         handler = executor._worker
         assert all(a.body == in_thread.body and a.media_type == in_thread.media_type and a.headers == in_thread.headers
                    for a in answers)
@@ -491,13 +490,13 @@ def test_a_one_subject_query_on_the_event_loop_answers_as_from_a_thread(settings
         with pytest.raises(QueryRejected) as thread_error:
             executor.run({**request(bad), "kind": "query"})
         with pytest.raises(QueryRejected) as loop_error:
-            asyncio.run(on_loop(bad))
+            _on_a_loop(on_loop(bad))
         assert str(loop_error.value) == str(thread_error.value) != ""
     finally:
         executor.close()
     processes = Executor(settings, size=1)  # the default executor answers one-subject queries itself
     try:
-        answer, = asyncio.run(_awaiting(processes.run_async(request(query))))
+        answer, = _on_a_loop(_awaiting(processes.run_async(request(query))))
         assert answer.body == in_thread.body
     finally:
         processes.close()
@@ -549,11 +548,21 @@ def test_reading_the_engines_pointer_again_does_not_hold_the_event_loop(settings
         return answer, max(gaps)
 
     try:
-        answer, longest = asyncio.run(query_while_ticking())
+        answer, longest = _on_a_loop(query_while_ticking())
         assert b'"v"' in answer.body
         assert longest < 0.3  # the 0.5 s pointer read did not stop the loop
     finally:
         executor.close()
+
+
+def _on_a_loop(coroutine):
+    """``asyncio.run`` in a thread of its own: Playwright's sync API (the session's browser
+    fixture) keeps an event loop running in the main thread of the pytest worker it ran in."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _awaiting(*answers):
@@ -613,12 +622,11 @@ def _ok(extra: bytes = b"") -> bytes:
 
 
 def _loop_query(client, times: int = 1):
-    import asyncio
 
     async def ask():
         return [await client.on_loop().send(*client.query_request("SELECT ?x {}")) for _ in range(times)]
 
-    return asyncio.run(ask())
+    return _on_a_loop(ask())
 
 
 def test_a_kept_alive_connection_the_engine_closed_is_replaced_once_on_the_loop():
@@ -657,7 +665,6 @@ def test_an_answer_ended_by_its_connection_is_whole_and_one_cut_off_is_one_error
 def test_the_loops_errors_are_the_threads():
     """An unreachable engine, its error answers and its silence read as on the thread path, and a
     query past the time limit is the time-limit error, its connection not used again."""
-    import asyncio
 
     from kg.errors import QueryRejected, QueryTimeout, StoreError
     from kg.server.executor import _awaited
@@ -688,7 +695,7 @@ def test_the_loops_errors_are_the_threads():
         return await one()
 
     try:
-        assert asyncio.run(in_one_loop()) == ("application/sparql-results+json", _JSON)
+        assert _on_a_loop(in_one_loop()) == ("application/sparql-results+json", _JSON)
         assert engine.connections == 3  # errors answered keep theirs; a query cut at a limit does not
     finally:
         engine.close()
