@@ -184,7 +184,7 @@ class SparqlClient:
                 try:
                     response = conn.getresponse()
                 except (OSError, http.client.HTTPException):
-                    raise StoreError(f"the SPARQL engine at {shown_url(url)} closed the connection while a load "
+                    raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection while a load "
                                      f"was sent to it: {exc}") from None
             else:
                 response = conn.getresponse()
@@ -192,25 +192,25 @@ class SparqlClient:
         except TimeoutError:
             raise self.no_answer(url, write=True) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise StoreError(f"the SPARQL engine at {shown_url(url)} broke off a load: {exc or type(exc).__name__}") from None
+            raise StoreError(f"the SPARQL engine at {_shown(url)} broke off a load: {exc or type(exc).__name__}") from None
         finally:
             conn.close()  # whatever happened, nothing else is sent on a connection a stream was
         if first and not self._holds(graph, first[0].decode("utf-8")):
-            raise StoreError(f"the SPARQL engine at {shown_url(url)} answered a load sent as one chunked POST "
+            raise StoreError(f"the SPARQL engine at {_shown(url)} answered a load sent as one chunked POST "
                              "but did not store it: set KG_SPARQL_POST_BYTES to a size (32M) for this engine")
 
     def unreachable(self, url: str, exc: OSError) -> StoreError:
-        return StoreError(f"cannot reach the SPARQL engine at {shown_url(url)}: {exc}")
+        return StoreError(f"cannot reach the SPARQL engine at {_shown(url)}: {exc}")
 
     def broke_off(self, url: str, exc: BaseException) -> StoreError:
         """A connection cut or timed out while the answer was read."""
-        return StoreError(f"the SPARQL engine at {shown_url(url)} broke off its answer: {exc or type(exc).__name__}")
+        return StoreError(f"the SPARQL engine at {_shown(url)} broke off its answer: {exc or type(exc).__name__}")
 
     def no_answer(self, url: str, *, write: bool = False) -> StoreError:
         if write:
-            return StoreError(f"the SPARQL engine at {shown_url(url)} did not answer a write within "
+            return StoreError(f"the SPARQL engine at {_shown(url)} did not answer a write within "
                               f"{self.write_timeout:g} s (KG_SPARQL_WRITE_TIMEOUT)")
-        return StoreError(f"the SPARQL engine at {shown_url(url)} did not answer within {self.timeout:g} s "
+        return StoreError(f"the SPARQL engine at {_shown(url)} did not answer within {self.timeout:g} s "
                           "(KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30)")
 
     def _holds(self, graph: str, ntriples_line: str) -> bool:
@@ -273,7 +273,7 @@ class SparqlClient:
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if attempt:  # a kept-alive connection the engine had closed is retried once
-                    raise StoreError(f"the SPARQL engine at {shown_url(url)} closed the connection: {exc}") from None
+                    raise StoreError(f"the SPARQL engine at {_shown(url)} closed the connection: {exc}") from None
             except TimeoutError:
                 conn.close()
                 raise self.no_answer(url, write=write) from None
@@ -315,14 +315,14 @@ class SparqlClient:
         if status == 400:
             raise QueryRejected(first)
         if status >= 500 and _MISSING_GRAPH.search(first):
-            raise MissingGraph(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first}", first)
+            raise MissingGraph(f"the SPARQL engine at {_shown(url)} answered HTTP {status}: {first}", first)
         if status >= 500 and _DEADLOCK.search(first):
-            raise Deadlocked(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first} "
+            raise Deadlocked(f"the SPARQL engine at {_shown(url)} answered HTTP {status}: {first} "
                              f"(sent {self.retries + 1} times)")
         if status in (401, 403):
-            raise StoreError(f"the SPARQL engine at {shown_url(url)} refused our credentials (HTTP {status}); "
+            raise StoreError(f"the SPARQL engine at {_shown(url)} refused our credentials (HTTP {status}); "
                              "check KG_SPARQL_USER and KG_SPARQL_PASSWORD")
-        raise StoreError(f"the SPARQL engine at {shown_url(url)} answered HTTP {status}: {first}")
+        raise StoreError(f"the SPARQL engine at {_shown(url)} answered HTTP {status}: {first}")
 
 
 
@@ -376,7 +376,7 @@ def _with(url: str, params: list[tuple[str, str]]) -> str:
     return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
 
 
-def shown_url(url: str) -> str:
+def _shown(url: str) -> str:
     """The endpoint's URL without any user:password part or parameters."""
     parts = urllib.parse.urlsplit(url)
     netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
