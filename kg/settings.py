@@ -34,13 +34,6 @@ def _bytes(text: str) -> int:
     return int(text)
 
 
-def _positive_int(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError("a whole number of at least 1")
-    return number
-
-
 def _store_kind(text: str) -> str:
     kind = text.strip().lower()
     if kind not in ("oxigraph", "sparql"):
@@ -116,7 +109,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sparql_password", None, "With KG_STORE=sparql: password for HTTP Basic authentication at the engine; never printed, never recorded.", secret=True),
     Setting("sparql_retries", 5, "With KG_STORE=sparql: times a request the engine rolled back as a deadlock (SQLSTATE 40001: Virtuoso 7 answers `SR172: Transaction deadlocked` to a Graph Store POST now and then at 200k corporations) is sent again, after 0.5, 1, 2, ... s; nothing of a rolled-back request was applied.", int),
     Setting("sparql_post_bytes", 32 << 20, "With KG_STORE=sparql: bytes of N-Triples one Graph Store POST of a load carries; 0: a load's N-Triples into one graph (every dataset's records, its links) go as one POST in chunked transfer coding, read from the mapping as it writes them. Oxigraph server's `/store?no_transaction` makes each POST a bulk load of its own and compacts after it: 200k corporations' 714 MB as 22 POSTs cost it 83 CPU s and a 1,415 MB store, as one 65 CPU s and 928 MB. One POST is never sent again after a failure (a build that fails is thrown away whole). The engine must store a chunked request body: Virtuoso 7 answers one 201 and stores nothing, which the load finds (it looks the first triple up) and fails on; keep slices there.", _bytes),
-    Setting("sparql_posts", 1, "With KG_STORE=sparql and KG_SPARQL_POST_BYTES set: Graph Store POSTs of one load in flight at once, each on a connection of its own. Virtuoso 7 loads each request on one core; its own bulk loader keeps two busy.", _positive_int),
     Setting("sparql_write_timeout", 3600.0, "With KG_STORE=sparql: seconds the client waits for the engine's answer to a write (an Update, a Graph Store POST); queries wait KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30. Oxigraph server holds a write while it compacts after a bulk load: the first write after the 134M triples of 5.3M corporations waited 370 s.", float),
     Setting("sparql_update_quads", 2000, "With KG_STORE=sparql: most quads one DELETE DATA / INSERT DATA request names (Virtuoso 7's SPARQL parser runs out of stack between 2,000 and 5,000: `SP030 … memory exhausted`; found on a 200k-corporation daily diff).", int),
     Setting("sparql_wkt", "verbatim", "With KG_STORE=sparql: `opaque` stores GeoSPARQL WKT literals on the engine under the datatype urn:x-kg:geosparql-wktLiteral and turns them back in every answer, for engines that rewrite or reject them (Virtuoso 7 rounds their coordinates to 32-bit floats and refuses a CRS IRI: openlink/virtuoso-opensource#456, #803); `verbatim` sends them as they are.", _wkt_mode),

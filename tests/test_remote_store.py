@@ -406,65 +406,6 @@ def test_an_engine_that_drops_a_chunked_post_fails_the_load_instead_of_losing_it
     assert sliced.count("http://x/g") == 20_000
 
 
-def _posts_view(engine, *, posts: int, post_bytes: int = 256 << 10):
-    from kg.store.remote import RemoteStore, SparqlClient
-
-    client = SparqlClient(engine.query, engine.update, engine.store, post_bytes=post_bytes, posts=posts)
-    return RemoteStore(client, {}, writable=lambda graph: graph + "/gen-000001")
-
-
-@pytest.mark.parametrize("engine", ["oxigraph_server", "virtuoso"])
-def test_a_load_keeps_kg_sparql_posts_slices_in_flight_at_once(request, engine, monkeypatch):
-    """KG_SPARQL_POSTS=3: the first three slices are on the wire together (each waits at a
-    barrier for the other two, which would time out one at a time), never a fourth; every
-    triple arrives (Virtuoso's deadlocks between them are sent again)."""
-    import threading
-
-    from kg.store.remote import SparqlClient
-
-    engine = request.getfixturevalue(engine)
-    engine.wipe()
-    lines = b"".join(b'<http://x/s%d> <http://x/p> "%d \xe5\x80\xa4" .\n' % (i, i) for i in range(60_000))
-    together = threading.Barrier(3, timeout=20)
-    lock, now, most, count = threading.Lock(), [0], [0], [0]
-    real = SparqlClient.post_graph
-
-    def post_graph(client, graph, body):
-        with lock:
-            now[0] += 1
-            most[0] = max(most[0], now[0])
-            count[0] += 1
-            first = count[0] <= 3
-        try:
-            if first:
-                together.wait()
-            return real(client, graph, body)
-        finally:
-            with lock:
-                now[0] -= 1
-
-    monkeypatch.setattr(SparqlClient, "post_graph", post_graph)
-    view = _posts_view(engine, posts=3)
-    view.add(stream=_piped(lines), fmt="ntriples", graph="http://x/g", bulk=True)
-    assert most[0] == 3 and count[0] == -(-len(lines) // (256 << 10))
-    assert view.count("http://x/g") == 60_000
-    assert [q.object.value for q in view.quads("http://x/s59999")] == ["59999 値"]
-
-
-def test_a_slice_the_engine_refuses_stops_a_load_of_many_posts_with_its_message(virtuoso):
-    """One broken slice among posts in flight: the load raises the engine's own words once the
-    others have answered (no hang, no lost error), and the client's next request works."""
-    from kg.errors import StoreError
-
-    virtuoso.wipe()
-    good = b"".join(b"<http://x/s%d> <http://x/p> <http://x/o> .\n" % i for i in range(20_000))
-    view = _posts_view(virtuoso, posts=2, post_bytes=64 << 10)
-    with pytest.raises(StoreError, match="answered HTTP 500: .*rejected"):
-        view.add(stream=_piped(good + b"<http://x/broken\n" + good), fmt="ntriples", graph="http://x/g", bulk=True)
-    view.add(text="<http://x/a> <http://x/p> <http://x/o> .\n", fmt="ntriples", graph="http://x/h", bulk=True)
-    assert view.count("http://x/h") == 1
-
-
 @pytest.mark.engines
 def test_an_engines_json_answer_is_handed_on_unless_it_must_change(settings, backend):
     """The engine's SPARQL JSON goes out as it came when it is what we would write; it is read

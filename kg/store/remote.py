@@ -25,7 +25,6 @@ import json
 import re
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 import urllib.parse
 from functools import lru_cache
 from pathlib import Path
@@ -85,8 +84,8 @@ class SparqlClient:
 
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
-                 update_quads: int = 2000, post_bytes: int = 32 << 20, posts: int = 1,
-                 write_timeout: float = 3600.0, loop_connections: int = 16):
+                 update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0,
+                 loop_connections: int = 16):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         #: most queries in flight at once from one event loop (KG_QUERY_THREADS, :meth:`on_loop`)
         self.loop_connections = loop_connections
@@ -97,8 +96,6 @@ class SparqlClient:
         self.update_quads = update_quads
         #: bytes of N-Triples per Graph Store POST of a load; 0: one streamed POST (KG_SPARQL_POST_BYTES)
         self.post_bytes = post_bytes
-        #: Graph Store POSTs of one load in flight at once (KG_SPARQL_POSTS)
-        self.posts = max(1, posts)
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -863,7 +860,8 @@ class RemoteStore:
             target = self._added_to(graph)
             chunks = _line_slices(path=path, text=text, stream=stream, size=size)
             if self.client.post_bytes:
-                self._post_each(target, chunks)
+                for chunk in chunks:
+                    self.client.post_graph(target, chunk)
             else:
                 self.client.post_graph_stream(target, chunks)
             return
@@ -896,29 +894,6 @@ class RemoteStore:
         finally:
             if path is not None:
                 source.close()
-
-    def _post_each(self, graph: str, slices: Iterable[bytes]) -> None:
-        """One Graph Store POST per slice, ``client.posts`` of them in flight: an engine that loads
-        each request on one core (Virtuoso 7) then works on as many. The next slice is read while
-        they are sent; the first failure stops the load once the POSTs in flight have answered."""
-        if self.client.posts == 1:
-            for piece in slices:
-                self.client.post_graph(graph, piece)
-            return
-        with ThreadPoolExecutor(self.client.posts, thread_name_prefix="kg-post") as pool:
-            in_flight: set[Future] = set()
-            try:
-                for piece in slices:
-                    if len(in_flight) >= self.client.posts:
-                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                        for answered in done:
-                            answered.result()
-                    in_flight.add(pool.submit(self.client.post_graph, graph, piece))
-                for answered in as_completed(in_flight):
-                    answered.result()
-            finally:
-                for post in in_flight:
-                    post.cancel()
 
     def remove(self, quads: Iterable[Quad]) -> None:
         """DELETE DATA in requests of bounded size (``client.update_quads`` each: an engine's parser

@@ -59,7 +59,6 @@ def client_from(settings) -> SparqlClient:
                         timeout=max(settings.update_timeout, settings.query_timeout) + 30,
                         opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries,
                         update_quads=settings.sparql_update_quads, post_bytes=settings.sparql_post_bytes,
-                        posts=settings.sparql_posts,
                         write_timeout=settings.sparql_write_timeout, loop_connections=settings.query_threads)
 
 
