@@ -593,7 +593,21 @@ def client_cpus(run: Run) -> str | None:
     return "1" if run.args.pin else None
 
 
-def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str, engine_pid: int | None = None) -> dict:
+def our_dataset(env: dict) -> str:
+    """The protocol dataset ``kg serve`` sends the engine with a one-entity SELECT over the served
+    version (``&default-graph-uri=…&named-graph-uri=…``, one per engine graph), so that the
+    engine's own endpoint can be measured with and without it."""
+    from kg.settings import load_settings
+    from kg.store.remote_generations import RemoteGenerations
+
+    store = RemoteGenerations(load_settings(env), create=False).open_current()
+    asked = store._asked("SELECT ?p ?o WHERE { GRAPH ?g { <urn:x:s> ?p ?o } }", None, None, (), ())
+    _, body, _ = store.client.query_request(asked.text, **asked.dataset)
+    return body.decode("ascii").split("&", 1)[1]
+
+
+def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str, engine_pid: int | None = None,
+             dataset: str | None = None) -> dict:
     """wrk through ``kg serve`` and at the engine's own endpoint. With ``--pin`` the engine
     (``engine_pid``, every thread) runs on CPU 0 and wrk on :func:`client_cpus` in both runs, as
     ``kg serve`` does: the engine has the same one core either way, as it would on a machine of
@@ -611,9 +625,19 @@ def wrk_pair(run: Run, ours: str, theirs: str, theirs_path: str, engine_pid: int
     wrk(theirs, oxi_script, 2, c, cpus)
     a, b = wrk(ours, ours_script, d, c, cpus), wrk(theirs, oxi_script, d, c, cpus)
     strip = lambda r: {k: v for k, v in r.items() if k != "raw"}  # noqa: E731
-    return {"connections": c, "duration_s": d, "pinned": cpus is not None, "ours": strip(a), "engine": strip(b),
-            "ratio_rps": round(a["requests_per_s"] / b["requests_per_s"], 3),
-            "ratio_p50": round(a["p50_ms"] / b["p50_ms"], 3)}
+    r = {"connections": c, "duration_s": d, "pinned": cpus is not None, "ours": strip(a), "engine": strip(b),
+         "ratio_rps": round(a["requests_per_s"] / b["requests_per_s"], 3),
+         "ratio_p50": round(a["p50_ms"] / b["p50_ms"], 3)}
+    if dataset is not None:  # the engine's own endpoint, asked what kg serve asks it
+        with_dataset = run.work / "engine-dataset.lua"
+        with_dataset.write_text(oxi_script.read_text().replace(
+            'return string.format("%%%02X", string.byte(c)) end)',
+            'return string.format("%%%02X", string.byte(c)) end) .. "&' + dataset + '"'))
+        wrk(theirs, with_dataset, 2, c, cpus)
+        e = wrk(theirs, with_dataset, d, c, cpus)
+        r["engine_with_our_dataset"] = strip(e)
+        r["ratio_rps_to_engine_with_our_dataset"] = round(a["requests_per_s"] / e["requests_per_s"], 3)
+    return r
 
 
 def phase_wrk(run: Run) -> dict:
@@ -845,6 +869,9 @@ class Virtuoso:
         self.env = dict(run.renv, KG_DATA_DIR=str(run.work / "virtuoso-local"), KG_SPARQL_QUERY=self.url + "/sparql",
                         KG_SPARQL_UPDATE=self.url + "/sparql", KG_SPARQL_STORE=self.url + "/sparql-graph-crud",
                         KG_SPARQL_WKT="opaque")
+        if not run.args.virtuoso_graph_store:  # big loads through Virtuoso's own bulk loading
+            self.env.update(KG_VIRTUOSO_SQL=f"127.0.0.1:{sql_port}", KG_VIRTUOSO_PASSWORD="dba",
+                            KG_VIRTUOSO_LOAD_DIR=str(location / "load"))
 
     def sql(self, statement: str, timeout: float = 7200) -> str:
         done = subprocess.run([*self.isql, f"exec={statement}"], capture_output=True, text=True, timeout=timeout)
@@ -873,11 +900,12 @@ def phase_vload(run: Run) -> dict:
     ours = None
     try:
         r = engine_load(run, engine.proc, engine.env, run.csv, "vload.log")
+        r["virtuoso_bulk_loading"] = not run.args.virtuoso_graph_store
         engine.sql("checkpoint;")
         r["engine_bytes"] = du(location)
         r["local_bytes"] = du(local)
         ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log", client_cpus(run))
-        r["wrk"] = wrk_pair(run, url, engine.url, "/sparql", engine.proc.pid)
+        r["wrk"] = wrk_pair(run, url, engine.url, "/sparql", engine.proc.pid, our_dataset(engine.env))
         return r
     finally:
         if ours is not None:
@@ -978,6 +1006,8 @@ def main(argv=None) -> int:
     ap.add_argument("--virtuoso-buffers", type=int, default=0,
                     help="Virtuoso's NumberOfBuffers (8 KiB each; 0: the tests' 20,000); OpenLink's advice for "
                          "16 GB free is 1,360,000")
+    ap.add_argument("--virtuoso-graph-store", action="store_true",
+                    help="vload: every load as Graph Store POSTs, not through Virtuoso's bulk loading (KG_VIRTUOSO_SQL)")
     ap.add_argument("--cleanup", action="store_true", help="at the end delete the big files, keep the JSONs")
     args = ap.parse_args(argv)
     for tool in ("wrk", "zstd", "oxigraph", "kg"):

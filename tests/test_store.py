@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,6 +177,8 @@ def test_kill_9_mid_load_keeps_previous_data_and_leaves_no_debris(settings, back
     assert [p.name for p in gens_dir.iterdir()] == [before]
     assert _debris(gens, backend) == []
     assert not list(settings.data_path.glob("tmp-*"))
+    if settings.virtuoso_load_dir:  # nor the files of Virtuoso's bulk loader
+        assert not list(Path(settings.virtuoso_load_dir).glob("kg-*.nt"))
     store = gens.open_current()
     names = [s["n"].value for s in run_query(store, "SELECT ?n WHERE { ?c rov:legalName ?n }", M)]
     assert names == ["国税庁"]

@@ -41,6 +41,7 @@ from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
 from kg.store.remote_async import LoopQueries
+from kg.store.virtuoso_loader import VirtuosoLoader
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -85,7 +86,7 @@ class SparqlClient:
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
                  update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0,
-                 loop_connections: int = 16):
+                 loop_connections: int = 16, bulk: VirtuosoLoader | None = None):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         #: most queries in flight at once from one event loop (KG_QUERY_THREADS, :meth:`on_loop`)
         self.loop_connections = loop_connections
@@ -96,6 +97,8 @@ class SparqlClient:
         self.update_quads = update_quads
         #: bytes of N-Triples per Graph Store POST of a load; 0: one streamed POST (KG_SPARQL_POST_BYTES)
         self.post_bytes = post_bytes
+        #: the engine's own bulk loader for big loads, if it has one set up (KG_VIRTUOSO_SQL)
+        self.bulk = bulk
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -149,6 +152,12 @@ class SparqlClient:
         if self._swap:
             ntriples = ntriples.replace(*self._swap_bytes)
         self._send("POST", self._graph_url(graph), ntriples, {"Content-Type": _NTRIPLES}, write=True)
+
+    def bulk_load(self, graph: str, slices: Iterable[bytes]) -> None:
+        """N-Triples into ``graph`` through :attr:`bulk`, the engine's own loader."""
+        if self._swap:
+            slices = (piece.replace(*self._swap_bytes) for piece in slices)
+        self.bulk.load(graph, slices)
 
     def post_graph_stream(self, graph: str, chunks: Iterable[bytes]) -> None:
         """One Graph Store POST of every chunk, sent as it comes (chunked transfer coding, RFC 9112
@@ -854,12 +863,15 @@ class RemoteStore:
             slice_bytes: int | None = None, parallel: int | None = None) -> None:
         """Graph Store POSTs of N-Triples, ``KG_SPARQL_POST_BYTES`` at a time, one graph each
         (``slice_bytes`` and ``parallel`` bound the embedded engine's memory and cores, not this).
-        N-Triples into one graph with ``KG_SPARQL_POST_BYTES=0`` go as one streamed POST."""
+        N-Triples into one graph with ``KG_SPARQL_POST_BYTES=0`` go as one streamed POST, and a
+        ``bulk`` one through the engine's own loader when it has one (``KG_VIRTUOSO_SQL``)."""
         size = self.client.post_bytes or DEFAULT_SLICE
         if fmt == "ntriples" and graph is not None:
             target = self._added_to(graph)
             chunks = _line_slices(path=path, text=text, stream=stream, size=size)
-            if self.client.post_bytes:
+            if bulk and self.client.bulk is not None:
+                self.client.bulk_load(target, chunks)
+            elif self.client.post_bytes:
                 for chunk in chunks:
                     self.client.post_graph(target, chunk)
             else:

@@ -44,6 +44,7 @@ from kg.store.pointer import remove_scratch, write_pointer
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
+from kg.store.virtuoso_loader import VirtuosoLoader, isql_binary
 
 _GEN = re.compile(r"^gen-(\d{6})$")
 
@@ -54,12 +55,21 @@ def client_from(settings) -> SparqlClient:
                if not getattr(settings, f"sparql_{n}")]
     if missing:
         raise StoreError(f"KG_STORE=sparql needs {', '.join(missing)} (the engine's SPARQL endpoints)")
+    bulk = None
+    if settings.virtuoso_sql:
+        if not settings.virtuoso_load_dir:
+            raise StoreError("KG_VIRTUOSO_SQL needs KG_VIRTUOSO_LOAD_DIR (a directory Virtuoso may read: DirsAllowed)")
+        bulk = VirtuosoLoader(sql=settings.virtuoso_sql, user=settings.virtuoso_user,
+                              password=settings.virtuoso_password, directory=Path(settings.virtuoso_load_dir),
+                              isql=isql_binary(settings.virtuoso_isql), file_bytes=settings.virtuoso_file_bytes,
+                              timeout=settings.sparql_write_timeout)
     return SparqlClient(settings.sparql_query, settings.sparql_update, settings.sparql_store,
                         user=settings.sparql_user, password=settings.sparql_password,
                         timeout=max(settings.update_timeout, settings.query_timeout) + 30,
                         opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries,
                         update_quads=settings.sparql_update_quads, post_bytes=settings.sparql_post_bytes,
-                        write_timeout=settings.sparql_write_timeout, loop_connections=settings.query_threads)
+                        write_timeout=settings.sparql_write_timeout, loop_connections=settings.query_threads,
+                        bulk=bulk)
 
 
 class RemoteGenerations:
@@ -166,12 +176,16 @@ class RemoteGenerations:
             self.client.update(f"INSERT DATA {{ GRAPH <{ptr}> {{ {facts} }} }}")
 
     def _sweep(self) -> list[str]:
+        # a killed bulk load's files; the engine may still be ending its last statement
+        stopped = self.client.bulk is not None and self.client.bulk.sweep()
         current, previous, views = self.state()
         keep_gens = [g for g in (current, previous) if g]
         keep = {p for g in keep_gens for p in views.get(g, {}).values()}
         gens, builds = self.journal()
         known = {p for graphs in gens.values() for p in graphs} | set(builds)
         doomed = sorted(g for g in known if g not in keep and self._debris.match(g))
+        if stopped and doomed:
+            self._wait_until_still(doomed)
         ptr = self.pointer_graph
         kept_nodes = " ".join(f"<{self.m.generation(g)}>" for g in keep_gens) + " " + \
             " ".join(f"<{p}>" for p in sorted(keep))
@@ -188,6 +202,25 @@ class RemoteGenerations:
                 shutil.rmtree(d, ignore_errors=True)
         remove_scratch(self.root)
         return doomed
+
+    def _wait_until_still(self, graphs: list[str]) -> None:
+        """Until the triples in ``graphs`` stay the same for a second: a graph dropped while the
+        engine still writes to it would keep what comes after, under a name a later load reuses."""
+        import json
+
+        values = " ".join(f"<{g}>" for g in graphs)
+        text = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        deadline, last = time.monotonic() + self.client.write_timeout, None
+        while True:
+            _, body = self.client.query(text, named_graphs=graphs, accept="application/sparql-results+json")
+            now = json.loads(body)["results"]["bindings"][0]["n"]["value"]
+            if now == last:
+                return
+            if time.monotonic() > deadline:
+                raise StoreError(f"the SPARQL engine still writes to a stopped load's graphs after "
+                                 f"{self.client.write_timeout:g} s (KG_SPARQL_WRITE_TIMEOUT)")
+            last = now
+            time.sleep(1)
 
     def _next_name(self, current: str | None, views: dict) -> str:
         numbers = [int(m.group(1)) for p in self.gens.iterdir() if (m := _GEN.match(p.name))]

@@ -194,7 +194,10 @@ def start_virtuoso(location: Path):
         proc.kill()
         pytest.fail("could not grant SPARQL_UPDATE on Virtuoso: " + grant.stdout + grant.stderr)
     engine = Engine("virtuoso", url + "/sparql", url + "/sparql", url + "/sparql-graph-crud", proc,
-                    extra=(("sparql_wkt", "opaque"),), sql=[isql, f"127.0.0.1:{sql_port}", "dba", "dba"])
+                    # big loads as the README has them for Virtuoso: its own bulk loader
+                    extra=(("sparql_wkt", "opaque"), ("virtuoso_sql", f"127.0.0.1:{sql_port}"),
+                           ("virtuoso_password", "dba"), ("virtuoso_load_dir", str(location / "load"))),
+                    sql=[isql, f"127.0.0.1:{sql_port}", "dba", "dba"])
     engine.system_graphs = tuple(engine.graphs())
     try:
         yield engine
