@@ -22,15 +22,12 @@ other users of the machine that runs the load can see it in the process list whi
 
 from __future__ import annotations
 
-import ctypes
 import os
 import queue
 import re
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -38,6 +35,10 @@ from typing import Iterable
 from kg.errors import StoreError
 
 _OURS = re.compile(r"^kg-(\d+)-[0-9a-f]{8}-\d{5}\.nt$")
+#: isql is started through util-linux's setpriv, which has the kernel kill it when the thread that
+#: started it dies (PR_SET_PDEATHSIG): a killed load's isql closes its connection, and Virtuoso
+#: stops loading for it. (A preexec_fn would do the same, but is not safe in a process with threads.)
+_DIE_WITH_US = ("setpriv", "--pdeathsig", "KILL", "--") if shutil.which("setpriv") else ()
 
 
 class VirtuosoLoader:
@@ -108,8 +109,8 @@ class VirtuosoLoader:
     def run(self, statements: str) -> str:
         """What ``isql`` printed for ``statements``; an error it reports is a :class:`StoreError`."""
         try:
-            done = subprocess.run([self.isql, self.sql, self.user, self._password], input=statements,
-                                  capture_output=True, text=True, timeout=self.timeout, preexec_fn=_die_with_parent)
+            done = subprocess.run([*_DIE_WITH_US, self.isql, self.sql, self.user, self._password], input=statements,
+                                  capture_output=True, text=True, timeout=self.timeout)
         except FileNotFoundError:
             raise StoreError(f"KG_VIRTUOSO_SQL is set but {self.isql} is not installed (Debian: "
                              "virtuoso-opensource; or set KG_VIRTUOSO_ISQL)") from None
@@ -150,13 +151,6 @@ class VirtuosoLoader:
 def _quoted(text: str) -> str:
     """An SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL when the thread that started it dies (Linux ``PR_SET_PDEATHSIG``), so
-    a killed load's ``isql`` closes its connection and Virtuoso stops loading."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def _alive(pid: int) -> bool:
