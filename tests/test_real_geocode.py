@@ -22,7 +22,7 @@ from kg.store import open_home
 from kg.text.normalize import address_key
 from support import BASE, REAL
 
-pytestmark = pytest.mark.real
+pytestmark = [pytest.mark.real, pytest.mark.engines]
 M = Minter(BASE)
 FILES = ("mt_pref_all.csv", "mt_pref_pos_all.csv", "mt_city_all.csv", "mt_city_pos_all.csv", "mt_town_pref30.csv",
          "mt_town_pos_pref30.csv", "mt_town_all__subset_131059_bunkyo.csv", "mt_town_all__subset_465054_yakushima.csv",
@@ -38,12 +38,13 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
+def real(tmp_path_factory, module_backend):
     if not (REAL / "abr" / "mt_town_pref30.csv").exists():
         pytest.skip("../shared/data/real is not present")
-    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-geocode") / "d"), base_uri=BASE)
+    settings = load_settings({}, data_dir=str(tmp_path_factory.mktemp("real-geocode") / "d"), base_uri=BASE,
+                             **(module_backend.overrides() if module_backend else {}))
     run_load(settings, "abr", [REAL / "abr" / name for name in FILES])
-    store = open_home(settings.data_path, create=False).open_current()
+    store = open_home(settings, create=False).open_current()
     return store, geocoder_for(store, M)
 
 

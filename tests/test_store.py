@@ -68,6 +68,30 @@ def test_replace_copies_other_graphs_and_drops_the_replaced_one(settings):
     assert set(gens.open_current().named_graphs()) == {"http://x/b"}
 
 
+def test_entities_at_once_are_each_entity_alone(settings, backend):
+    """``entities`` of 1,200 IRIs (three of a remote engine's 500-subject requests) is ``entity``
+    of each: fragment nodes followed to the second level, other entities' nodes left out, and a
+    fragment that is also an entity of its own (a past record) in both."""
+    lines = []
+    for i in range(1200):
+        e = f"http://x/e{i}"
+        lines += [f'<{e}> <http://x/name> "名前{i}" <http://x/g> .', f"<{e}> <http://x/addr> <{e}#a> <http://x/g> .",
+                  f'<{e}#a> <http://x/city> "市{i}" <http://x/g> .', f"<{e}#a> <http://x/point> <{e}#a-p> <http://x/g> .",
+                  f'<{e}#a-p> <http://x/wkt> "POINT({i} 35)" <http://x/g> .',
+                  f"<{e}> <http://x/other> <http://x/e{(i + 1) % 1200}#a> <http://x/g> .",
+                  f'<{e}> <http://x/name> "elsewhere" <http://x/h> .']
+    gens = open_home(settings)
+    with gens.build() as b:
+        b.store.add(text="\n".join(lines) + "\n")
+    store = gens.open_current()
+    iris = [f"http://x/e{i}" for i in range(1200)] + ["http://x/e7#a", "http://x/nothing"]
+    at_once = store.entities(iris, "http://x/g")
+    one_by_one = {iri: store.entity(iri, "http://x/g") for iri in iris}
+    assert {k: sorted(map(str, v)) for k, v in at_once.items()} == {k: sorted(map(str, v)) for k, v in one_by_one.items()}
+    assert len(at_once["http://x/e5"]) == 6 and len(at_once["http://x/e7#a"]) == 3 and at_once["http://x/nothing"] == []
+    assert len(store.entities(["http://x/e5"])["http://x/e5"]) == 7  # every graph: the name in <h> too
+
+
 def test_readers_keep_their_generation_while_a_new_one_is_built(settings, backend):
     gens = open_home(settings)
     with gens.build() as b:

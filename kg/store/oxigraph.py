@@ -320,6 +320,9 @@ class OxStore:
                     frontier.append(o)
         return out
 
+    def entities(self, iris: Iterable[str], graph: str | None = None) -> dict[str, list[Quad]]:
+        return {iri: self.entity(iri, graph) for iri in dict.fromkeys(iris)}
+
     def dump(self, graph: str, path: Path) -> None:
         self._store.dump(str(path), ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 

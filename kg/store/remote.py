@@ -773,6 +773,25 @@ class RemoteStore:
                     frontier.append(str(o))
         return out
 
+    def entities(self, iris: Iterable[str], graph: str | None = None) -> dict[str, list[Quad]]:
+        """:meth:`entity` of each, 500 subjects a request: the entities, then their fragment
+        nodes level by level (a fragment node may be an entity of its own too: a past record)."""
+        out: dict[str, list[Quad]] = {iri: [] for iri in dict.fromkeys(iris)}
+        seen = {iri: {iri} for iri in out}
+        frontier: dict[str, list[str]] = {iri: [iri] for iri in out}  # subject: the entities it belongs to
+        while frontier:
+            subjects, following = list(frontier), {}
+            for i in range(0, len(subjects), 500):
+                for q in self._quads_of(" ".join(f"<{s}>" for s in subjects[i:i + 500]), graph):
+                    for owner in frontier[str(q.subject)]:
+                        out[owner].append(q)
+                        o = q.object
+                        if o.__class__ is IRI and o.startswith(fragment_prefix(owner)) and o not in seen[owner]:
+                            seen[owner].add(o)
+                            following.setdefault(str(o), []).append(owner)
+            frontier = following
+        return out
+
     def _quads_of(self, values: str, graph: str | None, pattern: str = "?s ?p ?o") -> list[Quad]:
         # the VALUES go inside every GRAPH group: an engine need not push them into a UNION
         where = self._where(f"VALUES ?s {{ {values} }} {pattern}", graph)

@@ -13,6 +13,10 @@ from kg.store.interface import ReadStore
 from kg.validation.compiler import Violation
 from kg.validation.shapes import validator_for
 
+#: entities fetched at once (:meth:`~kg.store.interface.ReadStore.entities`: one engine request
+#: per 500 and level of fragments)
+_BATCH = 500
+
 
 def revalidate(store: ReadStore, dataset: str, m: Minter) -> tuple[int, list[Violation]]:
     """(entities checked, violations) of one dataset's graph."""
@@ -23,6 +27,13 @@ def revalidate(store: ReadStore, dataset: str, m: Minter) -> tuple[int, list[Vio
     checked = 0
     violations: list[Violation] = []
     seen: set[str] = set()
+    batch: list[str] = []
+
+    def check() -> None:
+        for quads in store.entities(batch, graph).values():
+            violations.extend(validator.check([(str(e.subject), e.predicate, e.object) for e in quads]))
+        batch.clear()
+
     for cls in sorted(validator.target_classes):
         for q in store.quads(None, str(RDF.type), IRI(cls), graph):
             subject = q.subject
@@ -32,6 +43,8 @@ def revalidate(store: ReadStore, dataset: str, m: Minter) -> tuple[int, list[Vio
                 continue
             seen.add(str(subject))
             checked += 1
-            triples = [(str(e.subject), e.predicate, e.object) for e in store.entity(subject, graph)]
-            violations.extend(validator.check(triples))
+            batch.append(str(subject))
+            if len(batch) == _BATCH:
+                check()
+    check()
     return checked, violations
