@@ -758,20 +758,7 @@ class RemoteStore:
 
     def entity(self, iri: str, graph: str | None = None) -> list[Quad]:
         """The entity and its fragment nodes, one query per level of fragments (usually two)."""
-        own = fragment_prefix(iri)
-        out: list[Quad] = []
-        seen = {iri}
-        frontier = [iri]
-        while frontier:
-            values = " ".join(f"<{s}>" for s in frontier)
-            frontier = []
-            for q in self._quads_of(values, graph):
-                out.append(q)
-                o = q.object
-                if o.__class__ is IRI and o.startswith(own) and o not in seen:
-                    seen.add(o)
-                    frontier.append(str(o))
-        return out
+        return self.entities([iri], graph)[iri]
 
     def entities(self, iris: Iterable[str], graph: str | None = None) -> dict[str, list[Quad]]:
         """:meth:`entity` of each, 500 subjects a request: the entities, then their fragment
