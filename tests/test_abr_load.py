@@ -21,6 +21,7 @@ pytestmark = pytest.mark.engines
 GEO = "http://www.opengis.net/ont/geosparql#"
 DCT = "http://purl.org/dc/terms/"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 CRS = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
@@ -194,6 +195,52 @@ def test_a_pos_file_before_its_base_file_is_reported_not_a_phantom(tmp_path):
     assert dump(c) == reference
     run_load(a, "abr", base)   # reloading base files keeps the points (Entity.keep) and adds nothing
     assert dump(a) == reference
+
+
+def test_references_are_asked_ahead_in_one_request_and_again_only_after_a_write():
+    """What entities refer to is asked of the store for many entities at once (one request to an
+    engine, not one per row), and an IRI found absent is asked again after a write."""
+    from kg.load.batches import References
+    from kg.load.contract import Entity
+    from kg.store.oxigraph import OxStore
+
+    raw = ox.Store()
+    typed = lambda iri: raw.add(ox.Quad(ox.NamedNode(iri), ox.NamedNode(RDF_TYPE), ox.NamedNode(M.term("Town")),
+                                        ox.NamedNode(M.graph("abr"))))
+    a, b, c = (M.town("302015", f"000{i}000") for i in (1, 2, 3))
+    typed(a)
+    raw.add(ox.Quad(ox.NamedNode(c), ox.NamedNode(RDFS + "label"), ox.Literal("型なし"), ox.NamedNode(M.graph("abr"))))
+
+    class Counted(OxStore):
+        asked: list[str] = []
+
+        def quads_of(self, subjects, predicates=None, graph=None):
+            subjects = list(subjects)
+            self.asked.append(f"quads_of {len(subjects)}")
+            return super().quads_of(subjects, predicates, graph)
+
+        def has(self, *args, **kwargs):
+            self.asked.append("has")
+            return super().has(*args, **kwargs)
+
+    store = Counted(raw)
+    refs = References(store, ahead=3)
+    entity = lambda n, *requires: Entity(focus=f"{BASE}x/{n}", triples=[], source="t.csv", line=n, key=str(n),
+                                         requires=requires)
+    items = iter(refs.ahead([entity(1, a), entity(2, b), entity(3, b, c), entity(4, a), entity(5, b)]))
+    assert refs.missing(next(items).requires) == []
+    assert store.asked == ["quads_of 3"]          # a, b and c of the first three entities, at once
+    assert refs.missing(next(items).requires) == [b]
+    typed(b)
+    refs.written()
+    assert refs.missing(next(items).requires) == [c]   # b is described now; c has no type: no town
+    assert store.asked == ["quads_of 3", "quads_of 2"]   # after the write, the absent b and c again
+    assert refs.missing(next(items).requires) == [] and refs.missing(next(items).requires) == []
+    assert store.asked == ["quads_of 3", "quads_of 2"]   # the next three: a and b are known found
+    d = M.town("302015", "0004000")
+    assert refs.missing((d,)) == [d] and refs.missing((d,)) == [d]   # not asked ahead: asked alone, once
+    assert store.asked == ["quads_of 3", "quads_of 2", "quads_of 1"] and "has" not in store.asked
+    assert References(None).missing((a,)) == [a]   # a stream into an empty dataset: nothing is described
 
 
 def test_order_puts_each_base_file_before_the_files_that_refer_to_it(tmp_path):

@@ -5,6 +5,7 @@ the rest as N-Triples, and apply upserts (remove the old description first) and 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Iterable, Iterator
 
 from kg.load.contract import Entity, Problem
 from kg.load.provenance import LoadStats
@@ -50,9 +51,11 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
         batch.clear()
         sink.commit()
         pending.clear()
+        references.written()
 
     items = loader.entities(loader.records(source, on_read) if records is None else records, m)
-    for done, item in enumerate(items):
+    references = References(store)
+    for done, item in enumerate(references.ahead(items)):
         if done < skip:
             continue
         if isinstance(item, Problem):
@@ -87,7 +90,7 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
                 report.add(source=item.source, line=item.line, key=item.key, focus=v.focus, path=v.path,
                            constraint=v.component.removesuffix("ConstraintComponent"), message=v.message, value=v.value)
             continue
-        missing = [iri for iri in item.requires if store is None or not store.has(iri, str(RDF.type))]
+        missing = references.missing(item.requires)
         if missing:
             stats.rejected += item.records
             for iri in missing:
@@ -103,8 +106,74 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
         if len(batch) >= batch_size:
             write_batch(batch, store, graph, sink, stats, upsert)
             batch.clear()
+            references.written()
     if batch:
         write_batch(batch, store, graph, sink, stats, upsert)
+
+
+class References:
+    """Which IRIs that entities refer to (``Entity.requires``) the store describes (has an
+    ``rdf:type`` for), asked for ``ahead`` entities at a time before they are checked.
+
+    Asked one entity at a time, a remote engine spent 30 s of a 35 s load of the real ABR files
+    answering ASKs (Virtuoso, ~1.5 ms each). An IRI found stays found (a load only adds what it
+    refers to). One not found is asked again, all such at once, when a batch was written since
+    (it may have described them). Without a store (a stream into an empty dataset) nothing is.
+    """
+
+    def __init__(self, store: WriteStore | None, *, ahead: int = 500):
+        self._store, self._ahead = store, ahead
+        self._found: set[str] = set()
+        self._absent: set[str] = set()
+        self._stale = False
+
+    def ahead(self, items: Iterable) -> Iterator:
+        """``items`` unchanged, having asked about the references of the next ``ahead`` first."""
+        if self._store is None:
+            yield from items
+            return
+        chunk: list = []
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= self._ahead:
+                self._learn({iri for item in chunk for iri in getattr(item, "requires", ())})
+                yield from chunk
+                chunk.clear()
+        self._learn({iri for item in chunk for iri in getattr(item, "requires", ())})
+        yield from chunk
+
+    def written(self) -> None:
+        """The store was written: an IRI absent before may be described now."""
+        self._stale = True
+
+    def _learn(self, iris: set[str]) -> None:
+        """Ask about the next entities' references; what the last ones lacked is forgotten."""
+        wanted = iris - self._found
+        self._absent = wanted - self._ask(wanted) if wanted else set()
+        self._stale = False
+
+    def _ask(self, iris: set[str]) -> set[str]:
+        found = {q.subject.value for q in self._store.quads_of(iris, [str(RDF.type)])} if iris else set()
+        self._found |= found
+        return found
+
+    def missing(self, requires: Iterable[str]) -> list[str]:
+        """The IRIs of ``requires`` that the store does not describe now."""
+        if self._store is None:
+            return list(requires)
+        missing = []
+        for iri in requires:
+            if iri in self._found:
+                continue
+            if self._stale:  # once per write: every IRI found absent since, in one request
+                self._absent -= self._ask(self._absent)
+                self._stale = False
+            if iri not in self._found and iri not in self._absent:  # not asked ahead
+                if not self._ask({iri}):
+                    self._absent.add(iri)
+            if iri not in self._found:
+                missing.append(iri)
+        return missing
 
 
 def write_batch(batch: list[Entity], store: WriteStore, graph: str, out, stats: LoadStats, upsert: bool) -> None:
