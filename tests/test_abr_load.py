@@ -8,7 +8,7 @@ import pytest
 from kg.rdf.iri import Minter
 from kg.load.pipeline import run_load
 from kg.errors import LoadError
-from support import current_store, raw_current, run_query
+from support import current_store, run_query
 from kg.load.report import read_report
 from kg.settings import load_settings
 from kg.store import open_home

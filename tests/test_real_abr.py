@@ -84,14 +84,11 @@ def test_every_real_file_loads_and_what_is_rejected_is_what_the_files_contradict
     assert len(result.stats.sources) == 18
 
 
-def test_what_the_real_load_accepts_kg_validate_accepts(abr_load, module_backend):
+def test_what_the_real_load_accepts_kg_validate_accepts(abr_load):
     from kg.store import open_home
     from kg.validation.integrity import dangling
     from kg.validation.revalidate import revalidate
 
-    if module_backend is not None and module_backend.name == "virtuoso":
-        pytest.skip("59 s of the suite's 10 minutes; validating through Virtuoso is test_validation's, "
-                    "and the real data's is checked here embedded and on Oxigraph server")
     _, settings = abr_load
     ours = open_home(settings, create=False).open_current()
     checked, violations = revalidate(ours, "abr", M)

@@ -50,6 +50,7 @@ _WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 #: where an engine that cannot keep GeoSPARQL WKT literals holds them (KG_SPARQL_WKT=opaque)
 _OPAQUE_WKT = "urn:x-kg:geosparql-wktLiteral"
 _SOLUTIONS = "application/sparql-results+json"
+_SOLUTIONS_XML = "application/sparql-results+xml"
 #: the start of SPARQL JSON solutions as engines write them: the variables, then the rows
 _SOLUTIONS_HEAD = re.compile(rb'\s*\{\s*"head"\s*:\s*\{\s*"vars"\s*:\s*(\[[^\]]*\])\s*\}\s*,'
                              rb'\s*"results"\s*:\s*\{\s*"bindings"\s*:\s*\[')
@@ -411,6 +412,14 @@ def _term(binding: dict | None, rename: Mapping[str, str]) -> Term | None:
     raise StoreError(f"the SPARQL engine answered a term of unsupported type {kind!r}")
 
 
+def _solution_term(term) -> Term:
+    """A term of an engine's SPARQL XML results as one of ours (see :func:`_term`)."""
+    out = from_ox(term)
+    if out.__class__ is Literal and out.datatype == _XSD_BOOLEAN and out.value in ("1", "0"):
+        return Literal("true" if out.value == "1" else "false", _XSD_BOOLEAN, None)
+    return out
+
+
 class RemoteSolutions:
     """SELECT solutions read from SPARQL JSON results; engine graph names renamed back.
 
@@ -560,9 +569,20 @@ class RemoteStore:
     def _back(self) -> dict[str, str]:
         return self.view.back()
 
-    def _select(self, text: str, **dataset) -> list[dict]:
-        media, body = self.client.query(text, accept=_SOLUTIONS, **dataset)
-        return json.loads(body)["results"]["bindings"]
+    def _select(self, text: str, **dataset) -> list[dict[str, Term]]:
+        """The solutions of a query of our own, as rows of our terms (unbound: absent).
+
+        Asked as SPARQL XML, not JSON: Virtuoso 7 writes it 4x faster (500 entities: 0.11 s
+        against 0.43 s; the same on Oxigraph server), and pyoxigraph reads it as fast as
+        ``json`` does (bench/README.md, session 17)."""
+        media, body = self.client.query(text, accept=_SOLUTIONS_XML, **dataset)
+        try:
+            solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
+        except SyntaxError as exc:
+            raise StoreError(f"the SPARQL engine answered {media or 'no media type'} that is not SPARQL XML "
+                             f"results: {exc}") from None
+        names = [v.value for v in solutions.variables]
+        return [{n: _solution_term(row[n]) for n in names if row[n] is not None} for row in solutions]
 
     def _engine_graphs(self) -> list[str]:
         """Every engine graph this view reads (layers: served, added and deleted)."""
@@ -698,10 +718,10 @@ class RemoteStore:
 
         def out() -> Iterator[Quad]:
             for row in rows:
-                yield Quad(IRI(subject) if subject is not None else _term(row["s"], {}),
-                           predicate if predicate is not None else row["p"]["value"],
-                           object if object is not None else _term(row["o"], {}),
-                           back.get(row["g"]["value"], row["g"]["value"]))
+                g = str(row["g"])
+                yield Quad(IRI(subject) if subject is not None else row["s"],
+                           predicate if predicate is not None else str(row["p"]),
+                           object if object is not None else row["o"], back.get(g, g))
         return out()
 
     def has(self, subject: str | None = None, predicate: str | None = None, object: Term | None = None,
@@ -754,7 +774,7 @@ class RemoteStore:
 
     def _count(self, body: str, graphs: list[str]) -> int:
         rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {body} }}", named_graphs=graphs)
-        return int(rows[0]["n"]["value"]) if rows else 0
+        return int(rows[0]["n"].value) if rows else 0
 
     def entity(self, iri: str, graph: str | None = None) -> list[Quad]:
         """The entity and its fragment nodes, one query per level of fragments (usually two)."""
@@ -787,8 +807,7 @@ class RemoteStore:
         body, graphs = where
         rows = self._select(f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{ {body} }}", named_graphs=graphs)
         back = self._back
-        return [Quad(_term(r["s"], {}), r["p"]["value"], _term(r["o"], {}), back.get(r["g"]["value"], r["g"]["value"]))
-                for r in rows]
+        return [Quad(r["s"], str(r["p"]), r["o"], back.get(str(r["g"]), str(r["g"]))) for r in rows]
 
     def dump(self, graph: str, path: Path) -> None:
         """The graph as N-Triples written as the embedded store writes them (one space between

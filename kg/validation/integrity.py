@@ -114,15 +114,18 @@ def _kind(iri: str, m: Minter) -> str:
 
 def _few_objects(store: ReadStore, graph: str, p: str, m: Minter) -> dict[str, tuple[int, str]] | None:
     """kind → (count, smallest) of the predicate's objects that name nothing, looked up one by one
-    among its distinct IRI objects; None if there are more than :data:`FEW` of them."""
+    among its distinct IRI objects (many a request); None if there are more than :data:`FEW` of them."""
     rows = store.query(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph}> {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }} "
                        f"LIMIT {FEW + 1}")
     objects = [row["o"].value for row in rows]
     if len(objects) > FEW:
         return None
+    ours = [o for o in objects if o.startswith(m.id)]
+    # asked together (500 a request to an engine): one ASK each took 21 s for the real ABR files on Virtuoso
+    typed = {q.subject.value for q in store.quads_of(ours, [str(RDF.type)])}
     out: dict[str, tuple[int, str]] = {}
-    for o in objects:
-        if o.startswith(m.id) and not store.has(o, str(RDF.type)):
+    for o in ours:
+        if o not in typed:
             count, example = out.get(_kind(o, m), (0, o))
             out[_kind(o, m)] = (count + 1, min(example, o))
     return out
