@@ -868,7 +868,7 @@ class Virtuoso:
         self.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
         self.env = dict(run.renv, KG_DATA_DIR=str(run.work / "virtuoso-local"), KG_SPARQL_QUERY=self.url + "/sparql",
                         KG_SPARQL_UPDATE=self.url + "/sparql", KG_SPARQL_STORE=self.url + "/sparql-graph-crud",
-                        KG_SPARQL_WKT="opaque")
+                        KG_SPARQL_WKT="opaque", KG_SPARQL_RESULTS="xml")
         if not run.args.virtuoso_graph_store:  # big loads through Virtuoso's own bulk loading
             self.env.update(KG_VIRTUOSO_SQL=f"127.0.0.1:{sql_port}", KG_VIRTUOSO_PASSWORD="dba",
                             KG_VIRTUOSO_LOAD_DIR=str(location / "load"))

@@ -182,6 +182,31 @@ def test_opaque_wkt_keeps_points_exact_on_the_engine_and_as_written_in_answers(o
     assert dumped == sorted(" ".join(line.split()) for line in lines)
 
 
+@pytest.mark.parametrize("engine", ["oxigraph_server", "virtuoso"])
+def test_own_reads_give_the_same_terms_in_either_results_format(engine, request):
+    """KG_SPARQL_RESULTS: what an entity read returns is what was written, asked as SPARQL JSON or
+    as SPARQL XML (Virtuoso's faster one), escapes, languages, datatypes and booleans included."""
+    from kg.rdf import IRI, Literal
+    from kg.store.oxigraph import to_ox
+    from kg.store.remote import RemoteStore, SparqlClient
+
+    e = request.getfixturevalue(engine)
+    e.wipe()
+    g, s = "http://ex/g", "http://ex/s"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    written = {IRI("http://ex/s#frag"), Literal("tab\there\nnext \"q\" \\ end"), Literal("株式会社ラベル", None, "ja"),
+               Literal("label", None, "en"), Literal("12", xsd + "integer"), Literal("true", xsd + "boolean"),
+               Literal("2020-01-02", xsd + "date"), Literal("😀 絵文字"), Literal("")}
+    lines = "".join(f"<{s}> <http://ex/p> {to_ox(o)} .\n" for o in written)
+    SparqlClient(e.query, e.update, e.store).post_graph(g, lines.encode())
+    read = {}
+    for fmt in ("json", "xml"):
+        store = RemoteStore(SparqlClient(e.query, e.update, e.store, results=fmt), {g: g})
+        read[fmt] = ({q.object for q in store.entity(s, g)}, {q.object for q in store.quads(s, graph=g)},
+                     store.count(g))
+    assert read["json"] == read["xml"] == (written, written, len(written))
+
+
 def test_a_write_may_wait_longer_than_a_query():
     """An engine that holds a write while it compacts after a bulk load (Oxigraph server: 370 s
     for the first write after 5.3M corporations) is waited for up to KG_SPARQL_WRITE_TIMEOUT; a

@@ -87,7 +87,7 @@ class SparqlClient:
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
                  update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0,
-                 loop_connections: int = 16, bulk: VirtuosoLoader | None = None):
+                 loop_connections: int = 16, bulk: VirtuosoLoader | None = None, results: str = "json"):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         #: most queries in flight at once from one event loop (KG_QUERY_THREADS, :meth:`on_loop`)
         self.loop_connections = loop_connections
@@ -100,6 +100,8 @@ class SparqlClient:
         self.post_bytes = post_bytes
         #: the engine's own bulk loader for big loads, if it has one set up (KG_VIRTUOSO_SQL)
         self.bulk = bulk
+        #: the answer format of our own reads: "json" or "xml" (KG_SPARQL_RESULTS)
+        self.results = results
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -412,14 +414,6 @@ def _term(binding: dict | None, rename: Mapping[str, str]) -> Term | None:
     raise StoreError(f"the SPARQL engine answered a term of unsupported type {kind!r}")
 
 
-def _solution_term(term) -> Term:
-    """A term of an engine's SPARQL XML results as one of ours (see :func:`_term`)."""
-    out = from_ox(term)
-    if out.__class__ is Literal and out.datatype == _XSD_BOOLEAN and out.value in ("1", "0"):
-        return Literal("true" if out.value == "1" else "false", _XSD_BOOLEAN, None)
-    return out
-
-
 class RemoteSolutions:
     """SELECT solutions read from SPARQL JSON results; engine graph names renamed back.
 
@@ -570,19 +564,21 @@ class RemoteStore:
         return self.view.back()
 
     def _select(self, text: str, **dataset) -> list[dict[str, Term]]:
-        """The solutions of a query of our own, as rows of our terms (unbound: absent).
-
-        Asked as SPARQL XML, not JSON: Virtuoso 7 writes it 4x faster (500 entities: 0.11 s
-        against 0.43 s; the same on Oxigraph server), and pyoxigraph reads it as fast as
-        ``json`` does (bench/README.md, session 17)."""
+        """The solutions of a query of our own, as rows of our terms (unbound: absent), asked in
+        the format of KG_SPARQL_RESULTS: Virtuoso 7 writes SPARQL XML 4x faster than JSON,
+        which Oxigraph server writes as fast and we read faster (bench/README.md, session 17)."""
+        if self.client.results == "json":
+            media, body = self.client.query(text, accept=_SOLUTIONS, **dataset)
+            return [{v: _term(b, {}) for v, b in row.items()} for row in json.loads(body)["results"]["bindings"]]
         media, body = self.client.query(text, accept=_SOLUTIONS_XML, **dataset)
         try:
             solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
+            names = [v.value for v in solutions.variables]
+            # (Virtuoso writes booleans as true/false here: no need of _term's fix for its JSON)
+            return [{n: from_ox(row[n]) for n in names if row[n] is not None} for row in solutions]
         except SyntaxError as exc:
-            raise StoreError(f"the SPARQL engine answered {media or 'no media type'} that is not SPARQL XML "
-                             f"results: {exc}") from None
-        names = [v.value for v in solutions.variables]
-        return [{n: _solution_term(row[n]) for n in names if row[n] is not None} for row in solutions]
+            raise StoreError(f"the SPARQL engine's answer ({media or 'no media type'}) is not SPARQL XML results: "
+                             f"{exc}") from None
 
     def _engine_graphs(self) -> list[str]:
         """Every engine graph this view reads (layers: served, added and deleted)."""

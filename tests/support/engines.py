@@ -195,7 +195,7 @@ def start_virtuoso(location: Path):
         pytest.fail("could not grant SPARQL_UPDATE on Virtuoso: " + grant.stdout + grant.stderr)
     engine = Engine("virtuoso", url + "/sparql", url + "/sparql", url + "/sparql-graph-crud", proc,
                     # big loads as the README has them for Virtuoso: its own bulk loader
-                    extra=(("sparql_wkt", "opaque"), ("virtuoso_sql", f"127.0.0.1:{sql_port}"),
+                    extra=(("sparql_wkt", "opaque"), ("sparql_results", "xml"), ("virtuoso_sql", f"127.0.0.1:{sql_port}"),
                            ("virtuoso_password", "dba"), ("virtuoso_load_dir", str(location / "load"))),
                     sql=[isql, f"127.0.0.1:{sql_port}", "dba", "dba"])
     engine.system_graphs = tuple(engine.graphs())
