@@ -113,8 +113,8 @@ def _kind(iri: str, m: Minter) -> str:
 
 
 def _few_objects(store: ReadStore, graph: str, p: str, m: Minter) -> dict[str, tuple[int, str]] | None:
-    """kind → (count, smallest) of the predicate's objects that name nothing, looked up one by one
-    among its distinct IRI objects (many a request); None if there are more than :data:`FEW` of them."""
+    """kind → (count, smallest) of the predicate's objects that name nothing, each of its distinct
+    IRI objects looked up once (many a request); None if there are more than :data:`FEW` of them."""
     rows = store.query(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{graph}> {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }} "
                        f"LIMIT {FEW + 1}")
     objects = [row["o"].value for row in rows]
