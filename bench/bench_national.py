@@ -906,6 +906,10 @@ def phase_vload(run: Run) -> dict:
         r["local_bytes"] = du(local)
         ours, url = our_server(engine.env, run.work / "serve-virtuoso-wrk.log", client_cpus(run))
         r["wrk"] = wrk_pair(run, url, engine.url, "/sparql", engine.proc.pid, our_dataset(engine.env))
+        if run.args.diff_on_load:  # the daily diff onto the running engine, buffers as the load left them
+            stop(ours)
+            ours = None
+            r["diff_same_process"] = engine_load(run, engine.proc, engine.env, run.diff, "vload-diff.log")
         return r
     finally:
         if ours is not None:
@@ -1008,6 +1012,9 @@ def main(argv=None) -> int:
                          "16 GB free is 1,360,000")
     ap.add_argument("--virtuoso-graph-store", action="store_true",
                     help="vload: every load as Graph Store POSTs, not through Virtuoso's bulk loading (KG_VIRTUOSO_SQL)")
+    ap.add_argument("--diff-on-load", action="store_true",
+                    help="vload: also load the daily diff right after, on the same engine process (as a server "
+                         "that has been running receives it; phase vdiff restarts the engine first)")
     ap.add_argument("--cleanup", action="store_true", help="at the end delete the big files, keep the JSONs")
     args = ap.parse_args(argv)
     for tool in ("wrk", "zstd", "oxigraph", "kg"):
