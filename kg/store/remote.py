@@ -781,6 +781,7 @@ class RemoteStore:
         nodes level by level (a fragment node may be an entity of its own too: a past record)."""
         out: dict[str, list[Quad]] = {iri: [] for iri in dict.fromkeys(iris)}
         seen = {iri: {iri} for iri in out}
+        own = {iri: fragment_prefix(iri) for iri in out}
         frontier: dict[str, list[str]] = {iri: [iri] for iri in out}  # subject: the entities it belongs to
         while frontier:
             subjects, following = list(frontier), {}
@@ -789,7 +790,7 @@ class RemoteStore:
                     for owner in frontier[str(q.subject)]:
                         out[owner].append(q)
                         o = q.object
-                        if o.__class__ is IRI and o.startswith(fragment_prefix(owner)) and o not in seen[owner]:
+                        if o.__class__ is IRI and o.startswith(own[owner]) and o not in seen[owner]:
                             seen[owner].add(o)
                             following.setdefault(str(o), []).append(owner)
             frontier = following
