@@ -41,6 +41,7 @@ from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
 from kg.store.remote_async import LoopQueries
+from kg.store.dialect import is_virtuoso
 from kg.store.virtuoso_loader import VirtuosoLoader
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
@@ -111,6 +112,8 @@ class SparqlClient:
             self._auth = f"Basic {token}"
         self._local = threading.local()
         self._on_loop: LoopQueries | None = None
+        #: the engine's HTTP Server header, as its last answer gave it (:mod:`kg.store.dialect`)
+        self._server: str | None = None
 
     def __repr__(self) -> str:  # never the credentials
         return f"SparqlClient({self.query_url!r}, {self.update_url!r}, {self.store_url!r})"
@@ -132,6 +135,14 @@ class SparqlClient:
                                                                                     tuple(named_graphs))
         return self.query_url, body.encode("ascii"), {"Content-Type": "application/x-www-form-urlencoded",
                                                       "Accept": accept}
+
+    @property
+    def virtuoso(self) -> bool:
+        """Whether the engine says it is OpenLink Virtuoso (asked once if nothing was sent yet),
+        whose own syntax some of our requests use there (:mod:`kg.store.dialect`)."""
+        if self._server is None:
+            self.query("ASK {}")
+        return is_virtuoso(self._server)
 
     @property
     def authorization(self) -> str | None:
@@ -302,6 +313,7 @@ class SparqlClient:
     def _answer(self, response: http.client.HTTPResponse, url: str, out: IO[bytes] | None,
                 missing_ok: bool) -> tuple[str, bytes]:
         media = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        self._server = response.getheader("Server") or ""
         if 200 <= response.status < 300 and out is not None:  # streamed into ``out``
             back = (self._swap_bytes[1], self._swap_bytes[0]) if self._swap else None
             carry = b""  # translated by whole lines: a name is never cut between two chunks

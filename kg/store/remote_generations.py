@@ -44,6 +44,7 @@ from kg.store.pointer import remove_scratch, write_pointer
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
+from kg.store.dialect import whole_graph
 from kg.store.virtuoso_loader import VirtuosoLoader, isql_binary
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -271,7 +272,8 @@ class RemoteGenerations:
         for logical, physical in sorted(view.items()):
             facts.append(f"<{gen}> <{m.term('generationGraph')}> <{physical}> .")
             facts.append(f"<{physical}> <{m.term('versionOf')}> <{logical}> .")
-        changes = "".join(_applied(layer, layer.served) for layer in layers.values())
+        virtuoso = bool(layers) and self.client.virtuoso
+        changes = "".join(_applied(layer, layer.served, virtuoso=virtuoso) for layer in layers.values())
         self.client.update(
             changes +
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{cur}> ?c }} }} ;\n"
@@ -323,10 +325,11 @@ class RemoteBuild:
         layer = self.store.layers[graph]
         physical = str(self.home.m.engine_graph(graph, self.name))
         self._own(physical)
+        virtuoso = self.home.client.virtuoso
         self.home.client.update(
             f"COPY SILENT <{layer.served}> TO <{physical}> ;\n"
-            f"DELETE {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} }} ;\n"
-            f"INSERT {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} ;\n"
+            f"DELETE {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.deleted, virtuoso=virtuoso)} }} ;\n"
+            f"INSERT {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.added, virtuoso=virtuoso)} }} ;\n"
             f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}>")
         self._owned.difference_update((layer.added, layer.deleted))
         return physical
@@ -387,16 +390,17 @@ class RemoteServed:
         return self._current
 
 
-def _applied(layer: Layer, target: str) -> str:
+def _applied(layer: Layer, target: str, *, virtuoso: bool = False) -> str:
     """Update operations that apply a layer to ``target`` and drop it.
 
     Only the net change is written: an upsert removes an entity's quads and writes its new
     description, most of which is the old one again (a rename changes 2 of ~26 quads), so a quad
     both removed and added stays, and one added that ``target`` holds is not written again. The
     engine's writes are what a switch costs (Oxigraph server: 23 s at 200k corporations for the
-    ~160,000 quads of a 3,150-row diff applied as removed, then added; bench/README.md)."""
-    return (f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.deleted}> {{ ?s ?p ?o }} "
+    ~160,000 quads of a 3,150-row diff applied as removed, then added; bench/README.md). Each
+    layer is read whole, as Virtuoso must be told to (:func:`~kg.store.dialect.whole_graph`)."""
+    return (f"DELETE {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.deleted, virtuoso=virtuoso)} "
             f"FILTER NOT EXISTS {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} }} ;\n"
-            f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} "
+            f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.added, virtuoso=virtuoso)} "
             f"FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }} ;\n"
             f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n")

@@ -1,0 +1,39 @@
+"""What an engine needs beyond standard SPARQL to run our own requests well.
+
+Only one thing so far, for OpenLink Virtuoso 7: a pattern that reads a whole graph
+(``GRAPH <g> { ?s ?p ?o }``) inside an Update is planned as a scan of the quad table's primary
+key (P, S, O, G) filtered on G. On a national store (134M quads) that made each operation of a
+daily diff's switch cost 5-20 s, whatever the size of ``<g>``: deleting 3,040 quads listed in a
+small graph took 18-20 s, inserting them back 5.7-6 s. Virtuoso's per-pattern index option
+(``OPTION (TABLE_OPTION "index G")``: its graph-subject index, then its other keys) makes it
+0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
+engines refuse, so it is written only to an engine that says it is Virtuoso: its HTTP ``Server``
+header (``Virtuoso/07.20.3229 (Linux) …``). An engine behind a proxy that rewrites that header
+gets the standard text, which is right everywhere, only slower there.
+
+https://community.openlinksw.com/t/customizing-virtuoso-sparql-query-optimization-using-pragmas-and-inline-query-options/3245
+"""
+
+from __future__ import annotations
+
+VIRTUOSO_WHOLE_GRAPH = ' OPTION (TABLE_OPTION "index G")'
+
+
+def is_virtuoso(server: str | None) -> bool:
+    """Whether an HTTP ``Server`` header names OpenLink Virtuoso.
+
+    >>> is_virtuoso("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu"), is_virtuoso("Oxigraph/0.4"), is_virtuoso(None)
+    (True, False, False)
+    """
+    return bool(server) and server.lower().startswith("virtuoso/")
+
+
+def whole_graph(graph: str, *, virtuoso: bool) -> str:
+    """The group pattern that reads every quad of ``graph`` as ``?s ?p ?o``.
+
+    >>> whole_graph("http://x/g", virtuoso=False)
+    'GRAPH <http://x/g> { ?s ?p ?o }'
+    >>> whole_graph("http://x/g", virtuoso=True)
+    'GRAPH <http://x/g> { ?s ?p ?o OPTION (TABLE_OPTION "index G") }'
+    """
+    return f"GRAPH <{graph}> {{ ?s ?p ?o{VIRTUOSO_WHOLE_GRAPH if virtuoso else ''} }}"
