@@ -44,7 +44,7 @@ from kg.store.pointer import remove_scratch, write_pointer
 from kg.rdf.iri import Minter
 from kg.store.overlay import Layer
 from kg.store.remote import RemoteStore, SparqlClient
-from kg.store.dialect import whole_graph
+from kg.store.dialect import dropped, whole_graph
 from kg.store.virtuoso_loader import VirtuosoLoader, isql_binary
 
 _GEN = re.compile(r"^gen-(\d{6})$")
@@ -190,10 +190,11 @@ class RemoteGenerations:
         ptr = self.pointer_graph
         kept_nodes = " ".join(f"<{self.m.generation(g)}>" for g in keep_gens) + " " + \
             " ".join(f"<{p}>" for p in sorted(keep))
-        ops = [f"DROP SILENT GRAPH <{g}>" for g in doomed]
-        ops.append(f"DELETE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} }} WHERE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} "
-                   f"FILTER(?s != <{ptr}> && ?s NOT IN ({', '.join(kept_nodes.split()) or '<urn:x-kg:none>'})) }}")
-        ops.append(f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{self.m.term('buildGraph')}> ?b }} }}")
+        for graph in doomed:  # each alone: among other operations Virtuoso drops slowly (kg.store.dialect)
+            self.client.update(f"DROP SILENT GRAPH <{graph}>")
+        ops = [f"DELETE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} }} WHERE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} "
+               f"FILTER(?s != <{ptr}> && ?s NOT IN ({', '.join(kept_nodes.split()) or '<urn:x-kg:none>'})) }}",
+               f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{self.m.term('buildGraph')}> ?b }} }}"]
         self.client.update(" ;\n".join(ops))
         # this machine's files follow the engine
         if current:
@@ -330,7 +331,7 @@ class RemoteBuild:
             f"COPY SILENT <{layer.served}> TO <{physical}> ;\n"
             f"DELETE {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.deleted, virtuoso=virtuoso)} }} ;\n"
             f"INSERT {{ GRAPH <{physical}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.added, virtuoso=virtuoso)} }} ;\n"
-            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}>")
+            f"{dropped(layer.added, virtuoso=virtuoso)} ;\n{dropped(layer.deleted, virtuoso=virtuoso)}")
         self._owned.difference_update((layer.added, layer.deleted))
         return physical
 
@@ -403,4 +404,4 @@ def _applied(layer: Layer, target: str, *, virtuoso: bool = False) -> str:
             f"FILTER NOT EXISTS {{ GRAPH <{layer.added}> {{ ?s ?p ?o }} }} }} ;\n"
             f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ {whole_graph(layer.added, virtuoso=virtuoso)} "
             f"FILTER NOT EXISTS {{ GRAPH <{target}> {{ ?s ?p ?o }} }} }} ;\n"
-            f"DROP SILENT GRAPH <{layer.added}> ;\nDROP SILENT GRAPH <{layer.deleted}> ;\n")
+            f"{dropped(layer.added, virtuoso=virtuoso)} ;\n{dropped(layer.deleted, virtuoso=virtuoso)} ;\n")
