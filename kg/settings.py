@@ -34,6 +34,13 @@ def _bytes(text: str) -> int:
     return int(text)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("a whole number of at least 1")
+    return value
+
+
 def _store_kind(text: str) -> str:
     kind = text.strip().lower()
     if kind not in ("oxigraph", "sparql"):
@@ -118,6 +125,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sparql_post_bytes", 32 << 20, "With KG_STORE=sparql: bytes of N-Triples one Graph Store POST of a load carries; 0: a load's N-Triples into one graph (every dataset's records, its links) go as one POST in chunked transfer coding, read from the mapping as it writes them. Oxigraph server's `/store?no_transaction` makes each POST a bulk load of its own and compacts after it: 200k corporations' 714 MB as 22 POSTs cost it 83 CPU s and a 1,415 MB store, as one 65 CPU s and 928 MB. One POST is never sent again after a failure (a build that fails is thrown away whole). The engine must store a chunked request body: Virtuoso 7 answers one 201 and stores nothing, which the load finds (it looks the first triple up) and fails on; keep slices there.", _bytes),
     Setting("sparql_write_timeout", 3600.0, "With KG_STORE=sparql: seconds the client waits for the engine's answer to a write (an Update, a Graph Store POST); queries wait KG_QUERY_TIMEOUT/KG_UPDATE_TIMEOUT + 30. Oxigraph server holds a write while it compacts after a bulk load: the first write after the 134M triples of 5.3M corporations waited 370 s.", float),
     Setting("sparql_update_quads", 2000, "With KG_STORE=sparql: most quads one DELETE DATA / INSERT DATA request names (Virtuoso 7's SPARQL parser runs out of stack between 2,000 and 5,000: `SP030 … memory exhausted`; found on a 200k-corporation daily diff).", int),
+    Setting("sparql_subjects", 500, "With KG_STORE=sparql: most subjects one read of kg's own names in its VALUES (an entity's description, a load's lookups of the old descriptions it replaces and of what its rows refer to, `kg validate`): each request costs the engine a compile and a round trip, and its answer grows with it (500 corporations: ~2.2 MB). Virtuoso 7 read 500 real ABR entities in 0.11 s as SPARQL XML.", _positive_int),
     Setting("sparql_wkt", "verbatim", "With KG_STORE=sparql: `opaque` stores GeoSPARQL WKT literals on the engine under the datatype urn:x-kg:geosparql-wktLiteral and turns them back in every answer, for engines that rewrite or reject them (Virtuoso 7 rounds their coordinates to 32-bit floats and refuses a CRS IRI: openlink/virtuoso-opensource#456, #803); `verbatim` sends them as they are.", _wkt_mode),
     Setting("sparql_results", "json", "With KG_STORE=sparql: the answer format kg asks the engine for in its own reads (an entity, a load's lookups, `kg validate`; queries it serves keep the client's): `xml` for OpenLink Virtuoso 7, which writes SPARQL XML results 4x faster than JSON (500 entities: 0.11 s against 0.43 s); `json` elsewhere (Oxigraph server: the same speed, and JSON is quicker for us to read).", _results_format),
     Setting("virtuoso_sql", None, "With KG_STORE=sparql on OpenLink Virtuoso: host:port of its SQL server (`ServerPort` of `[Parameters]` in virtuoso.ini, 1111 by default). Set, a big load (a dataset's records, its links) goes into files that isql loads with `DB.DBA.TTLP_MT`, as Virtuoso's bulk loader does, then a `checkpoint`; unset, as Graph Store POSTs, which Virtuoso 7 runs one at a time on one core (5.3M corporations: 2.50x its loader). Needs KG_VIRTUOSO_LOAD_DIR."),

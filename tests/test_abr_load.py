@@ -213,6 +213,7 @@ def test_references_are_asked_ahead_in_one_request_and_again_only_after_a_write(
 
     class Counted(OxStore):
         asked: list[str] = []
+        subjects_per_read = 3  # KG_SPARQL_SUBJECTS on an engine
 
         def quads_of(self, subjects, predicates=None, graph=None):
             subjects = list(subjects)
@@ -224,7 +225,7 @@ def test_references_are_asked_ahead_in_one_request_and_again_only_after_a_write(
             return super().has(*args, **kwargs)
 
     store = Counted(raw)
-    refs = References(store, ahead=3)
+    refs = References(store)
     entity = lambda n, *requires: Entity(focus=f"{BASE}x/{n}", triples=[], source="t.csv", line=n, key=str(n),
                                          requires=requires)
     items = iter(refs.ahead([entity(1, a), entity(2, b), entity(3, b, c), entity(4, a), entity(5, b)]))

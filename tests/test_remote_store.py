@@ -207,6 +207,29 @@ def test_own_reads_give_the_same_terms_in_either_results_format(engine, request)
     assert read["json"] == read["xml"] == (written, written, len(written))
 
 
+def test_own_reads_name_kg_sparql_subjects_subjects_a_request(oxigraph_server, monkeypatch):
+    """KG_SPARQL_SUBJECTS: entities and a load's lookups (quads_of) ask that many subjects at a
+    time; every entity's description comes back whole, fragment nodes included."""
+    from kg.store.remote import RemoteStore, SparqlClient
+
+    e = oxigraph_server
+    e.wipe()
+    g = "http://ex/g"
+    lines = "".join(f"<http://ex/s{i}> <http://ex/p> <http://ex/s{i}#f> .\n<http://ex/s{i}#f> <http://ex/q> \"{i}\" .\n"
+                    for i in range(7))
+    SparqlClient(e.query, e.update, e.store).post_graph(g, lines.encode())
+    client = SparqlClient(e.query, e.update, e.store, subjects=3)
+    store = RemoteStore(client, {g: g})
+    asked, query = [], SparqlClient.query
+    monkeypatch.setattr(SparqlClient, "query", lambda self, text, **kw: (asked.append(text), query(self, text, **kw))[1])
+    found = store.entities([f"http://ex/s{i}" for i in range(7)], g)
+    assert len(asked) == 6  # 3 + 3 + 1 subjects, then their fragment nodes the same way
+    assert all(len(quads) == 2 for quads in found.values()) and len(found) == 7
+    asked.clear()
+    assert len(list(store.quads_of([f"http://ex/s{i}" for i in range(7)], ["http://ex/p"], g))) == 7
+    assert len(asked) == 3 and store.subjects_per_read == 3
+
+
 def test_a_write_may_wait_longer_than_a_query():
     """An engine that holds a write while it compacts after a bulk load (Oxigraph server: 370 s
     for the first write after 5.3M corporations) is waited for up to KG_SPARQL_WRITE_TIMEOUT; a

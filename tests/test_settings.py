@@ -31,6 +31,8 @@ def test_environment_overrides_defaults_and_options_override_environment():
 def test_malformed_setting_names_the_variable():
     with pytest.raises(ValueError, match="KG_PORT"):
         load_settings({"KG_PORT": "eighty"})
+    with pytest.raises(ValueError, match="KG_SPARQL_SUBJECTS.*at least 1"):  # a batch of none never ends
+        load_settings({"KG_SPARQL_SUBJECTS": "0"})
 
 
 def test_kg_serve_runs_one_worker_per_cpu_it_may_use():

@@ -113,7 +113,8 @@ def load_source(loader, source: SourceFile, m: Minter, validator: Validator, sto
 
 class References:
     """Which IRIs that entities refer to (``Entity.requires``) the store describes (has an
-    ``rdf:type`` for), asked for ``ahead`` entities at a time before they are checked.
+    ``rdf:type`` for), asked for the store's ``subjects_per_read`` entities at a time (one engine
+    request: KG_SPARQL_SUBJECTS) before they are checked.
 
     Asked one entity at a time, a remote engine spent 30 s of a 35 s load of the real ABR files
     answering ASKs (Virtuoso, ~1.5 ms each). An IRI found stays found (a load only adds what it
@@ -121,14 +122,15 @@ class References:
     (it may have described them). Without a store (a stream into an empty dataset) nothing is.
     """
 
-    def __init__(self, store: WriteStore | None, *, ahead: int = 500):
-        self._store, self._ahead = store, ahead
+    def __init__(self, store: WriteStore | None):
+        self._store = store
+        self._ahead = store.subjects_per_read if store is not None else 0
         self._found: set[str] = set()
         self._absent: set[str] = set()
         self._stale = False
 
     def ahead(self, items: Iterable) -> Iterator:
-        """``items`` unchanged, having asked about the references of the next ``ahead`` first."""
+        """``items`` unchanged, having asked about the references of the next ones first."""
         if self._store is None:
             yield from items
             return

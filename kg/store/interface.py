@@ -64,6 +64,9 @@ class ReadStore(Protocol):
     #: one subject together: the embedded store walks its indexes in order; an engine need not
     #: (Virtuoso does not), so a reader that streams by subject sorts a remote answer first
     subjects_together: bool
+    #: subjects a caller hands :meth:`quads_of` / :meth:`entities` at once: an engine answers
+    #: that many in one request (KG_SPARQL_SUBJECTS); the embedded store reads each alone anyway
+    subjects_per_read: int
 
     def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None,
               default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> Result:

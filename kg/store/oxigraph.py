@@ -242,6 +242,7 @@ class OxStore:
     """A pyoxigraph store behind the project's store interface."""
 
     subjects_together = True
+    subjects_per_read = 500
     loads_in_process = True  # see kg.store.interface.WriteStore
 
     def __init__(self, store: ox.Store, *, bulk_slice: int = 0, bulk_threads: int = 1):

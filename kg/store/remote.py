@@ -88,7 +88,8 @@ class SparqlClient:
     def __init__(self, query_url: str, update_url: str, store_url: str, *, user: str | None = None,
                  password: str | None = None, timeout: float = 60.0, opaque_wkt: bool = False, retries: int = 5,
                  update_quads: int = 2000, post_bytes: int = 32 << 20, write_timeout: float = 3600.0,
-                 loop_connections: int = 16, bulk: VirtuosoLoader | None = None, results: str = "json"):
+                 loop_connections: int = 16, bulk: VirtuosoLoader | None = None, results: str = "json",
+                 subjects: int = 500):
         self.query_url, self.update_url, self.store_url = query_url, update_url, store_url
         #: most queries in flight at once from one event loop (KG_QUERY_THREADS, :meth:`on_loop`)
         self.loop_connections = loop_connections
@@ -103,6 +104,8 @@ class SparqlClient:
         self.bulk = bulk
         #: the answer format of our own reads: "json" or "xml" (KG_SPARQL_RESULTS)
         self.results = results
+        #: most subjects one read of our own names (KG_SPARQL_SUBJECTS)
+        self.subjects = subjects
         #: (what we write, what the engine holds): every body out and every answer in is translated
         self._swap = (_WKT, _OPAQUE_WKT) if opaque_wkt else None
         self._swap_bytes = (_WKT.encode(), _OPAQUE_WKT.encode()) if opaque_wkt else None
@@ -560,6 +563,10 @@ class RemoteStore:
     subjects_together = False  # the engine may interleave subjects (Virtuoso does)
     loads_in_process = False  # see kg.store.interface.WriteStore
 
+    @property
+    def subjects_per_read(self) -> int:
+        return self.client.subjects  # KG_SPARQL_SUBJECTS
+
     def __init__(self, client: SparqlClient, view: Mapping[str, str],
                  writable: Callable[[str], "str | Layer"] | None = None,
                  dropped: Callable[[str, str], None] | None = None,
@@ -745,7 +752,7 @@ class RemoteStore:
 
     def quads_of(self, subjects: Iterable[str], predicates: Iterable[str] | None = None,
                  graph: str | None = None) -> Iterator[Quad]:
-        """One request per 500 subjects (VALUES), whatever the number of predicates. Each
+        """One request per :attr:`subjects_per_read` subjects (VALUES), whatever the number of predicates. Each
         predicate is written as a constant (a UNION of patterns): ``VALUES ?p`` beside ``VALUES
         ?s`` made Oxigraph 0.5 scan the graph, 143 s for 500 corporations of a million against
         0.01 s (bench/README.md, bench_national.py)."""
@@ -757,8 +764,9 @@ class RemoteStore:
                                      for p in dict.fromkeys(predicates))
             if not pattern:
                 return
-        for i in range(0, len(subjects), 500):
-            values = " ".join(_iri_or_var(s, "") for s in subjects[i:i + 500])
+        step = self.subjects_per_read
+        for i in range(0, len(subjects), step):
+            values = " ".join(_iri_or_var(s, "") for s in subjects[i:i + step])
             yield from self._quads_of(values, graph, pattern)
 
     def named_graphs(self) -> list[str]:
@@ -789,7 +797,7 @@ class RemoteStore:
         return self.entities([iri], graph)[iri]
 
     def entities(self, iris: Iterable[str], graph: str | None = None) -> dict[str, list[Quad]]:
-        """:meth:`entity` of each, 500 subjects a request: the entities, then their fragment
+        """:meth:`entity` of each, :attr:`subjects_per_read` subjects a request: the entities, then their fragment
         nodes level by level (a fragment node may be an entity of its own too: a past record)."""
         out: dict[str, list[Quad]] = {iri: [] for iri in dict.fromkeys(iris)}
         seen = {iri: {iri} for iri in out}
@@ -797,8 +805,9 @@ class RemoteStore:
         frontier: dict[str, list[str]] = {iri: [iri] for iri in out}  # subject: the entities it belongs to
         while frontier:
             subjects, following = list(frontier), {}
-            for i in range(0, len(subjects), 500):
-                for q in self._quads_of(" ".join(f"<{s}>" for s in subjects[i:i + 500]), graph):
+            step = self.subjects_per_read
+            for i in range(0, len(subjects), step):
+                for q in self._quads_of(" ".join(f"<{s}>" for s in subjects[i:i + step]), graph):
                     for owner in frontier[str(q.subject)]:
                         out[owner].append(q)
                         o = q.object

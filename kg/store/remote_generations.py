@@ -70,7 +70,7 @@ def client_from(settings) -> SparqlClient:
                         opaque_wkt=settings.sparql_wkt == "opaque", retries=settings.sparql_retries,
                         update_quads=settings.sparql_update_quads, post_bytes=settings.sparql_post_bytes,
                         write_timeout=settings.sparql_write_timeout, loop_connections=settings.query_threads,
-                        bulk=bulk, results=settings.sparql_results)
+                        bulk=bulk, results=settings.sparql_results, subjects=settings.sparql_subjects)
 
 
 class RemoteGenerations:

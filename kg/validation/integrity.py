@@ -121,7 +121,8 @@ def _few_objects(store: ReadStore, graph: str, p: str, m: Minter) -> dict[str, t
     if len(objects) > FEW:
         return None
     ours = [o for o in objects if o.startswith(m.id)]
-    # asked together (500 a request to an engine): one ASK each took 21 s for the real ABR files on Virtuoso
+    # asked together (KG_SPARQL_SUBJECTS a request to an engine): one ASK each took 21 s for the
+    # real ABR files on Virtuoso
     typed = {q.subject.value for q in store.quads_of(ours, [str(RDF.type)])}
     out: dict[str, tuple[int, str]] = {}
     for o in ours:

@@ -13,11 +13,6 @@ from kg.store.interface import ReadStore
 from kg.validation.compiler import Violation
 from kg.validation.shapes import validator_for
 
-#: entities fetched at once (:meth:`~kg.store.interface.ReadStore.entities`: one engine request
-#: per 500 and level of fragments)
-_BATCH = 500
-
-
 def revalidate(store: ReadStore, dataset: str, m: Minter) -> tuple[int, list[Violation]]:
     """(entities checked, violations) of one dataset's graph."""
     validator = validator_for(dataset, m.base)
@@ -44,7 +39,7 @@ def revalidate(store: ReadStore, dataset: str, m: Minter) -> tuple[int, list[Vio
             seen.add(str(subject))
             checked += 1
             batch.append(str(subject))
-            if len(batch) == _BATCH:
+            if len(batch) >= store.subjects_per_read:  # one engine request per level of fragments
                 check()
     check()
     return checked, violations
