@@ -67,16 +67,38 @@ class ChangeLog:
         db = self._index()
         try:
             db.execute("DELETE FROM touched WHERE generation >= ?", (number,))  # a stale record's rows
+            # the IRIs come in load order. While they ascend (a national file sorted by corporate
+            # number) they go straight into the index; from the first that does not, the rest are
+            # appended to a temporary table and put in the index in IRI order at the end (SQLite
+            # sorts in bounded memory, spilling to temporary files): a million corporate numbers
+            # in random order took 12.4 s inserted as they came, 2.7 s so. A JSON array binds
+            # 50,000 IRIs a statement (executemany binds them one by one: twice the time).
+            # Duplicates are dropped by the key.
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS incoming(iri TEXT)")
+            db.execute("DELETE FROM incoming")
             batch: list[str] = []
-            # duplicates are dropped by the key; a JSON array a statement binds 50,000 IRIs at
-            # once (executemany binds them one by one: twice the time at a million)
-            insert = "INSERT OR IGNORE INTO touched SELECT value, ? FROM json_each(?)"
+            ascending, last = True, ""
+
+            def put() -> None:
+                iris = json.dumps(batch, ensure_ascii=False)
+                if ascending:
+                    db.execute("INSERT OR IGNORE INTO touched SELECT value, ? FROM json_each(?)", (number, iris))
+                else:
+                    db.execute("INSERT INTO incoming SELECT value FROM json_each(?)", (iris,))
+                batch.clear()
+
             for iri in entities:
+                if ascending and iri < last:
+                    put()
+                    ascending = False
+                last = iri
                 batch.append(iri)
                 if len(batch) >= 50_000:
-                    db.execute(insert, (number, json.dumps(batch, ensure_ascii=False)))
-                    batch.clear()
-            db.execute(insert, (number, json.dumps(batch, ensure_ascii=False)))
+                    put()
+            put()
+            if not ascending:
+                db.execute("INSERT OR IGNORE INTO touched SELECT iri, ? FROM incoming ORDER BY iri", (number,))
+            db.execute("DROP TABLE incoming")
             count = 0
             with open_gzip(staging / ENTITIES, "wt", level=FAST, encoding="utf-8") as out:
                 for (iri,) in db.execute("SELECT iri FROM touched WHERE generation = ? ORDER BY iri", (number,)):
