@@ -332,8 +332,8 @@ def triple_line(q: Quad) -> str:
     """``q`` as the N-Triples line :func:`write_batch` writes for it (blank nodes never match:
     a stored one is not the batch's)."""
     o = q.object
-    if o.__class__ is Literal:
-        return f"<{q.subject}> <{q.predicate}> {o.nt()} .\n"
     if o.__class__ is BNode or q.subject.__class__ is BNode:
         return ""
+    if o.__class__ is Literal:
+        return f"<{q.subject}> <{q.predicate}> {o.nt()} .\n"
     return f"<{q.subject}> <{q.predicate}> <{o}> .\n"

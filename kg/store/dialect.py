@@ -3,11 +3,10 @@
 Two things, both for OpenLink Virtuoso 7 and both found on a daily diff's switch (one Update
 request) onto a national store; together they took it from 28.8-35.7 s to ~5 s.
 
-A pattern that reads a whole graph
-(``GRAPH <g> { ?s ?p ?o }``) inside an Update is planned as a scan of the quad table's primary
-key (P, S, O, G) filtered on G. On a national store (134M quads) that made each operation of a
-daily diff's switch cost 5-20 s, whatever the size of ``<g>``: deleting 3,040 quads listed in a
-small graph took 18-20 s, inserting them back 5.7-6 s. Virtuoso's per-pattern index option
+A pattern that reads a whole graph (``GRAPH <g> { ?s ?p ?o }``) inside an Update is planned as
+a scan of the quad table's primary key (P, S, O, G) filtered on G. On a national store (134M
+quads) that made each operation of a daily diff's switch cost 5-20 s, whatever the size of
+``<g>``: deleting 3,040 quads listed in a small graph took 18-20 s, inserting them back 5.7-6 s. Virtuoso's per-pattern index option
 (``OPTION (TABLE_OPTION "index G")``: its graph-subject index, then its other keys) makes it
 0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
 engines refuse, so it is written only to an engine that says it is Virtuoso: its HTTP ``Server``
