@@ -10,8 +10,9 @@ quads) that made each operation of a daily diff's switch cost 5-20 s, whatever t
 (``OPTION (TABLE_OPTION "index G")``: its graph-subject index, then its other keys) makes it
 0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
 engines refuse, so it is written only to an engine that says it is Virtuoso: its HTTP ``Server``
-header (``Virtuoso/07.20.3229 (Linux) …``). An engine behind a proxy that rewrites that header
-gets the standard text, which is right everywhere, only slower there.
+header (``Virtuoso/07.20.3229 (Linux) …``), or, behind a proxy that writes a header of its own
+(nginx does by default), that takes :data:`VIRTUOSO_PROBE`, a query in that syntax which every
+other engine refuses as malformed.
 
 ``DROP GRAPH`` in an Update request of several operations costs Virtuoso ~5.7 s on that store,
 however small the graph (``INSERT DATA`` of one triple then ``DROP`` of a one-triple graph: 5.7 s;
@@ -27,6 +28,8 @@ https://community.openlinksw.com/t/customizing-virtuoso-sparql-query-optimizatio
 from __future__ import annotations
 
 VIRTUOSO_WHOLE_GRAPH = ' OPTION (TABLE_OPTION "index G")'
+#: answered (false) by Virtuoso only: a graph no engine holds, read through the option
+VIRTUOSO_PROBE = f"ASK {{ GRAPH <urn:x-kg:probe> {{ ?s ?p ?o{VIRTUOSO_WHOLE_GRAPH} }} }}"
 
 
 def is_virtuoso(server: str | None) -> bool:

@@ -41,7 +41,7 @@ from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
 from kg.store.remote_async import LoopQueries
-from kg.store.dialect import is_virtuoso
+from kg.store.dialect import VIRTUOSO_PROBE, is_virtuoso
 from kg.store.virtuoso_loader import VirtuosoLoader
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
@@ -117,6 +117,7 @@ class SparqlClient:
         self._on_loop: LoopQueries | None = None
         #: the engine's HTTP Server header, as its last answer gave it (:mod:`kg.store.dialect`)
         self._server: str | None = None
+        self._virtuoso: bool | None = None
 
     def __repr__(self) -> str:  # never the credentials
         return f"SparqlClient({self.query_url!r}, {self.update_url!r}, {self.store_url!r})"
@@ -141,11 +142,20 @@ class SparqlClient:
 
     @property
     def virtuoso(self) -> bool:
-        """Whether the engine says it is OpenLink Virtuoso (asked once if nothing was sent yet),
-        whose own syntax some of our requests use there (:mod:`kg.store.dialect`)."""
-        if self._server is None:
-            self.query("ASK {}")
-        return is_virtuoso(self._server)
+        """Whether the engine is OpenLink Virtuoso, whose own syntax some of our requests use
+        there (:mod:`kg.store.dialect`): its ``Server`` header says so, or (behind a proxy that
+        writes its own, as nginx does) it takes a query in that syntax. Found out once."""
+        if self._virtuoso is None:
+            if self._server is None:
+                self.query("ASK {}")
+            self._virtuoso = is_virtuoso(self._server)
+            if not self._virtuoso:
+                try:
+                    self.query(VIRTUOSO_PROBE)
+                    self._virtuoso = True
+                except QueryRejected:  # any other engine: a syntax error
+                    self._virtuoso = False
+        return self._virtuoso
 
     @property
     def authorization(self) -> str | None:
