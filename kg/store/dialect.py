@@ -6,13 +6,12 @@ request) onto a national store; together they took it from 28.8-35.7 s to ~5 s.
 A pattern that reads a whole graph (``GRAPH <g> { ?s ?p ?o }``) inside an Update is planned as
 a scan of the quad table's primary key (P, S, O, G) filtered on G. On a national store (134M
 quads) that made each operation of a daily diff's switch cost 5-20 s, whatever the size of
-``<g>``: deleting 3,040 quads listed in a small graph took 18-20 s, inserting them back 5.7-6 s. Virtuoso's per-pattern index option
-(``OPTION (TABLE_OPTION "index G")``: its graph-subject index, then its other keys) makes it
-0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
-engines refuse, so it is written only to an engine that says it is Virtuoso: its HTTP ``Server``
-header (``Virtuoso/07.20.3229 (Linux) …``), or, behind a proxy that writes a header of its own
-(nginx does by default), that takes :data:`VIRTUOSO_PROBE`, a query in that syntax which every
-other engine refuses as malformed.
+``<g>``: deleting 3,040 quads listed in a small graph took 18-20 s, inserting them back 5.7-6 s.
+Virtuoso's per-pattern index option (``OPTION (TABLE_OPTION "index G")``: its graph-subject
+index, then its other keys) makes it 0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
+engines refuse, so it is written only to an engine that takes :data:`VIRTUOSO_PROBE`, a query
+in that syntax which every other engine refuses as malformed. The engine is asked, not its HTTP
+``Server`` header: a proxy in front writes its own (nginx does by default).
 
 ``DROP GRAPH`` in an Update request of several operations costs Virtuoso ~5.7 s on that store,
 however small the graph (``INSERT DATA`` of one triple then ``DROP`` of a one-triple graph: 5.7 s;
@@ -30,15 +29,6 @@ from __future__ import annotations
 VIRTUOSO_WHOLE_GRAPH = ' OPTION (TABLE_OPTION "index G")'
 #: answered (false) by Virtuoso only: a graph no engine holds, read through the option
 VIRTUOSO_PROBE = f"ASK {{ GRAPH <urn:x-kg:probe> {{ ?s ?p ?o{VIRTUOSO_WHOLE_GRAPH} }} }}"
-
-
-def is_virtuoso(server: str | None) -> bool:
-    """Whether an HTTP ``Server`` header names OpenLink Virtuoso.
-
-    >>> is_virtuoso("Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu"), is_virtuoso("Oxigraph/0.4"), is_virtuoso(None)
-    (True, False, False)
-    """
-    return bool(server) and server.lower().startswith("virtuoso/")
 
 
 def whole_graph(graph: str, *, virtuoso: bool) -> str:

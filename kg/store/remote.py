@@ -41,7 +41,7 @@ from kg.store.graph_names import Dataset, every_graph_ops, rename_graphs
 from kg.store.interface import Quad
 from kg.store.overlay import Layer, group, rewrite
 from kg.store.remote_async import LoopQueries
-from kg.store.dialect import VIRTUOSO_PROBE, is_virtuoso
+from kg.store.dialect import VIRTUOSO_PROBE
 from kg.store.virtuoso_loader import VirtuosoLoader
 from kg.store.oxigraph import _FORMATS, _line_slices, from_ox, to_ox
 
@@ -115,9 +115,7 @@ class SparqlClient:
             self._auth = f"Basic {token}"
         self._local = threading.local()
         self._on_loop: LoopQueries | None = None
-        #: the engine's HTTP Server header, as its last answer gave it (:mod:`kg.store.dialect`)
-        self._server: str | None = None
-        self._virtuoso: bool | None = None
+        self._virtuoso: bool | None = None  # found out on first use (:attr:`virtuoso`)
 
     def __repr__(self) -> str:  # never the credentials
         return f"SparqlClient({self.query_url!r}, {self.update_url!r}, {self.store_url!r})"
@@ -143,18 +141,14 @@ class SparqlClient:
     @property
     def virtuoso(self) -> bool:
         """Whether the engine is OpenLink Virtuoso, whose own syntax some of our requests use
-        there (:mod:`kg.store.dialect`): its ``Server`` header says so, or (behind a proxy that
-        writes its own, as nginx does) it takes a query in that syntax. Found out once."""
+        there (:mod:`kg.store.dialect`): whether it takes one query in that syntax. Found out
+        once, by the engine itself: a proxy in front may write a ``Server`` header of its own."""
         if self._virtuoso is None:
-            if self._server is None:
-                self.query("ASK {}")
-            self._virtuoso = is_virtuoso(self._server)
-            if not self._virtuoso:
-                try:
-                    self.query(VIRTUOSO_PROBE)
-                    self._virtuoso = True
-                except QueryRejected:  # any other engine: a syntax error
-                    self._virtuoso = False
+            try:
+                self.query(VIRTUOSO_PROBE)
+                self._virtuoso = True
+            except QueryRejected:  # any other engine: a syntax error
+                self._virtuoso = False
         return self._virtuoso
 
     @property
@@ -326,7 +320,6 @@ class SparqlClient:
     def _answer(self, response: http.client.HTTPResponse, url: str, out: IO[bytes] | None,
                 missing_ok: bool) -> tuple[str, bytes]:
         media = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-        self._server = response.getheader("Server") or ""
         if 200 <= response.status < 300 and out is not None:  # streamed into ``out``
             back = (self._swap_bytes[1], self._swap_bytes[0]) if self._swap else None
             carry = b""  # translated by whole lines: a name is never cut between two chunks
