@@ -13,6 +13,7 @@ from kg.errors import LoadError, StrictFailure
 from support import raw_current, run_query
 from kg.load.report import read_report
 from kg.store import open_home
+from kg.store.changelog import ChangeLog
 
 from support import BASE, current_store, one, values, nta_csv, nta_row, number, write_csv
 
@@ -384,9 +385,9 @@ def test_a_fresh_file_is_indexed_once_written_while_an_engine_still_loads(settin
     events: list = []
     start, close = pipeline._start_indexer, stream._ProgressReader.close
 
-    def starting(gen_dir, m, dataset, rows):
+    def starting(gen_dir, m, dataset, rows, **how):
         events.append(("indexer", sum(1 for _ in rows)))
-        return start(gen_dir, m, dataset, rows)
+        return start(gen_dir, m, dataset, rows, **how)
 
     def closing(self):
         events.append(("the store has read every line",))
@@ -430,6 +431,42 @@ def test_a_failing_search_indexer_aborts_the_load_and_keeps_the_data(settings, t
     store = open_home(settings).open_current()
     names = {q.object.value for q in store.quads(None, "http://www.w3.org/ns/regorg#legalName", None)}
     assert "株式会社一番" in names and "株式会社二番" not in names
+    # the change feed was recorded while the indexer ran: the failed build's record is not served,
+    # and the next build (which takes its name) records its own
+    log = ChangeLog(settings.data_path)
+    assert log.generations(before)[-1] == before
+    monkeypatch.undo()
+    third = [nta_row(1, number("000000000003"), name="株式会社三番")]
+    served = run_load(settings, "houjin", [write_csv(tmp_path / "c.csv", third)]).generation
+    record = log.record(served, served)
+    assert record["previous"] == before and record["mode"] == "update"
+    touched = log.entities(served, 100)
+    assert M.corporation(number("000000000003")) in touched and M.corporation(number("000000000001")) not in touched
+
+
+def test_the_change_feed_is_recorded_while_the_search_indexer_runs(settings, tmp_path, monkeypatch):
+    """A fresh dataset's indexer (a forked child) and the change feed's record (this process)
+    run side by side: at 5.3M corporations each kept one core for tens of seconds."""
+    from kg.load import changes, pipeline
+
+    events: list[str] = []
+    finish, join = changes.Capture.finish, pipeline._finish_indexer
+
+    def recording(self, *args, **kwargs):
+        events.append("change feed recorded")
+        return finish(self, *args, **kwargs)
+
+    def joining(child):
+        events.append("indexer joined")
+        return join(child)
+
+    monkeypatch.setattr(changes.Capture, "finish", recording)
+    monkeypatch.setattr(pipeline, "_finish_indexer", joining)
+    result = run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", [nta_row(1, number("000000000001"))])])
+    assert events == ["change feed recorded", "indexer joined"]
+    assert list(result.steps).index("changes") < list(result.steps).index("search index (rest)")
+    log = ChangeLog(settings.data_path)
+    assert M.corporation(number("000000000001")) in log.entities(result.generation, 100_000)
 
 
 def test_load_reports_its_steps(settings, tmp_path):

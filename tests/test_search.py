@@ -268,3 +268,40 @@ def test_an_abr_upsert_reindexes_the_towns_it_wrote_and_not_a_refused_files(tmp_
         assert index.search("秋月2") == ([], 0)
     finally:
         index.close()
+
+
+def _hashsize(path) -> int | None:
+    import sqlite3
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT v FROM fts_config WHERE k = 'hashsize'").fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
+
+
+def test_an_index_written_with_more_memory_answers_the_same(tmp_path):
+    """KG_SEARCH_BUILD_MEMORY changes how many segments the text index is written in, not what
+    it finds: 3,000 corporations indexed with FTS5's own 1 MiB and with 16 MiB answer alike."""
+    entries = [(f"http://x/id/corporation/{i:013d}", "corporation", f"株式会社{prefix}{i}", [f"株式会社{prefix}{i}",
+                f"カブシキガイシャ{i}"], f"{city}{i}丁目", "active")
+               for i in range(3000) for prefix, city in [("東京工業" if i % 7 else "大阪商事", "東京都千代田区丸の内")]]
+    answers = []
+    for memory in (0, 16 << 20):
+        (tmp_path / str(memory)).mkdir()
+        index = SearchIndex.for_generation(tmp_path / str(memory), memory=memory)
+        index.add_dataset("houjin", entries)
+        answers.append([index.search(q, limit=50) for q in ("東京工業", "大阪", "丸の内12", "かぶしきがいしゃ29", "99")])
+        index.close()
+        assert _hashsize(tmp_path / str(memory) / FILENAME) == (memory or None)
+    assert answers[0] == answers[1]
+    assert answers[0][1][1] == 429 and answers[0][0][1] == 1000  # 3000 // 7 + 1 大阪商事; the rest counted to 1,000
+
+
+def test_a_load_writes_its_search_index_with_the_memory_it_is_given(tmp_path):
+    settings = load_settings({"KG_SEARCH_BUILD_MEMORY": "2M"}, data_dir=str(tmp_path / "data"), base_uri=BASE)
+    rows = [nta_row(i, number(f"{i:012d}"), name=f"株式会社記憶{i}") for i in range(1, 4)]
+    run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)])
+    path = open_home(settings).current_path() / FILENAME
+    assert _hashsize(path) == 2 << 20
+    assert SearchIndex(path, readonly=True).search("記憶")[1] == 3

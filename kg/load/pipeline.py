@@ -111,14 +111,17 @@ def run_load(settings: Settings, dataset: str, paths: Sequence[str | Path], *, r
         with home.build(copy_all_except=excluded if replace else None) as build:
             # the change feed: note where this build writes (a --replace starts without `excluded`)
             capture = changes.watch(build, home, settings, whole=excluded if replace else ())
-            triples, links = _build(build, loader, sources, settings, minter, graph, stats, report, clock,
-                                    replace=replace, strict=strict, on_read=on_read, previous=home.current_name())
             generation = build.path.name
-            if capture is not None:
-                capture.finish(generation, kind="load", dataset=graph,
+
+            def record_changes() -> None:
+                capture.finish(generation, kind="load", dataset=graph,  # type: ignore[union-attr]
                                load=minter.load(load_id), mode=stats.mode, time=stats.ended,
                                retention=settings.changes_retention)
                 clock.step("changes")
+
+            triples, links = _build(build, loader, sources, settings, minter, graph, stats, report, clock,
+                                    replace=replace, strict=strict, on_read=on_read, previous=home.current_name(),
+                                    written=record_changes if capture is not None else None)
             # the journal entry is written once this generation is served, before the next
             # writer may start (the hook runs under the writer's lock)
             build.after_switch.append(lambda: _journal(settings, stats, generation, triples))
@@ -143,8 +146,13 @@ def _journal(settings: Settings, stats: LoadStats, generation: str, triples: int
 
 def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
            stats: LoadStats, report: Report, clock: _Clock, *, replace: bool, strict: bool, on_read,
-           previous: str | None = None) -> tuple:
-    """The steps inside the new generation; returns (dataset triples, link statistics)."""
+           previous: str | None = None, written: Callable[[], None] | None = None) -> tuple:
+    """The steps inside the new generation; returns (dataset triples, link statistics).
+
+    ``written`` runs once the store holds everything the build writes (the change feed's record),
+    while the search indexer may still be at work: at 5.3M corporations its last ~70 s kept one
+    core, and the change feed's ~25 s the other.
+    """
     store = build.store
     _refresh_reference_graphs(store, minter)
     was_empty = not store.has(graph=graph)
@@ -170,7 +178,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     summaries = stats.summaries
 
     def index_early() -> None:
-        early.append(_start_indexer(build.path, minter, loader.dataset, SummaryFile(summaries.path, dedupe=False)))
+        early.append(_start_indexer(build.path, minter, loader.dataset, SummaryFile(summaries.path, dedupe=False),
+                                    memory=settings.search_build_memory))
 
     try:
         _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
@@ -192,14 +201,16 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         stats.summaries = None
     links = None
     indexer = early[0] if early else (
-        _start_indexer(build.path, minter, loader.dataset, rows) if rows is not None and fresh else None)
+        _start_indexer(build.path, minter, loader.dataset, rows, memory=settings.search_build_memory)
+        if rows is not None and fresh else None)
     try:
         if loader.relinks:
             links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows,
                            tally=stats.tally)
             clock.step("links")
         if indexer is None:
-            _build_index(build.path, store, minter, loader.dataset, touched=stats.touched, rows=rows, full=fresh)
+            _build_index(build.path, store, minter, loader.dataset, memory=settings.search_build_memory,
+                         touched=stats.touched, rows=rows, full=fresh)
             clock.step("search index")
         triples = _write_metadata(store, build, minter, loader.info, stats)
         if stats.tally is not None:
@@ -208,6 +219,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         # the hub counts are the store's work (queries), the index the child's: side by side
         _count_hubs(store, build, minter, loader, stats, links, settings, fresh=fresh, previous=previous)
         clock.step("hub counts")
+        if written is not None:
+            written()
         if indexer is not None:
             _finish_indexer(indexer)
             clock.step("search index (rest)")
@@ -401,10 +414,11 @@ def _refresh_reference_graphs(store: WriteStore, m: Minter) -> None:
             store.add(path=path, fmt="turtle", base_iri=m.base, graph=graph)
 
 
-def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile) -> "mp.process.BaseProcess":
+def _start_indexer(gen_dir: Path, m: Minter, dataset: str, rows: SummaryFile, *,
+                   memory: int) -> "mp.process.BaseProcess":
     """Index a fresh dataset from its summaries in a forked child (it never touches the store)."""
     child = mp.get_context("fork").Process(target=_build_index, args=(gen_dir, None, m, dataset),
-                                           kwargs={"rows": rows, "full": True}, daemon=True)
+                                           kwargs={"rows": rows, "full": True, "memory": memory}, daemon=True)
     child.start()
     return child
 
@@ -416,9 +430,9 @@ def _stop(child: "mp.process.BaseProcess | None") -> None:
         child.join()
 
 
-def _build_index(gen_dir: Path, store: WriteStore | None, m: Minter, dataset: str, **how) -> None:
+def _build_index(gen_dir: Path, store: WriteStore | None, m: Minter, dataset: str, *, memory: int, **how) -> None:
     """(Re)index ``dataset`` in the generation's search index (``how``: see :func:`index_dataset`)."""
-    index = SearchIndex.for_generation(gen_dir)
+    index = SearchIndex.for_generation(gen_dir, memory=memory)
     try:
         index_dataset(store, m, index, dataset, **how)
     finally:

@@ -76,7 +76,11 @@ def _address_text(address: str | None) -> str | None:
 
 
 class SearchIndex:
-    def __init__(self, path: Path, *, readonly: bool = False):
+    def __init__(self, path: Path, *, readonly: bool = False, memory: int = 0):
+        """``memory``: bytes of text a writer gathers before it writes them into the text index
+        (FTS5's ``hashsize``; 0: FTS5's own 1 MiB). Each flush is a segment the index merges
+        again later, so a national load's index costs half as much with a few MiB more: 5.3M
+        corporations' names and addresses took 74 s at 1 MiB, 43 s at 16 MiB, 42 s at 64 MiB."""
         self.path = path
         self._vocab = False  # the fts5vocab view, made on the first two-character query
         if readonly:
@@ -94,6 +98,8 @@ class SearchIndex:
                 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(folded, addr, tokenize='trigram');
             """)
             self._upgrade()
+            if memory > 0:  # kept in the index's configuration; it changes how it is written, not read
+                self.db.execute("INSERT INTO fts(fts, rank) VALUES ('hashsize', ?)", (memory,))
             self.db.create_function("kg_address_text", 1, _address_text, deterministic=True)
             self.db.execute("CREATE INDEX IF NOT EXISTS entities_code ON entities(code)")
         self.columns = {row[1] for row in self.db.execute("PRAGMA table_info(entities)")}
@@ -117,9 +123,9 @@ class SearchIndex:
                 INSERT INTO fts(rowid, folded) SELECT id, folded || '|' FROM entities;""")
 
     @classmethod
-    def for_generation(cls, gen_dir: Path) -> "SearchIndex":
+    def for_generation(cls, gen_dir: Path, *, memory: int = 0) -> "SearchIndex":
         """The writable index of a generation being built (the store copied the previous one's)."""
-        return cls(gen_dir / FILENAME)
+        return cls(gen_dir / FILENAME, memory=memory)
 
     def close(self) -> None:
         self.db.commit()
