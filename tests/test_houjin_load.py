@@ -374,11 +374,11 @@ def test_a_streamed_load_whose_last_message_outgrows_the_pipe_ends(settings, tmp
     assert outcome == ["no error"]
 
 
-def test_a_fresh_file_is_indexed_once_written_while_an_engine_still_loads(settings, tmp_path, monkeypatch):
-    """Into an engine elsewhere, the search indexer of a fresh single-file load starts when the
-    mapping child has written every row and closed its summaries, before the store has finished
-    loading (the engine's bulk load runs on for seconds after the last byte); beside an embedded
-    load (same cores) after it. The index is the whole file's either way."""
+def test_a_fresh_file_is_indexed_as_its_rows_are_written_into_an_engine(settings, tmp_path, monkeypatch):
+    """Into an engine elsewhere, the search indexer of a fresh single-file load starts with the
+    records and indexes their summaries as the mapping writes them (the engine's load and the
+    mapping leave part of two cores idle); beside an embedded load (same cores) it starts after
+    them. The index is the whole file's either way."""
     from kg.load import pipeline, stream
     from kg.store.search import FILENAME, SearchIndex
 
@@ -386,7 +386,7 @@ def test_a_fresh_file_is_indexed_once_written_while_an_engine_still_loads(settin
     start, close = pipeline._start_indexer, stream._ProgressReader.close
 
     def starting(gen_dir, m, dataset, rows, **how):
-        events.append(("indexer", sum(1 for _ in rows)))
+        events.append(("indexer", "following" if rows.until is not None else "after"))
         return start(gen_dir, m, dataset, rows, **how)
 
     def closing(self):
@@ -398,12 +398,61 @@ def test_a_fresh_file_is_indexed_once_written_while_an_engine_still_loads(settin
     numbers = sorted(number(f"{i:012d}") for i in range(1, 41))  # as the NTA's files are: ascending
     rows = [nta_row(i, n, name=f"株式会社索引{i}") for i, n in enumerate(numbers, 1)]
     run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)])
-    indexed, read = ("indexer", 40), ("the store has read every line",)
-    assert events == ([read, indexed] if settings.store == "oxigraph" else [indexed, read])
+    read = ("the store has read every line",)
+    assert events == ([read, ("indexer", "after")] if settings.store == "oxigraph"
+                      else [("indexer", "following"), read])
     home = open_home(settings)
     index = SearchIndex(home.current_path() / FILENAME, readonly=True)
     assert index.search("株式会社索引37")[0][0].label == "株式会社索引37"
     assert index.search("索引")[1] == 40
+
+
+@pytest.mark.parametrize("how", ["strict", "out of order"])
+def test_a_followed_index_holds_every_row_however_the_file_loads(settings, tmp_path, how):
+    """--strict maps in this process (its summaries reach the file when it closes them, before
+    the indexer is told the rows are done); a file whose numbers stop ascending has its rest
+    loaded as upserts, and the dataset is indexed again from the deduplicated summaries."""
+    from kg.store.search import FILENAME, SearchIndex
+
+    numbers = sorted(number(f"{i:012d}") for i in range(1, 31))
+    rows = [nta_row(i, n, name=f"株式会社追従{i}") for i, n in enumerate(numbers, 1)]
+    if how == "out of order":  # the 11th row again, renamed, after the 30th
+        rows.append(nta_row(31, numbers[10], name="株式会社追従改名"))
+    result = run_load(settings, "houjin", [write_csv(tmp_path / "a.csv", rows)], strict=how == "strict")
+    assert result.stats.repeats == (how == "out of order")
+    index = SearchIndex(open_home(settings).current_path() / FILENAME, readonly=True)
+    assert index.search("追従")[1] == 30
+    names = {h.label for h in index.search("追従", limit=50)[0]}
+    assert ("株式会社追従11" in names) == (how == "strict") and ("株式会社追従改名" in names) == (how != "strict")
+
+
+def test_a_followed_summary_file_gives_whole_lines_until_it_is_done(tmp_path):
+    """The indexer reads the summaries while another process appends to them: a line cut
+    between two writes is given whole, and the lines written before the end is said are all
+    read; a last line without its newline is the writer's unfinished one."""
+    import threading
+    import time
+
+    from kg.load.written import _follow
+
+    path = tmp_path / "s.tsv"
+    path.write_bytes(b"")
+    done = threading.Event()
+    pieces = [b"a\tx\n", "b\t索".encode()[:-1], "b\t索".encode()[-1:] + b"\nc", b"\n", b"d\td\ne-unfinished"]
+
+    def write():
+        for piece in pieces:
+            with open(path, "ab") as fh:
+                fh.write(piece)
+            time.sleep(0.05)
+        done.set()
+
+    writer = threading.Thread(target=write)
+    with open(path, "rb") as fh:
+        writer.start()
+        got = list(_follow(fh, done, chunk=3, pause=0.01))
+    writer.join()
+    assert got == [b"a\tx", "b\t索".encode(), b"c", b"d\td"]
 
 
 def _raised(fn, *args) -> str:

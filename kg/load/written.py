@@ -112,13 +112,17 @@ class SummaryFile:
     twice: then the last line per entity wins, which needs a pass with a dictionary.
     """
 
-    def __init__(self, path: Path, *, dedupe: bool):
+    def __init__(self, path: Path, *, dedupe: bool, until=None):
+        """``until`` (an event, e.g. ``multiprocessing.Event``): the file is still being written;
+        read its lines as they come, until the event is set and the last of them is read."""
         self.path = path
         self.dedupe = dedupe
+        self.until = until
 
     def _lines(self) -> Iterator[Summary]:
-        with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
+        with open(self.path, "rb") as fh:
+            for raw in (fh if self.until is None else _follow(fh, self.until)):
+                line = raw.decode("utf-8")
                 focus, action, cls, muni, street, label, names, excluded, address, status = line.rstrip("\n").split("\t")
                 yield Summary(focus, action, cls, muni, street, label, names.split("\x1f") if names else [],
                               excluded == "1", address, status)
@@ -133,6 +137,23 @@ class SummaryFile:
             latest[row.focus] = row
         yield from latest.values()
 
+
+
+def _follow(fh, done, *, chunk: int = 1 << 20, pause: float = 0.2) -> Iterator[bytes]:
+    """The whole lines of a file another process appends to, until ``done`` is set: whatever
+    the file holds once it is set is read to its end (a last line without its newline is the
+    writer's unfinished one, and is not given)."""
+    pending = b""
+    while True:
+        finished = done.is_set()  # before the read: what the file holds then is all there will be
+        data = fh.read(chunk)
+        if data:
+            *lines, pending = (pending + data).split(b"\n")
+            yield from lines
+        elif finished:
+            return
+        else:
+            done.wait(pause)
 
 
 class TouchedFile(_LineFile):
