@@ -79,8 +79,8 @@ class SearchIndex:
     def __init__(self, path: Path, *, readonly: bool = False, memory: int = 0):
         """``memory``: bytes of text a writer gathers before it writes them into the text index
         (FTS5's ``hashsize``; 0: FTS5's own 1 MiB). Each flush is a segment the index merges
-        again later, so a national load's index costs half as much with a few MiB more: 5.3M
-        corporations' names and addresses took 74 s at 1 MiB, 43 s at 16 MiB, 42 s at 64 MiB."""
+        again later: the text index of 5.3M corporations' names and addresses took 74 s at 1 MiB,
+        43 s at 16 MiB, 42 s at 64 MiB (bench/bench_search_index.py: the whole index 0.81x)."""
         self.path = path
         self._vocab = False  # the fts5vocab view, made on the first two-character query
         if readonly:
