@@ -172,10 +172,11 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     fresh = replace or was_empty
     # a fresh dataset's search index needs only the summaries: it is built in a forked child
     # while this process relinks and counts hubs (each is single-threaded; two cores). Into an
-    # engine elsewhere, the child starts with the records and indexes their summaries as they
-    # are written: the engine's load and the mapping left ~10% of two cores idle (5.3M
-    # corporations into Virtuoso: 1.83 cores busy over 788 s), and the index's ~130 s of one
-    # core otherwise came after them. Not beside an embedded load (see loads_in_process).
+    # engine, the child starts with the records and indexes their summaries as they are written,
+    # so that its ~130 s of one core at 5.3M corporations do not come after them (they did for
+    # 43-72 s). On one 2-core machine shared with Virtuoso that is no faster (930.9 s and 934.2 s:
+    # the records took what the tail gave back); with the engine on cores of its own it is the
+    # whole difference. Not beside an embedded load, which keeps both cores (loads_in_process).
     summaries = stats.summaries
     follow = (mp.get_context("fork").Event() if fresh and summaries is not None and len(sources) == 1
               and not store.loads_in_process else None)

@@ -138,7 +138,6 @@ class SummaryFile:
         yield from latest.values()
 
 
-
 def _follow(fh, done, *, chunk: int = 1 << 20, pause: float = 0.2) -> Iterator[bytes]:
     """The whole lines of a file another process appends to, until ``done`` is set: whatever
     the file holds once it is set is read to its end (a last line without its newline is the
