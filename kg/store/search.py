@@ -12,7 +12,8 @@ first and are never crowded out). An identifier (a 13-digit corporate number, wi
 hyphens or the invoice ``T``; an lg_code; a law ID: the last segment of an IRI) is looked up
 exactly in its own indexed column. Each hit carries what a list of corporations needs: number,
 address and status (active/closed). Indexing the addresses costs ~7 µs a corporation (1.1 → 1.75 s
-per 100k in ``add_dataset``), in the forked indexer that runs beside the relink.
+per 100k in ``add_dataset``), in the forked indexer that runs beside the relink (into an
+engine, beside the records: kg.load.pipeline).
 The index lives inside the generation directory, so it switches with the data it describes.
 """
 
