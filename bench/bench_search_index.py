@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 from gen_houjin import generate  # noqa: E402
 from kg.settings import _bytes  # noqa: E402
 from kg.store.search import FILENAME, SearchIndex  # noqa: E402
+from loaders.houjin_format import CITY, FURIGANA, NAME, NUMBER, PREF, STREET  # noqa: E402
 
 QUERIES = ("株式会社", "東京都千代田区", "サービス", "ab", "1234567890123")
 
@@ -41,9 +42,9 @@ def entries(csv_path: Path):
     """What a load's summaries give the indexer for each corporation of an NTA file."""
     with open(csv_path, encoding="utf-8", newline="") as fh:
         for r in csv.reader(fh):
-            names = [r[6]] + ([r[28]] if r[28] else [])
-            yield (f"http://localhost:8000/id/corporation/{r[1]}", "corporation", r[6], names,
-                   r[9] + r[10] + r[11], "active")
+            names = [r[NAME]] + ([r[FURIGANA]] if r[FURIGANA] else [])
+            yield (f"http://localhost:8000/id/corporation/{r[NUMBER]}", "corporation", r[NAME], names,
+                   r[PREF] + r[CITY] + r[STREET], "active")
 
 
 def build(csv_path: Path, directory: Path, memory: int) -> dict:

@@ -8,10 +8,11 @@ a scan of the quad table's primary key (P, S, O, G) filtered on G. On a national
 quads) that made each operation of a daily diff's switch cost 5-20 s, whatever the size of
 ``<g>``: deleting 3,040 quads listed in a small graph took 18-20 s, inserting them back 5.7-6 s.
 Virtuoso's per-pattern index option (``OPTION (TABLE_OPTION "index G")``: its graph-subject
-index, then its other keys) makes it 0.3 s and 0.2 s (bench/README.md, Session 18). The option is Virtuoso's own syntax, which other
-engines refuse, so it is written only to an engine that takes :data:`VIRTUOSO_PROBE`, a query
-in that syntax which every other engine refuses as malformed. The engine is asked, not its HTTP
-``Server`` header: a proxy in front writes its own (nginx does by default).
+index, then its other keys) makes it 0.3 s and 0.2 s (bench/README.md, Session 18). The option
+is Virtuoso's own syntax, which other engines refuse, so it is written only to an engine that
+takes :data:`VIRTUOSO_PROBE`, a query in that syntax which every other engine refuses as
+malformed. The engine is asked, not its HTTP ``Server`` header: a proxy in front writes its own
+(nginx does by default).
 
 ``DROP GRAPH`` in an Update request of several operations costs Virtuoso ~5.7 s on that store,
 however small the graph (``INSERT DATA`` of one triple then ``DROP`` of a one-triple graph: 5.7 s;
