@@ -172,22 +172,35 @@ def start_virtuoso(location: Path):
     if binary is None or isql is None:
         pytest.skip("OpenLink Virtuoso is not installed (apt-get install virtuoso-opensource; .ci/run does)")
     location.mkdir(parents=True, exist_ok=True)
-    sql_port, http_port = free_port(), free_port()
-    ini = location / "virtuoso.ini"
-    ini.write_text(_VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
     log = open(location / "stdout.log", "w")
-    proc = subprocess.Popen([binary, "-f", "-c", str(ini)], stdout=log, stderr=subprocess.STDOUT, cwd=location)
-    url = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("virtuoso-t did not start: " + (location / "stdout.log").read_text()[-2000:])
-            time.sleep(0.2)
+    # ports are free when picked, not when bound: another process (a second test run on the
+    # machine) may take one first, and virtuoso-t then exits at once. So an engine that exits
+    # before it answers is started again, on other ports, from an empty database.
+    for attempt in range(3):
+        sql_port, http_port = free_port(), free_port()
+        ini = location / "virtuoso.ini"
+        ini.write_text(_VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
+        proc = subprocess.Popen([binary, "-f", "-c", str(ini)], stdout=log, stderr=subprocess.STDOUT, cwd=location)
+        url = f"http://127.0.0.1:{http_port}"
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            proc.kill()
+            proc.wait(30)
+            said = "".join(p.read_text(errors="replace")[-1000:] for p in (location / "stdout.log", location / "virtuoso.log")
+                           if p.exists())
+            if time.monotonic() >= deadline or attempt == 2:
+                pytest.fail(f"virtuoso-t did not start (attempt {attempt + 1}): {said}")
+            for stale in location.glob("virtuoso*"):
+                if stale.name != "virtuoso.ini":
+                    stale.unlink()
+            continue
+        break
     grant = subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
                            capture_output=True, text=True, timeout=60)
     if grant.returncode != 0:
