@@ -24,16 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_national import cpu_of, du  # noqa: E402
 from servers import free_port  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
-def store_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def quads(n: int):
@@ -75,22 +67,22 @@ def main() -> None:
     try:
         time.sleep(1)
         status, took = request(port, "POST", "/store?no_transaction", quads(args.quads), "application/n-quads")
-        print(f"bulk POST of {args.quads:,} quads: {status} in {took:.1f} s; server CPU {cpu_seconds(server.pid):.1f} s, "
-              f"store {store_bytes(work / 'db') / 1e6:.0f} MB")
+        print(f"bulk POST of {args.quads:,} quads: {status} in {took:.1f} s; server CPU {cpu_of(server.pid):.1f} s, "
+              f"store {du(work / 'db') / 1e6:.0f} MB")
         if args.mode == "still":
-            t, last, still = time.monotonic(), cpu_seconds(server.pid), 0
-            start = last
+            t, still = time.monotonic(), 0
+            start = last = cpu_of(server.pid)
             while still < 3:
                 time.sleep(5)
-                now = cpu_seconds(server.pid)
+                now = cpu_of(server.pid)
                 still, last = (still + 1 if now - last < 0.05 else 0), now
             print(f"no request: the server worked on for {time.monotonic() - t - 15:.0f} s, {last - start:.1f} CPU s; "
-                  f"store {store_bytes(work / 'db') / 1e6:.0f} MB")
-        before = cpu_seconds(server.pid)
+                  f"store {du(work / 'db') / 1e6:.0f} MB")
+        before = cpu_of(server.pid)
         status, took = request(port, "POST", "/update",
                                b"INSERT DATA { GRAPH <http://example.org/g/x> { <http://x/a> <http://x/b> <http://x/c> } }",
                                "application/sparql-update")
-        print(f"one-triple INSERT DATA: {status} in {took:.3f} s (server CPU meanwhile {cpu_seconds(server.pid) - before:.1f} s)")
+        print(f"one-triple INSERT DATA: {status} in {took:.3f} s (server CPU meanwhile {cpu_of(server.pid) - before:.1f} s)")
     finally:
         server.terminate()
         server.wait()
