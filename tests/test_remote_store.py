@@ -4,6 +4,10 @@ the ``engines`` modules: test_store, the load tests, test_cli.)"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import urllib.request
+
 import pytest
 
 from kg.store.graph_names import Dataset, rename_graphs
@@ -761,3 +765,40 @@ def test_the_loops_errors_are_the_threads():
         assert engine.connections == 3  # errors answered keep theirs; a query cut at a limit does not
     finally:
         engine.close()
+
+
+def test_an_engine_that_exits_before_it_answers_is_started_again_on_other_ports(tmp_path):
+    """The tests' engines pick free ports that another run may bind first; the engine then exits
+    at once. Here the first start exits as such an engine does, the second answers."""
+    from support.engines import _start_answering
+
+    starts: list[int] = []
+
+    def launch(port: int) -> subprocess.Popen:
+        starts.append(port)
+        code = "raise SystemExit(1)" if len(starts) == 1 else None
+        argv = ([sys.executable, "-c", code] if code else
+                [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(tmp_path)])
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    resets: list[int] = []
+    proc, (port,) = _start_answering("http.server", 1, launch, lambda port: f"http://127.0.0.1:{port}/", patience=30,
+                                     said=lambda: "", reset=lambda: resets.append(1))
+    try:
+        assert len(starts) == 2 and port == starts[1] and resets == [1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_an_engine_that_never_starts_fails_the_test_with_what_it_said():
+    from support.engines import _start_answering
+
+    def launch(port: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    with pytest.raises(pytest.fail.Exception, match=r"did not start \(attempt 3\): port taken"):
+        _start_answering("engine", 1, launch, lambda port: f"http://127.0.0.1:{port}/", patience=30,
+                         said=lambda: "port taken", reset=lambda: None)

@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 #: backends a module marked ``engines`` runs against (the first is the embedded store)
 BACKENDS = ("embedded", "oxigraph-server", "virtuoso")
@@ -89,32 +90,57 @@ def oxigraph_binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("oxigraph")
 
 
-def start_oxigraph(location: Path):
-    """``oxigraph serve`` on a free port; yields the :class:`Engine`, stops it after."""
+def _start_answering(name: str, ports: int, launch: Callable[..., subprocess.Popen], probe: Callable[..., str], *,
+                     patience: float, said: Callable[[], str], reset: Callable[[], None]) -> tuple:
+    """Start an engine on ``ports`` free ports until it answers ``probe(*ports)``; returns
+    (process, ports).
+
+    Ports are free when picked, not when bound: another process (a second test run on the
+    machine) may take one first, and the engine then exits at once. So an engine that exits
+    before it answers is started again (after ``reset``) on other ports, up to three times; one
+    that neither answers nor exits within ``patience`` seconds fails the test with what it said.
+    """
     import pytest
 
     from support.server import free_port
 
+    attempt = 0
+    while True:
+        attempt += 1
+        picked = tuple(free_port() for _ in range(ports))
+        proc = launch(*picked)
+        deadline = time.monotonic() + patience
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(probe(*picked), timeout=2):
+                    return proc, picked
+            except OSError:
+                time.sleep(0.1)
+        proc.kill()
+        proc.wait(30)
+        if time.monotonic() >= deadline or attempt == 3:
+            pytest.fail(f"{name} did not start (attempt {attempt}): {said()}")
+        reset()
+
+
+def start_oxigraph(location: Path):
+    """``oxigraph serve`` on a free port; yields the :class:`Engine`, stops it after."""
+    import pytest
+
     binary = oxigraph_binary()
     if binary is None:
         pytest.skip("the oxigraph server binary is not installed (pip install oxigraph; .ci/run does)")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = open(location.parent / "oxigraph.log", "w")
-    proc = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=2):
-                break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("oxigraph serve did not start: " + (location.parent / "oxigraph.log").read_text())
-            time.sleep(0.1)
+
+    def launch(port: int) -> subprocess.Popen:
+        return subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+    proc, (port,) = _start_answering(
+        "oxigraph serve", 1, launch, lambda port: f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", patience=30,
+        said=lambda: (location.parent / "oxigraph.log").read_text(errors="replace")[-1000:],
+        reset=lambda: shutil.rmtree(location, ignore_errors=True))
+    url = f"http://127.0.0.1:{port}"
     try:
         # loads as the README has them for Oxigraph server: one streamed POST, bulk-loaded
         yield Engine("oxigraph-server", url + "/query", url + "/update", url + "/store", proc,
@@ -166,41 +192,28 @@ def start_virtuoso(location: Path):
     granted to the endpoint's user; yields the :class:`Engine`, stops it after."""
     import pytest
 
-    from support.server import free_port
-
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if binary is None or isql is None:
         pytest.skip("OpenLink Virtuoso is not installed (apt-get install virtuoso-opensource; .ci/run does)")
     location.mkdir(parents=True, exist_ok=True)
     log = open(location / "stdout.log", "w")
-    # ports are free when picked, not when bound: another process (a second test run on the
-    # machine) may take one first, and virtuoso-t then exits at once. So an engine that exits
-    # before it answers is started again, on other ports, from an empty database.
-    for attempt in range(3):
-        sql_port, http_port = free_port(), free_port()
-        ini = location / "virtuoso.ini"
+    ini = location / "virtuoso.ini"
+
+    def launch(sql_port: int, http_port: int) -> subprocess.Popen:
         ini.write_text(_VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
-        proc = subprocess.Popen([binary, "-f", "-c", str(ini)], stdout=log, stderr=subprocess.STDOUT, cwd=location)
-        url = f"http://127.0.0.1:{http_port}"
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            proc.kill()
-            proc.wait(30)
-            said = "".join(p.read_text(errors="replace")[-1000:] for p in (location / "stdout.log", location / "virtuoso.log")
-                           if p.exists())
-            if time.monotonic() >= deadline or attempt == 2:
-                pytest.fail(f"virtuoso-t did not start (attempt {attempt + 1}): {said}")
-            for stale in location.glob("virtuoso*"):
-                if stale.name != "virtuoso.ini":
-                    stale.unlink()
-            continue
-        break
+        return subprocess.Popen([binary, "-f", "-c", str(ini)], stdout=log, stderr=subprocess.STDOUT, cwd=location)
+
+    def reset() -> None:  # the next attempt starts from an empty database
+        for stale in location.glob("virtuoso*"):
+            if stale.name != "virtuoso.ini":
+                stale.unlink()
+
+    proc, (sql_port, http_port) = _start_answering(
+        "virtuoso-t", 2, launch, lambda sql_port, http_port: f"http://127.0.0.1:{http_port}/sparql?query=ASK%7B%7D",
+        patience=120, reset=reset,
+        said=lambda: "".join(p.read_text(errors="replace")[-1000:]
+                             for p in (location / "stdout.log", location / "virtuoso.log") if p.exists()))
+    url = f"http://127.0.0.1:{http_port}"
     grant = subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
                            capture_output=True, text=True, timeout=60)
     if grant.returncode != 0:
