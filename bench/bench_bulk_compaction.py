@@ -6,7 +6,9 @@ switch into the one bulk stream only pays if the engine does that compaction wit
 to write. Each run starts ``oxigraph serve`` on a fresh location, POSTs ``--quads`` synthetic
 N-Quads (26 per subject, as a corporation's description) to ``/store?no_transaction`` in one
 chunked request, then either writes one triple at once (``--mode now``) or first waits until
-the server's CPU has stayed still for 15 s (``--mode still``), and prints the server's CPU
+the server's CPU has stayed still for 15 s (``--mode still``); the write is an ``INSERT DATA``
+(``--write update``) or a second, small bulk POST (``--write bulk``, 1,000 quads, as a load's
+links or metadata would be). It prints the server's CPU
 seconds and store bytes at each point::
 
     python bench/bench_bulk_compaction.py --quads 5000000 --mode still
@@ -58,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quads", type=int, default=5_000_000)
     ap.add_argument("--mode", choices=("now", "still"), default="still")
+    ap.add_argument("--write", choices=("update", "bulk"), default="update")
     ap.add_argument("--oxigraph", default=shutil.which("oxigraph") or "oxigraph")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bulk-compaction-"))
@@ -79,10 +82,15 @@ def main() -> None:
             print(f"no request: the server worked on for {time.monotonic() - t - 15:.0f} s, {last - start:.1f} CPU s; "
                   f"store {du(work / 'db') / 1e6:.0f} MB")
         before = cpu_of(server.pid)
-        status, took = request(port, "POST", "/update",
-                               b"INSERT DATA { GRAPH <http://example.org/g/x> { <http://x/a> <http://x/b> <http://x/c> } }",
-                               "application/sparql-update")
-        print(f"one-triple INSERT DATA: {status} in {took:.3f} s (server CPU meanwhile {cpu_of(server.pid) - before:.1f} s)")
+        if args.write == "bulk":
+            small = b"".join(f"<http://x/s{i}> <http://x/p> <http://x/o{i}> <http://example.org/g/x> .\n".encode()
+                             for i in range(1000))
+            status, took = request(port, "POST", "/store?no_transaction", small, "application/n-quads")
+        else:
+            status, took = request(port, "POST", "/update",
+                                   b"INSERT DATA { GRAPH <http://example.org/g/x> { <http://x/a> <http://x/b> <http://x/c> } }",
+                                   "application/sparql-update")
+        print(f"{args.write} write: {status} in {took:.3f} s (server CPU meanwhile {cpu_of(server.pid) - before:.1f} s)")
     finally:
         server.terminate()
         server.wait()

@@ -220,6 +220,9 @@ class Build:
         os.close(fd)
         return Path(name)
 
+    def will_write(self, graphs: Iterable[str]) -> None:
+        """Nothing to ready: the embedded store holds no write after a bulk load."""
+
     def close(self) -> None:
         # pyoxigraph closes the database when the last reference goes: drop ours even if an
         # exception's traceback still holds the OxStore
