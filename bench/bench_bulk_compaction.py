@@ -6,10 +6,9 @@ switch into the one bulk stream only pays if the engine does that compaction wit
 to write. Each run starts ``oxigraph serve`` on a fresh location, POSTs ``--quads`` synthetic
 N-Quads (26 per subject, as a corporation's description) to ``/store?no_transaction`` in one
 chunked request, then either writes one triple at once (``--mode now``) or first waits until
-the server's CPU has stayed still for 15 s (``--mode still``); the write is an ``INSERT DATA``
+the server's CPU has stayed still for 15 s (``--mode still``). The write is an ``INSERT DATA``
 (``--write update``) or a second, small bulk POST (``--write bulk``, 1,000 quads, as a load's
-links or metadata would be). It prints the server's CPU
-seconds and store bytes at each point::
+links or metadata are). It prints the server's CPU seconds and store bytes at each point::
 
     python bench/bench_bulk_compaction.py --quads 5000000 --mode still
 """

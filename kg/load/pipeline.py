@@ -163,8 +163,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     # what the build rewrites once its records are in (the dataset's summary, the statistics) is
     # removed before them, and the graphs it writes then are readied before them: after a
     # national bulk load an engine's first transactional write waits for its compaction to
-    # catch up (8-17 s at 1M corporations embedded; 369-499 s on Oxigraph server at 5.3M), a
-    # bulk load does not; so every write after the records is a bulk load
+    # catch up (8-17 s at 1M corporations; 369-499 s on Oxigraph server at 5.3M), a bulk load
+    # does not (bench/README.md, session 21); so every write after the records is a bulk load
     if stats.tally is not None:
         statistics.clear(store, minter)
     if replace or was_empty:

@@ -221,7 +221,8 @@ class Build:
         return Path(name)
 
     def will_write(self, graphs: Iterable[str]) -> None:
-        """Nothing to ready: the embedded store holds no write after a bulk load."""
+        """Nothing to ready: an embedded build's graphs are all its own (a copy in a directory of
+        its own), and no server holds its writes for minutes after a bulk load."""
 
     def close(self) -> None:
         # pyoxigraph closes the database when the last reference goes: drop ours even if an
