@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_national import cpu_of, du  # noqa: E402
-from servers import free_port  # noqa: E402
+from servers import free_port, wait_ready  # noqa: E402
 
 
 def quads(n: int):
@@ -67,7 +67,7 @@ def main() -> None:
     server = subprocess.Popen([args.oxigraph, "serve", "--location", str(work / "db"), "--bind", f"127.0.0.1:{port}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1)
+        wait_ready(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D")
         status, took = request(port, "POST", "/store?no_transaction", quads(args.quads), "application/n-quads")
         print(f"bulk POST of {args.quads:,} quads: {status} in {took:.1f} s; server CPU {cpu_of(server.pid):.1f} s, "
               f"store {du(work / 'db') / 1e6:.0f} MB")
