@@ -181,6 +181,11 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def on_cpus(cmd: list[str], cpus: str | None) -> list[str]:
+    """``cmd`` run on ``cpus`` only (``taskset -c``, every thread it starts), or as it is."""
+    return ["taskset", "-c", cpus, *cmd] if cpus else cmd
+
+
 def timed(cmd: list[str], env: dict, log: Path) -> dict:
     """bench_load.measured, trimmed for a JSON record: wall, CPU, peak RSS of the tree, output."""
     m = measured(cmd, env=env, log=log)
@@ -702,8 +707,9 @@ class Engine:
         self.run = run
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = start(["oxigraph", "serve", "--location", str(run.engine), "--bind", f"127.0.0.1:{self.port}",
-                           *options], run.env, run.work / "oxigraph-serve.log")
+        self.proc = start(on_cpus(["oxigraph", "serve", "--location", str(run.engine), "--bind",
+                                   f"127.0.0.1:{self.port}", *options], run.args.engine_cpus),
+                          run.env, run.work / "oxigraph-serve.log")
         wait_ready(self.url + "/query?query=ASK%7B%7D", 600)
         store = self.url + "/store" + ("?no_transaction" if run.args.no_transaction else "")
         run.renv.update(KG_SPARQL_QUERY=self.url + "/query", KG_SPARQL_UPDATE=self.url + "/update",
@@ -717,7 +723,8 @@ def engine_load(run: Run, server: subprocess.Popen, env: dict, source: Path, log
     """`kg load houjin SOURCE` into an engine: ours as `timed` says, and the server's CPU and peak RSS."""
     cpu0 = cpu_of(server.pid)
     with PeakRss(server.pid) as peak:
-        r = timed(kg_command() + ["load", "houjin", str(source), "--no-progress"], env, run.work / log)
+        r = timed(on_cpus(kg_command() + ["load", "houjin", str(source), "--no-progress"], run.args.our_cpus), env,
+                  run.work / log)
     r["server_peak_rss_mib"] = peak.mib
     r["server_cpu_s"] = round(cpu_of(server.pid) - cpu0, 2)
     return r
@@ -806,7 +813,8 @@ def phase_oxload(run: Run) -> dict:
     target = run.work / "oxload-store"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        r = timed(["oxigraph", "load", "--location", str(target), "--file", str(run.nq)], run.env, run.work / "oxload.log")
+        r = timed(on_cpus(["oxigraph", "load", "--location", str(target), "--file", str(run.nq)], run.args.engine_cpus),
+                  run.env, run.work / "oxload.log")
         r["store_bytes"] = du(target)
         r.update(first_write(run, target))
     finally:
@@ -821,8 +829,8 @@ def first_write(run: Run, location: Path) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     began = time.monotonic()
-    proc = start(["oxigraph", "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-                 run.env, run.work / "oxload-serve.log")
+    proc = start(on_cpus(["oxigraph", "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                         run.args.engine_cpus), run.env, run.work / "oxload-serve.log")
     try:
         wait_ready(url + "/query?query=ASK%7B%7D", 600)
         served = time.monotonic() - began
@@ -861,7 +869,7 @@ class Virtuoso:
             text = re.sub(r"(?m)^NumberOfBuffers = \d+", f"NumberOfBuffers = {n}", text)
             text = re.sub(r"(?m)^MaxDirtyBuffers = \d+", f"MaxDirtyBuffers = {n * 3 // 4}", text)
         ini.write_text(text)
-        self.proc = start([binary, "-f", "-c", str(ini)], run.env, location / "stdout.log")
+        self.proc = start(on_cpus([binary, "-f", "-c", str(ini)], run.args.engine_cpus), run.env, location / "stdout.log")
         self.url = f"http://127.0.0.1:{http_port}"
         self.isql = [isql, f"127.0.0.1:{sql_port}", "dba", "dba"]
         wait_ready(self.url + "/sparql?query=ASK%7B%7D", 300)
@@ -1001,6 +1009,12 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--pin", action="store_true",
                     help="rwrk/vload's c=8: the engine on CPU 0, kg serve and wrk on CPU 1, in both runs")
+    ap.add_argument("--engine-cpus", default=None, metavar="CPUS",
+                    help="remote phases: every engine process (oxigraph serve, oxigraph load, virtuoso-t, so the "
+                         "engine's own loader too) on these CPUs only (taskset -c), as an engine on a machine of "
+                         "its own")
+    ap.add_argument("--our-cpus", default=None, metavar="CPUS",
+                    help="remote phases: our `kg load` (every process of it) on these CPUs only")
     ap.add_argument("--no-transaction", action=argparse.BooleanOptionalAction, default=True,
                     help="remote loads POST to /store?no_transaction (default on)")
     ap.add_argument("--post-bytes", default="0",
@@ -1037,7 +1051,8 @@ def main(argv=None) -> int:
         print(f"== {phase}: {time.strftime('%H:%M:%S')} load {loadavg()} free {free_bytes(args.work) / 1e9:.1f} GB",
               file=sys.stderr, flush=True)
         record = {"phase": phase, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                  "loadavg_start": loadavg(), "free_bytes_start": free_bytes(args.work)}
+                  "loadavg_start": loadavg(), "free_bytes_start": free_bytes(args.work),
+                  "engine_cpus": args.engine_cpus, "our_cpus": args.our_cpus}
         t0 = time.perf_counter()
         try:
             with DiskGuard(args.work) as guard:
