@@ -38,6 +38,10 @@ Phase C (OpenLink Virtuoso 7, KG_STORE=sparql):
 CPU and memory are read from outside (os.wait4 rusage of the child and what it waited for; the
 process tree's RSS summed from /proc every 0.2 s), with /proc/loadavg at each phase's start and
 end, since the machine is shared. Needs wrk, zstd and the oxigraph CLI.
+
+An engine on a machine of its own, on this one: ``--engine-cpus 0 --our-cpus 1`` runs every
+engine process on CPU 0 (the server of our load, and the engine's own loader for its floor, so
+both have the same one core) and our ``kg load`` on CPU 1 (``taskset -c``).
 """
 
 from __future__ import annotations
@@ -816,7 +820,8 @@ def phase_oxload(run: Run) -> dict:
         r = timed(on_cpus(["oxigraph", "load", "--location", str(target), "--file", str(run.nq)], run.args.engine_cpus),
                   run.env, run.work / "oxload.log")
         r["store_bytes"] = du(target)
-        r.update(first_write(run, target))
+        if run.args.first_write:
+            r.update(first_write(run, target))
     finally:
         shutil.rmtree(target, ignore_errors=True)
     return r
@@ -1015,6 +1020,8 @@ def main(argv=None) -> int:
                          "its own")
     ap.add_argument("--our-cpus", default=None, metavar="CPUS",
                     help="remote phases: our `kg load` (every process of it) on these CPUs only")
+    ap.add_argument("--first-write", action=argparse.BooleanOptionalAction, default=True,
+                    help="oxload: serve the loader's store and time its first one-triple INSERT DATA (default on)")
     ap.add_argument("--no-transaction", action=argparse.BooleanOptionalAction, default=True,
                     help="remote loads POST to /store?no_transaction (default on)")
     ap.add_argument("--post-bytes", default="0",
