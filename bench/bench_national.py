@@ -570,7 +570,7 @@ def hub_counts(run: Run) -> dict:
 def our_server(env: dict, log: Path, cpus: str | None = None) -> tuple[subprocess.Popen, str]:
     """``kg serve`` (every process of it on ``cpus``, if given)."""
     port = free_port()
-    proc = start((["taskset", "-c", cpus] if cpus else []) + kg_command() + ["serve", "--port", str(port)], env, log)
+    proc = start(on_cpus(kg_command() + ["serve", "--port", str(port)], cpus), env, log)
     url = f"http://127.0.0.1:{port}"
     wait_ready(url + "/healthz", 300)
     return proc, url
