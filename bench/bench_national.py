@@ -102,6 +102,16 @@ else:
     store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)
 store.flush()
 """
+PIPE = """
+import signal, subprocess, sys
+# argv: N, a command of N words, a command: the first's output into the second, both stopped on SIGTERM
+n = int(sys.argv[1])
+first = subprocess.Popen(sys.argv[2:2 + n], stdout=subprocess.PIPE)
+second = subprocess.Popen(sys.argv[2 + n:], stdin=first.stdout)
+first.stdout.close()
+signal.signal(signal.SIGTERM, lambda *_: (first.terminate(), second.terminate()))
+sys.exit(second.wait() or first.wait())
+"""
 
 
 # ---- plumbing ------------------------------------------------------------------------------------
@@ -692,10 +702,22 @@ def unpack_dump(run: Run) -> None:
     subprocess.run(["zstd", "-d", "-q", "-f", str(run.nq_zst), "-o", str(run.nq)], check=True)
 
 
+def nquads_source(run: Run, phase: str) -> Path:
+    """The N-Quads a floor reads: ``run.nq``, unpacked when there is room for it beside the
+    loader's store, else the compressed dump itself, which the floor reads through ``zstd -d -c``.
+    At 5.3M the unpacked N-Quads (~19 GB) and a loader's store (~43 GB) do not fit together on
+    this disk. On 2M quads, reading through zstd cost pyoxigraph's bulk_load 2-9% of its wall time
+    (session 23): a bias in our favour, reported beside the ratio."""
+    if run.nq.exists() or run.result("dump") is None or not run.nq_zst.exists():
+        unpack_dump(run)
+        return run.nq
+    if free_bytes(run.work) - run.result("dump")["nquads_bytes"] - NEED_PER_ROW[phase] * run.rows > MIN_FREE:
+        unpack_dump(run)
+        return run.nq
+    return run.nq_zst
+
+
 def phase_floor(run: Run) -> dict:
-    """pyoxigraph's bulk_load of the dump. At 5.3M the unpacked N-Quads (~19 GB) and the floor's
-    store (~43 GB) do not fit together on this disk: then it reads the compressed dump through
-    `zstd -d -c` (on 2M quads that cost the floor 2-9% of its wall time: a bias in our favour)."""
     if run.data.exists() and run.args.delete_embedded:
         shutil.rmtree(run.data)
     try:
@@ -703,14 +725,7 @@ def phase_floor(run: Run) -> dict:
     except PhaseAborted as exc:
         raise PhaseAborted(f"{exc}; at national size ours, the dump and the floor do not fit together: run "
                            f"`--phases floor --delete-embedded` once the phases that need our store are done") from None
-    if run.nq.exists() or run.result("dump") is None:
-        unpack_dump(run)
-        source = run.nq
-    elif free_bytes(run.work) - run.result("dump")["nquads_bytes"] - NEED_PER_ROW["floor"] * run.rows > MIN_FREE:
-        unpack_dump(run)
-        source = run.nq
-    else:
-        source = run.nq_zst
+    source = nquads_source(run, "floor")
     floor_dir = run.work / "floor-store"
     shutil.rmtree(floor_dir, ignore_errors=True)
     try:
@@ -831,14 +846,20 @@ def phase_oxload(run: Run) -> dict:
     for d in (run.engine, run.remote_data):  # phase B's store is measured; the disk is needed
         if d.exists() and run.args.delete_embedded:
             shutil.rmtree(d)
-    unpack_dump(run)
     run.need("oxload")
+    source = nquads_source(run, "oxload")
     target = run.work / "oxload-store"
     shutil.rmtree(target, ignore_errors=True)
+    load = on_cpus(["oxigraph", "load", "--location", str(target)], run.args.engine_cpus)
+    if source == run.nq:
+        cmd = [*load, "--file", str(source)]
+    else:  # stdin, as `oxigraph load` reads it when no file is given; zstd on our CPUs
+        unzstd = on_cpus(["zstd", "-d", "-c", "-q", str(source)], run.args.our_cpus)
+        cmd = [sys.executable, "-c", PIPE, str(len(unzstd)), *unzstd, *load, "--format", "nq"]
     try:
-        r = timed(on_cpus(["oxigraph", "load", "--location", str(target), "--file", str(run.nq)], run.args.engine_cpus),
-                  run.env, run.work / "oxload.log")
+        r = timed(cmd, run.env, run.work / "oxload.log")
         r["store_bytes"] = du(target)
+        r["read_from"] = source.name
         if run.args.first_write:
             r.update(first_write(run, target))
     finally:
