@@ -82,8 +82,8 @@ DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
 #: N-Triples 0.7 GB) with a margin; checked against the free space before the phase starts.
 #: oxload: `oxigraph load`'s store passed 42 GB at 5.3M while it finished (session 22), its input beside it;
-#: load: the data dir was 44.1 GB at 5.3M (session 8); floor: the same engine and quads as oxload
-NEED_PER_ROW = {"gen": 500, "load": 9_000, "dump": 1_000, "diff": 500, "diff2": 500, "abr": 2_000, "floor": 9_000,
+#: load: the data dir was 52.2 GB at 5.3M once the build flushed (session 23); floor: its store 42.3 GB
+NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "diff2": 500, "abr": 2_000, "floor": 9_000,
                 "rload": 7_000, "oxload": 9_000, "vload": 7_000, "vfloor": 4_000}
 MIN_FREE = 3 * 10**9  # below this during a phase, its children are stopped
 DUMP = """
@@ -705,7 +705,7 @@ def unpack_dump(run: Run) -> None:
 def nquads_source(run: Run, phase: str) -> Path:
     """The N-Quads a floor reads: ``run.nq``, unpacked when there is room for it beside the
     loader's store, else the compressed dump itself, which the floor reads through ``zstd -d -c``.
-    At 5.3M the unpacked N-Quads (~19 GB) and a loader's store (~43 GB) do not fit together on
+    At 5.3M the unpacked N-Quads (25 GB) and a loader's store (42+ GB) may not fit together on
     this disk. On 2M quads, reading through zstd cost pyoxigraph's bulk_load 2-9% of its wall time
     (session 23): a bias in our favour, reported beside the ratio."""
     if run.nq.exists() or run.result("dump") is None or not run.nq_zst.exists():
