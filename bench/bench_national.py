@@ -91,13 +91,10 @@ import sys, pyoxigraph as ox
 ox.Store.read_only(sys.argv[1]).dump(sys.stdout.buffer, ox.RdfFormat.N_QUADS)
 """
 FLOOR = """
-import subprocess, sys, pyoxigraph as ox
+import sys, pyoxigraph as ox
 store = ox.Store(sys.argv[1])
-if sys.argv[2].endswith(".zst"):  # no room to unpack: read through zstd, as the dump was written
-    unzstd = subprocess.Popen(["zstd", "-d", "-c", "-q", sys.argv[2]], stdout=subprocess.PIPE)
-    store.bulk_load(unzstd.stdout, ox.RdfFormat.N_QUADS)
-    if unzstd.wait():
-        sys.exit("zstd failed")
+if sys.argv[2] == "-":  # the dump read through zstd (PIPE), when there is no room to unpack it
+    store.bulk_load(sys.stdin.buffer, ox.RdfFormat.N_QUADS)
 else:
     store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS)
 store.flush()
@@ -704,7 +701,8 @@ def unpack_dump(run: Run) -> None:
 
 def nquads_source(run: Run, phase: str) -> Path:
     """The N-Quads a floor reads: ``run.nq``, unpacked when there is room for it beside the
-    loader's store, else the compressed dump itself, which the floor reads through ``zstd -d -c``.
+    loader's store, else the compressed dump itself, which the floor reads through ``zstd -d -c``
+    (:func:`piped_from`).
     At 5.3M the unpacked N-Quads (25 GB) and a loader's store (42+ GB) may not fit together on
     this disk. On 2M quads, reading through zstd cost pyoxigraph's bulk_load 2-9% of its wall time
     (session 23): a bias in our favour, reported beside the ratio."""
@@ -715,6 +713,15 @@ def nquads_source(run: Run, phase: str) -> Path:
         unpack_dump(run)
         return run.nq
     return run.nq_zst
+
+
+def piped_from(run: Run, source: Path, loader: list[str], *, read_file: list[str], read_stdin: list[str]) -> list[str]:
+    """``loader`` reading ``source``: the N-Quads file itself, or the compressed dump through
+    ``zstd -d -c`` (on our CPUs) into its standard input."""
+    if source != run.nq_zst:
+        return [*loader, *read_file]
+    unzstd = on_cpus(["zstd", "-d", "-c", "-q", str(source)], run.args.our_cpus)
+    return [sys.executable, "-c", PIPE, str(len(unzstd)), *unzstd, *loader, *read_stdin]
 
 
 def phase_floor(run: Run) -> dict:
@@ -728,8 +735,10 @@ def phase_floor(run: Run) -> dict:
     source = nquads_source(run, "floor")
     floor_dir = run.work / "floor-store"
     shutil.rmtree(floor_dir, ignore_errors=True)
+    cmd = piped_from(run, source, [sys.executable, "-c", FLOOR, str(floor_dir)], read_file=[str(source)],
+                     read_stdin=["-"])
     try:
-        r = timed([sys.executable, "-c", FLOOR, str(floor_dir), str(source)], run.env, run.work / "floor.log")
+        r = timed(cmd, run.env, run.work / "floor.log")
         r["store_bytes"] = du(floor_dir)
         r["read_from"] = source.name
     finally:
@@ -850,12 +859,9 @@ def phase_oxload(run: Run) -> dict:
     source = nquads_source(run, "oxload")
     target = run.work / "oxload-store"
     shutil.rmtree(target, ignore_errors=True)
-    load = on_cpus(["oxigraph", "load", "--location", str(target)], run.args.engine_cpus)
-    if source == run.nq:
-        cmd = [*load, "--file", str(source)]
-    else:  # stdin, as `oxigraph load` reads it when no file is given; zstd on our CPUs
-        unzstd = on_cpus(["zstd", "-d", "-c", "-q", str(source)], run.args.our_cpus)
-        cmd = [sys.executable, "-c", PIPE, str(len(unzstd)), *unzstd, *load, "--format", "nq"]
+    # stdin, as `oxigraph load` reads it when no file is given
+    cmd = piped_from(run, source, on_cpus(["oxigraph", "load", "--location", str(target)], run.args.engine_cpus),
+                     read_file=["--file", str(source)], read_stdin=["--format", "nq"])
     try:
         r = timed(cmd, run.env, run.work / "oxload.log")
         r["store_bytes"] = du(target)

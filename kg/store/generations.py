@@ -152,7 +152,7 @@ class Generations:
             try:
                 yield build
                 # after a large bulk load RocksDB has level-0 compactions pending, and a flush waits
-                # for them (31 s at 25M triples, nothing at 10M). They are this build's debt: left
+                # for them (9 s at 25M triples, 250 s at 134M). They are this build's debt: left
                 # unpaid, the next build's first write waits for them instead (the 3,150-row
                 # daily diff after 5.3M corporations: records 257 s of 276 s, bench/README.md
                 # session 23), and pyoxigraph's bulk_load + flush, a load's floor, pays them too
