@@ -82,9 +82,10 @@ DIFF2_DATE = "2025-01-07"  # the next day's diff (phase diff2)
 #: bytes a phase may need per generated row, from the 200k runs (data dir 1.9 GB, floor 0.9 GB,
 #: N-Triples 0.7 GB) with a margin; checked against the free space before the phase starts.
 #: oxload: `oxigraph load`'s store passed 42 GB at 5.3M while it finished (session 22), its input beside it;
-#: load: the data dir was 52.2 GB at 5.3M once the build flushed (session 23); floor: its store 42.3 GB
+#: load: the data dir was 52.2 GB at 5.3M once the build flushed (session 23); floor: its store 42.3 GB;
+#: rload: the server's store 46.6 GB and our local files 5.6 GB at 5.3M (session 22)
 NEED_PER_ROW = {"gen": 500, "load": 11_000, "dump": 1_000, "diff": 500, "diff2": 500, "abr": 2_000, "floor": 9_000,
-                "rload": 7_000, "oxload": 9_000, "vload": 7_000, "vfloor": 4_000}
+                "rload": 10_000, "oxload": 9_000, "vload": 7_000, "vfloor": 4_000}
 MIN_FREE = 3 * 10**9  # below this during a phase, its children are stopped
 DUMP = """
 import sys, pyoxigraph as ox
