@@ -580,7 +580,6 @@ class RemoteStore:
         self._writable = writable
         self._dropped = dropped
         self._materialise = materialise
-        self._claiming = threading.Lock()
 
     @property
     def _back(self) -> dict[str, str]:
@@ -855,13 +854,12 @@ class RemoteStore:
     def _target(self, graph: str) -> "str | Layer":
         if self._writable is None:
             raise StoreError("this view of the remote store is read-only")
-        with self._claiming:  # a build's links are written by a thread beside its records (kg.link.addresses)
-            target = self._writable(graph)
-            if isinstance(target, Layer):
-                self.layers[graph] = target
-                self.view[graph] = target.served
-            else:
-                self.view[graph] = target
+        target = self._writable(graph)
+        if isinstance(target, Layer):
+            self.layers[graph] = target
+            self.view[graph] = target.served
+        else:
+            self.view[graph] = target
         return target
 
     def _added_to(self, graph: str) -> str:
