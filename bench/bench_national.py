@@ -556,8 +556,9 @@ def run_queries(ours: str, theirs: str, limit: float, runs: int, graphs: tuple[s
 def served_graphs(query_url: str) -> tuple[str, ...]:
     """The engine graphs of the remote store's current generation (from its pointer graph)."""
     ptr, d = BASE + "graph/generations", BASE + "def/"
-    q = (f"SELECT ?g WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{d}currentGeneration> ?gen . "
-         f"?gen <{d}generationGraph> ?g }} }}")
+    # several generations may be named current (a switch by a POST adds one): the highest is
+    q = (f"SELECT ?g WHERE {{ GRAPH <{ptr}> {{ {{ SELECT ?gen WHERE {{ <{ptr}> <{d}currentGeneration> ?gen }} "
+         f"ORDER BY DESC(STR(?gen)) LIMIT 1 }} ?gen <{d}generationGraph> ?g }} }}")
     req = urllib.request.Request(query_url, data=urllib.parse.urlencode({"query": q}).encode(), headers={
         "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
     with urllib.request.urlopen(req, timeout=60) as r:

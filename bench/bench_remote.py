@@ -70,8 +70,9 @@ def post(url: str, update: str) -> float:
 
 
 def served_graph(query_url: str, logical: str) -> str:
-    q = (f"SELECT ?p WHERE {{ GRAPH <{BASE_URI}graph/generations> {{ <{BASE_URI}graph/generations> "
-         f"<{BASE_URI}def/currentGeneration> ?gen . ?gen <{BASE_URI}def/generationGraph> ?p . "
+    ptr = f"{BASE_URI}graph/generations"
+    q = (f"SELECT ?p WHERE {{ GRAPH <{ptr}> {{ {{ SELECT ?gen WHERE {{ <{ptr}> <{BASE_URI}def/currentGeneration> ?gen }} "
+         f"ORDER BY DESC(STR(?gen)) LIMIT 1 }} ?gen <{BASE_URI}def/generationGraph> ?p . "
          f"?p <{BASE_URI}def/versionOf> <{logical}> }} }}")
     req = urllib.request.Request(query_url, data=q.encode(), headers={
         "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})

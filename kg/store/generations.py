@@ -222,6 +222,10 @@ class Build:
         os.close(fd)
         return Path(name)
 
+    def will_write(self, graphs: Iterable[str]) -> None:
+        """Nothing to ready: an embedded build's graphs are all its own (a copy in a directory of
+        its own), and no server holds its writes for minutes after a bulk load."""
+
     def close(self) -> None:
         # pyoxigraph closes the database when the last reference goes: drop ours even if an
         # exception's traceback still holds the OxStore

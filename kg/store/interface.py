@@ -142,6 +142,10 @@ class Build(Protocol):
 
     def tempfile(self, suffix: str = ".nt") -> Path: ...
 
+    def will_write(self, graphs: Iterable[str]) -> None:
+        """Graphs the build will write after its bulk load: an engine may hold other requests
+        than bulk loads for minutes after one, so the build readies them before it."""
+
 
 class ServedVersion(Protocol):
     def get(self) -> tuple[str | None, ReadStore]:

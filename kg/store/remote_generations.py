@@ -1,11 +1,12 @@
-"""Generations on a remote SPARQL engine: fresh graphs per load, made current by one Update.
+"""Generations on a remote SPARQL engine: fresh graphs per load, made current by one request.
 
 On the engine::
 
     {base}graph/houjin/gen-000007     the houjin graph as generation 7 left it (never written after)
     {base}graph/links/gen-000009      ... each dataset graph under the name of the load that wrote it
-    {base}graph/generations           the pointer graph: ``kg:currentGeneration`` (and previous) of
-                                      the pointer, and per generation the engine graphs it is made of
+    {base}graph/generations           the pointer graph: ``kg:currentGeneration`` (the highest of
+                                      them) and ``kg:previousGeneration`` of the pointer, and per
+                                      generation the engine graphs it is made of
 
 A load (a :class:`RemoteBuild`) starts from the current generation's graphs, *shared*. A graph
 it replaces (``--replace``, a first load, the reference graphs every load refreshes) is written
@@ -14,11 +15,19 @@ additions wait in two small graphs beside it, a :class:`~kg.store.overlay.Layer`
 reads through. When the load has finished and validated, one Update request applies the layers
 to the graphs they change and rewrites the pointer: readers see the old version or the new one;
 engines apply an Update request atomically (SPARQL 1.1 Update, 2.2; Oxigraph and Fuseki do). So
-a daily diff costs what it changes, never a copy of the national houjin graph. A failed load
-drops its graphs; a killed one leaves them, and the next start (or load) drops them. The pointer
-graph is also the journal of what exists: a build names each engine graph there
-(``kg:buildGraph``) before its first write to it, so finding debris never asks the engine to list
-its graphs (a scan of every quad on Virtuoso: 12-55 s for a few hundred thousand).
+a daily diff costs what it changes, never a copy of the national houjin graph.
+
+A load with no layers (a fresh or replaced dataset) switches by one Graph Store POST instead,
+which adds its generation to the pointer: the highest-numbered current generation is the served
+one, and the next sweep with work forgets the older facts. With the graphs such a load writes
+after its records readied before them (:meth:`RemoteBuild.will_write`), no Update follows its
+bulk load: after a national one Oxigraph server holds Updates for minutes while it compacts, not
+POSTs.
+
+A failed load drops its graphs; a killed one leaves them, and the next start (or load) drops
+them. The pointer graph is also the journal of what exists: a build names each engine graph
+there (``kg:buildGraph``) before its first write to it, so finding debris never asks the engine
+to list its graphs (a scan of every quad on Virtuoso: 12-55 s for a few hundred thousand).
 
 Readers (:class:`RemoteServed`) see logical graph names only: :class:`kg.store.remote.RemoteStore`
 renames graph names in their text and answers. The search index and hub counts stay local, in
@@ -48,6 +57,12 @@ from kg.store.dialect import dropped, whole_graph
 from kg.store.virtuoso_loader import VirtuosoLoader, isql_binary
 
 _GEN = re.compile(r"^gen-(\d{6})$")
+
+
+def _number(name: str) -> int:
+    """A generation's number (-1 for a name that is none): the newest is the highest."""
+    found = _GEN.match(name)
+    return int(found.group(1)) if found else -1
 
 
 def client_from(settings) -> SparqlClient:
@@ -90,6 +105,15 @@ class RemoteGenerations:
     # --- the pointer ------------------------------------------------------------------------------
     def state(self) -> tuple[str | None, str | None, dict[str, dict[str, str]]]:
         """(current name, previous name, {generation name: {logical graph: engine graph}})."""
+        current, previous, views, _ = self._read_pointer()
+        return current, previous, views
+
+    def _read_pointer(self) -> tuple[str | None, str | None, dict[str, dict[str, str]], set[str]]:
+        """The pointer graph as :meth:`state` says it, and every generation it names.
+
+        The pointer may name several current generations: a switch that applies no pending
+        changes adds its generation by a Graph Store POST and leaves the older facts for the next
+        sweep (see :meth:`_switch`). The highest-numbered is current; the next one is previous."""
         cur, prev = self.m.term("currentGeneration"), self.m.term("previousGeneration")
         holds, version_of = self.m.term("generationGraph"), self.m.term("versionOf")
         ptr = self.pointer_graph
@@ -100,18 +124,21 @@ class RemoteGenerations:
 
         _, body = self.client.query(text, named_graphs=[ptr], default_graphs=[ptr],
                                     accept="application/sparql-results+json")
-        current = previous = None
+        currents: set[str] = set()
+        named: set[str] = set()
         views: dict[str, dict[str, str]] = {}
         for row in json.loads(body)["results"]["bindings"]:
             name = row["gen"]["value"].rsplit("#", 1)[-1]
+            named.add(name)
             if row["role"]["value"] == cur:
-                current = name
-            else:
-                previous = name
+                currents.add(name)
             view = views.setdefault(name, {})
             if "p" in row and "g" in row:
                 view[row["g"]["value"]] = row["p"]["value"]
-        return current, previous, views
+        current = max(currents, key=_number, default=None)
+        previous = max((n for n in named if n != current and _number(n) < _number(current or "")),
+                       key=_number, default=None)
+        return current, previous, views, named
 
     def current_name(self) -> str | None:
         return self.state()[0]
@@ -179,31 +206,44 @@ class RemoteGenerations:
     def _sweep(self) -> list[str]:
         # a killed bulk load's files; the engine may still be ending its last statement
         stopped = self.client.bulk is not None and self.client.bulk.sweep()
-        current, previous, views = self.state()
+        current, previous, views, named = self._read_pointer()
         keep_gens = [g for g in (current, previous) if g]
         keep = {p for g in keep_gens for p in views.get(g, {}).values()}
         gens, builds = self.journal()
         known = {p for graphs in gens.values() for p in graphs} | set(builds)
         doomed = sorted(g for g in known if g not in keep and self._debris.match(g))
+        # no request at all when nothing is to be dropped or forgotten: after a national bulk load
+        # Oxigraph server holds every Update for minutes while it compacts, and a reader's start
+        # (recover) must not wait on that. A switched build's own journal entries (its graphs are
+        # kept) are forgotten with the next sweep that has work.
+        if not doomed and (named | set(gens)) <= set(keep_gens):
+            self._follow(current, keep_gens)
+            return doomed
         if stopped and doomed:
             self._wait_until_still(doomed)
-        ptr = self.pointer_graph
-        kept_nodes = " ".join(f"<{self.m.generation(g)}>" for g in keep_gens) + " " + \
-            " ".join(f"<{p}>" for p in sorted(keep))
+        ptr, m = self.pointer_graph, self.m
+        kept_gens = " ".join(f"<{m.generation(g)}>" for g in keep_gens)
+        kept_nodes = kept_gens + " " + " ".join(f"<{p}>" for p in sorted(keep))
         for graph in doomed:  # each alone: among other operations Virtuoso drops slowly (kg.store.dialect)
             self.client.update(f"DROP SILENT GRAPH <{graph}>")
+        roles = f"<{m.term('currentGeneration')}>, <{m.term('previousGeneration')}>"
         ops = [f"DELETE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} }} WHERE {{ GRAPH <{ptr}> {{ ?s ?x ?y }} "
                f"FILTER(?s != <{ptr}> && ?s NOT IN ({', '.join(kept_nodes.split()) or '<urn:x-kg:none>'})) }}",
-               f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{self.m.term('buildGraph')}> ?b }} }}"]
+               f"DELETE {{ GRAPH <{ptr}> {{ <{ptr}> ?r ?g }} }} WHERE {{ GRAPH <{ptr}> {{ <{ptr}> ?r ?g }} "
+               f"FILTER(?r IN ({roles}) && ?g NOT IN ({', '.join(kept_gens.split()) or '<urn:x-kg:none>'})) }}",
+               f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{m.term('buildGraph')}> ?b }} }}"]
         self.client.update(" ;\n".join(ops))
-        # this machine's files follow the engine
+        self._follow(current, keep_gens)
+        return doomed
+
+    def _follow(self, current: str | None, keep_gens: list[str]) -> None:
+        """This machine's files follow the engine."""
         if current:
             self._write_current(current)
         for d in (self.gens.iterdir() if self.gens.exists() else []):
             if d.name not in keep_gens:
                 shutil.rmtree(d, ignore_errors=True)
         remove_scratch(self.root)
-        return doomed
 
     def _wait_until_still(self, graphs: list[str]) -> None:
         """Until the triples in ``graphs`` stay the same for a second: a graph dropped while the
@@ -262,25 +302,32 @@ class RemoteGenerations:
             self._sweep()
 
     def _switch(self, previous: str | None, name: str, view: dict[str, str], layers: dict[str, Layer]) -> None:
-        """One Update request: the layers' changes applied to the graphs they change, and the
-        pointer naming ``name`` and the graphs it is made of."""
+        """One request: the layers' changes applied to the graphs they change, and the pointer
+        naming ``name`` and the graphs it is made of (an Update; a POST when no layer)."""
         m, ptr = self.m, self.pointer_graph
         cur, prev = m.term("currentGeneration"), m.term("previousGeneration")
         gen = m.generation(name)
         facts = [f"<{ptr}> <{cur}> <{gen}> ."]
-        if previous:
-            facts.append(f"<{ptr}> <{prev}> <{m.generation(previous)}> .")
         for logical, physical in sorted(view.items()):
             facts.append(f"<{gen}> <{m.term('generationGraph')}> <{physical}> .")
             facts.append(f"<{physical}> <{m.term('versionOf')}> <{logical}> .")
-        virtuoso = bool(layers) and self.client.virtuoso
+        if not layers:
+            # nothing to apply: the new facts alone, by a Graph Store POST, one small request
+            # that engines apply whole (Oxigraph's bulk loader ingests one batch's files in one
+            # RocksDB call). Oxigraph server takes it at once after a national bulk load, where
+            # an Update waits minutes for its compaction (bench/README.md, session 21)
+            self.client.post_graph(ptr, "".join(f"{fact}\n" for fact in facts).encode())
+            self._write_current(name)
+            return
+        previous_fact = [f"<{ptr}> <{prev}> <{m.generation(previous)}> ."] if previous else []
+        virtuoso = self.client.virtuoso
         changes = "".join(_applied(layer, layer.served, virtuoso=virtuoso) for layer in layers.values())
         self.client.update(
             changes +
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{cur}> ?c }} }} ;\n"
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{prev}> ?p }} }} ;\n"
             f"DELETE WHERE {{ GRAPH <{ptr}> {{ <{ptr}> <{m.term('buildGraph')}> ?b }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{ptr}> {{ {' '.join(facts)} }} }}")
+            f"INSERT DATA {{ GRAPH <{ptr}> {{ {' '.join(facts + previous_fact)} }} }}")
         self._write_current(name)
 
     def _write_current(self, name: str) -> None:
@@ -297,6 +344,7 @@ class RemoteBuild:
         self.root = home.root
         self._base = dict(base)      # served graphs a first write copies
         self._owned: set[str] = set()  # engine graphs this build created
+        self._journaled: set[str] = set()  # engine graphs named in the pointer graph's journal
         #: called once the generation is served, before the writer's lock is released
         self.after_switch: list = []
         self.store = RemoteStore(home.client, base, writable=self._writable, dropped=self._dropped,
@@ -318,8 +366,35 @@ class RemoteBuild:
 
     def _own(self, *graphs: str) -> None:
         """Journal graphs before the build first writes them (a killed build's are found there)."""
-        self.home.record_build_graphs(graphs)
+        self.home.record_build_graphs([g for g in graphs if g not in self._journaled])
+        self._journaled.update(graphs)
         self._owned.update(graphs)
+
+    def will_write(self, graphs: Iterable[str]) -> None:
+        """Ready graphs the build writes after its bulk load, before that load: each is journaled
+        now, and a served one is copied now into a graph of the build's own rather than changed
+        through a layer. So no Update follows the bulk load, and the switch is a Graph Store POST:
+        Oxigraph server holds every Update for minutes while it compacts a national bulk load,
+        not a POST (bench/README.md, sessions 20-21). Meant for small graphs: a served one is
+        copied whole."""
+        fresh: list[str] = []
+        copies: list[tuple[str, str, str]] = []
+        for graph in dict.fromkeys(graphs):
+            physical = str(self.home.m.engine_graph(graph, self.name))
+            if physical in self._owned or graph in self.store.layers:
+                continue
+            source = self._base.get(graph)
+            if source is not None and source != physical:
+                copies.append((graph, source, physical))
+                self._owned.add(physical)
+            fresh.append(physical)
+        self.home.record_build_graphs([g for g in fresh if g not in self._journaled])
+        self._journaled.update(fresh)
+        if copies:
+            self.home.client.update(" ;\n".join(f"COPY SILENT <{source}> TO <{physical}>"
+                                                 for _, source, physical in copies))
+            for graph, _, physical in copies:
+                self.store.view[graph] = physical
 
     def _materialise(self, graph: str) -> str:
         """A layer copied into a graph of the build's own (the fallback: as costly as a copy)."""
