@@ -242,3 +242,88 @@ def test_a_corporation_twice_in_a_first_load_is_linked_where_its_last_row_says(s
     q = f"SELECT ?p ?o WHERE {{ GRAPH graph:links {{ corp:{corp} ?p ?o }} }}"
     assert {(r["p"].value, r["o"].value) for r in run_query(store, q, M)} == {
         (M.term("town"), M.town("131059", "0001001")), (M.term("addressMatchLevel"), M.code("address-match-level", "town"))}
+
+
+def _towns_then_corporations(settings, tmp_path):
+    """ABR first, then a first load of corporations (sorted, once each: one stream)."""
+    run_load(settings, "abr", sorted(A.write_all(tmp_path / "abr", ["mt_pref_all.csv", "mt_city_all.csv"]))
+             + [A.write(tmp_path / "towns.csv", A.TOWN, A.TOWN_ROWS)])
+    return write_csv(tmp_path / "corps.csv", [
+        nta_row(1, number("000011000013"), name="白山商事株式会社", street="白山１－２－３"),
+        nta_row(2, number("000011000021"), name="本郷株式会社", street="本郷１丁目"),
+        nta_row(3, "6000020131059", name="文京区", kind="201", street="春日１丁目１６－２１"),
+    ])
+
+
+def test_a_first_load_into_an_engine_links_while_its_records_are_written(settings, tmp_path, backend, monkeypatch):
+    """Into an engine the links of a fresh corporations dataset are sent while its records are
+    (kg.link.addresses.LinksAlongside): the records' stream is held open at its end until the
+    links' has begun, which never happens if the links come after the records. The links are
+    those a full relink makes, and the statistics count them."""
+    from kg.load import statistics
+    from kg.store.remote import RemoteStore
+
+    corps = _towns_then_corporations(settings, tmp_path)
+    links_begun = __import__("threading").Event()
+    held: list[bool] = []
+    add = RemoteStore.add
+
+    class HeldAtItsEnd:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def read(self, n: int = -1) -> bytes:
+            data = self.stream.read(n)
+            if not data and n != 0 and not held:
+                held.append(links_begun.wait(10))
+            return data
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+    def spying(self, **kw):
+        graph = kw.get("graph") or ""
+        if graph.endswith("/graph/links"):
+            links_begun.set()
+        elif graph.endswith("/graph/houjin") and kw.get("stream") is not None:
+            kw["stream"] = HeldAtItsEnd(kw["stream"])
+        return add(self, **kw)
+
+    monkeypatch.setattr(RemoteStore, "add", spying)
+    result = run_load(settings, "houjin", [corps])
+    if backend is not None:
+        assert held == [True], "the links were not sent while the records were"
+    assert result.links.corporations == 3 and result.links.levels == {"town": 1, "municipality": 2}
+    assert result.links.local_governments == 1
+    store = open_home(settings).open_current()
+    assert links_of(store) == {number("000011000013"): ("town", M.town("131059", "0001001")),
+                               number("000011000021"): ("municipality", None), "6000020131059": ("municipality", None)}
+    recorded, counted = statistics.recorded(store, M), statistics.count_in_store(store, M)
+    links = {cell: n for cell, n in counted.items() if cell[0] in statistics.LINK_CUBES}
+    assert links[("match-level", str(M.code("address-match-level", "town")))] == 1
+    assert {cell: n for cell, n in recorded.items() if cell[0] in statistics.LINK_CUBES} == links
+
+
+def test_a_failure_of_the_links_beside_the_records_loads_nothing(settings, tmp_path, backend, monkeypatch):
+    """The links' thread fails (the engine refused them): the load fails with its error and the
+    served data and the engine's graphs are as before."""
+    from kg.errors import StoreError
+
+    corps = _towns_then_corporations(settings, tmp_path)
+    home = open_home(settings)
+    before = home.current_name()
+    graphs = backend.graphs() if backend is not None else None
+    match = TownIndex.match
+
+    def refusing(self, municipality, street):
+        if street.startswith("本郷"):
+            raise StoreError("the SPARQL engine refused the links")
+        return match(self, municipality, street)
+
+    monkeypatch.setattr(TownIndex, "match", refusing)
+    with pytest.raises(StoreError, match="refused the links"):
+        run_load(settings, "houjin", [corps])
+    assert open_home(settings).current_name() == before
+    assert not open_home(settings).open_current().has(graph=M.graph("houjin"))
+    if backend is not None:
+        assert backend.graphs() == graphs

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from kg.link.addresses import LinkStats, update_links
+from kg.link.addresses import LinkStats, LinksAlongside, update_links
 from kg.link.programs import ProgramLinkStats, link_programs
 from kg.rdf.iri import Minter
 from kg.store.interface import WriteStore
 
-__all__ = ["LinkStats", "ProgramLinkStats", "link_programs", "relink", "update_links"]
+__all__ = ["LinkStats", "LinksAlongside", "ProgramLinkStats", "link_programs", "relink", "update_links"]
 
 
 def relink(store: WriteStore, m: Minter, kind: str, *, full: bool, touched: Iterable[str] | None = None,

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Iterable, NamedTuple
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Callable, Iterable, NamedTuple
 
 from kg.link.local_governments import link_local_governments
 from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDFS, ROV, Literal, nquad
@@ -241,8 +243,6 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
     ``tally`` (:class:`kg.load.statistics.Tally`) is told every ``kg:town`` and
     ``kg:addressMatchLevel`` link removed and added.
     """
-    from kg.link.programs import link_programs
-
     full = full or (rows is None and corporations is None and municipalities is None)
     links = m.graph("links")
     town_p, level_p = m.term("town"), m.term("addressMatchLevel")
@@ -290,12 +290,122 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
         source = from_rows()
     else:
         source = _corporations(store, m, selection)
+    write = _link_writer(m, index, source, stats, linked, tally)
+
+    # N-Triples into the links graph (a new graph's lines are then the change feed's copy of it),
+    # never held in memory whole: a million corporations
+    if empty:  # nothing to remove first: the store loads the links as they are matched
+        load_as_written(store, links, write)
+    else:  # the old links go before the new are added: those wait in a scratch file
+        fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                written = write(out)
+            if doomed:
+                doomed = list(dict.fromkeys(doomed))
+                store.remove(doomed)
+                for q in doomed:
+                    if stats.refs is not None:
+                        stats.refs[(str(q.predicate), str(q.object))] -= 1
+                    if tally is not None and q.predicate == town_p:
+                        tally.link(str(q.object), -1)
+                    elif tally is not None and q.predicate == level_p:
+                        tally.level(str(q.object), -1)
+            if written:
+                store.add(path=scratch, fmt="ntriples", graph=links, bulk=written >= 8 << 20)
+        finally:
+            os.unlink(scratch)
+    return _finish(store, m, stats, full=full)
+
+
+class LinksAlongside:
+    """The address links of a fresh corporations dataset, written into an engine while its records
+    are, instead of after them.
+
+    A thread follows the load's ``summaries`` as its mapping child writes them, until
+    :attr:`written` is set (:class:`kg.load.written.SummaryFile` with ``until``), matches each and
+    streams the links to the engine on a connection of its own. After the records of a national load a
+    links step of their own waited for the engine's compaction of the records: 914 s of a
+    2,989 s load into Oxigraph server on a core of its own (bench/README.md, session 22).
+    Not for the embedded store, whose bulk loads keep both cores (``loads_in_process``).
+
+    :meth:`start` starts the thread once the mapping child is forked; :meth:`finish` ends it once
+    the records are written; :meth:`abandon` when they are not, or when they were not streamed, or
+    stopped ascending (then the full relink after the records does it all again).
+    """
+
+    def __init__(self, store: WriteStore, m: Minter, summaries: Path, *, tally=None):
+        from kg.load.written import SummaryFile
+
+        self.store, self.m = store, m
+        # a thread's own event, not the indexer child's: a process killed while it waits on a
+        # multiprocessing.Event makes every later set() of it wait for that process forever
+        self.written = threading.Event()
+        links = m.graph("links")
+        if store.has(graph=links):  # program links of an earlier load: a full relink rewrites them
+            store.remove_graph(links)
+        if tally is not None:
+            tally.reset_links()
+        self.stats = LinkStats()
+        rows = SummaryFile(summaries, dedupe=False, until=self.written)
+        source = ((r.focus, r.municipality, r.street) for r in rows
+                  if r.action == "upsert" and r.cls == str(ROV.RegisteredOrganization) and r.municipality)
+        # the towns are read here, not in the thread: the store's own reads stay on one thread
+        write = _link_writer(m, TownIndex.from_store(store, m), source, self.stats, None, tally)
+        self._failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(links, write), name="kg-links-alongside",
+                                        daemon=True)
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
+    def start(self) -> None:
+        """Start following, once the load's mapping child is forked (a fork copies no thread)."""
+        self._thread.start()
+
+    def _run(self, links: str, write: Callable[[IO[str]], int]) -> None:
+        try:
+            load_as_written(self.store, links, write)
+        except BaseException as exc:  # raised by finish()
+            self._failure.append(exc)
+
+    def finish(self) -> LinkStats:
+        """Wait for the last links (the records are written), then link what reads the records."""
+        self.written.set()
+        self._thread.join()
+        if self._failure:
+            raise self._failure[0]
+        return _finish(self.store, self.m, self.stats, full=True)
+
+    def abandon(self) -> None:
+        """Stop following (the build failed, or is relinked in full): its error is not raised."""
+        self.written.set()
+        if self.started:
+            self._thread.join()
+
+
+def _finish(store: WriteStore, m: Minter, stats: LinkStats, *, full: bool) -> LinkStats:
+    """The links that read the stored corporations (local governments; programs after a full relink)."""
+    from kg.link.programs import link_programs
+
+    stats.local_governments = link_local_governments(store, m, stats.refs)
+    if full:  # the graph was rebuilt from nothing: program links too
+        stats.programs = link_programs(store, m)
+    return stats
+
+
+def _link_writer(m: Minter, index: TownIndex, source: Iterable[tuple[str, str, str]], stats: LinkStats,
+                 linked: set[str] | None, tally) -> Callable[[IO[str]], int]:
+    """``write(out)``: the N-Triples of the address links of ``source`` (corporation,
+    municipality, street), counted in ``stats`` and ``tally``; returns the characters written."""
+    town_p, level_p = m.term("town"), m.term("addressMatchLevel")
     # each level's IRI, and its line but for the corporation (made once, not a million times)
     level_iris = {level: m.code("address-match-level", level) for level in LEVELS}
     level_tails = {level: nquad(IRI("x"), level_p, iri)[3:] for level, iri in level_iris.items()}
 
-    def write(out: IO[str]) -> None:
-        nonlocal written
+    def write(out: IO[str]) -> int:
+        written = 0
         lines: list[str] = []
         for corp, muni, street in source:
             level, town = index.match(muni, street)
@@ -319,33 +429,6 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
             if len(lines) >= 50_000:
                 written += out.write("".join(lines))
                 lines.clear()
-        written += out.write("".join(lines))
+        return written + out.write("".join(lines))
 
-    # N-Triples into the links graph (a new graph's lines are then the change feed's copy of it),
-    # never held in memory whole: a million corporations
-    written = 0
-    if empty:  # nothing to remove first: the store loads the links as they are matched
-        load_as_written(store, links, write)
-    else:  # the old links go before the new are added: those wait in a scratch file
-        fd, scratch = tempfile.mkstemp(prefix="links-", suffix=".nt")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                write(out)
-            if doomed:
-                doomed = list(dict.fromkeys(doomed))
-                store.remove(doomed)
-                for q in doomed:
-                    if stats.refs is not None:
-                        stats.refs[(str(q.predicate), str(q.object))] -= 1
-                    if tally is not None and q.predicate == town_p:
-                        tally.link(str(q.object), -1)
-                    elif tally is not None and q.predicate == level_p:
-                        tally.level(str(q.object), -1)
-            if written:
-                store.add(path=scratch, fmt="ntriples", graph=links, bulk=written >= 8 << 20)
-        finally:
-            os.unlink(scratch)
-    stats.local_governments = link_local_governments(store, m, stats.refs)
-    if full:  # the graph was rebuilt from nothing: program links too
-        stats.programs = link_programs(store, m)
-    return stats
+    return write

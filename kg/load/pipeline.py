@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from kg.errors import InputError, KGError, LoadError, StrictFailure
-from kg.link import LinkStats, relink
+from kg.link import LinkStats, LinksAlongside, relink
 from kg.load import changes
 from kg.load.batches import load_source
 from kg.load.digest import GraphDigest, digest_ntriples_file
@@ -184,16 +184,28 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
     summaries = stats.summaries
     follow = (mp.get_context("fork").Event() if fresh and summaries is not None and len(sources) == 1
               and not store.loads_in_process else None)
-    indexer = None
+    indexer = alongside = None
     if follow is not None:
         indexer = _start_indexer(build.path, minter, loader.dataset,
                                  SummaryFile(summaries.path, dedupe=False, until=follow),
                                  memory=settings.search_build_memory)
+        if loader.relinks == "corporations":
+            # and the address links are written while the records are (LinksAlongside says why)
+            alongside = LinksAlongside(store, minter, summaries.path, tally=stats.tally)
+
+    def records_written() -> None:
+        follow.set()
+        if alongside is not None:
+            alongside.written.set()
+
     try:
         _load_records(build, loader, sources, settings, minter, graph, stats, report, strict=strict, on_read=on_read,
-                      checked=not fresh, on_written=follow.set if follow is not None else None)
+                      checked=not fresh, on_written=records_written if follow is not None else None,
+                      on_started=alongside.start if alongside is not None else None)
     except BaseException:
         _stop(indexer)
+        if alongside is not None:
+            alongside.abandon()
         raise
     report.close()
     stats.ended = now()
@@ -210,11 +222,17 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
         if stats.repeats:  # and the dataset is indexed again from the deduplicated summaries
             _finish_indexer(indexer)
             indexer = None
+    if alongside is not None and (stats.repeats or not alongside.started):
+        alongside.abandon()  # relinked in full below, from the deduplicated summaries
+        alongside = None
     links = None
     if indexer is None and rows is not None and fresh:
         indexer = _start_indexer(build.path, minter, loader.dataset, rows, memory=settings.search_build_memory)
     try:
-        if loader.relinks:
+        if alongside is not None:
+            links = alongside.finish()
+            clock.step("links")
+        elif loader.relinks:
             links = relink(store, minter, loader.relinks, full=fresh, touched=stats.touched, rows=rows,
                            tally=stats.tally)
             clock.step("links")
@@ -236,6 +254,8 @@ def _build(build: Build, loader, sources: list[SourceFile], settings: Settings, 
             clock.step("search index (rest)")
     finally:
         _stop(indexer)
+        if alongside is not None:
+            alongside.abandon()
         if summary_path is not None:
             summary_path.unlink(missing_ok=True)
         if stats.touched is not None:
@@ -252,7 +272,7 @@ def _rewritten_after_records(loader, stats: LoadStats) -> list[str]:
 
 def _load_records(build: Build, loader, sources: list[SourceFile], settings: Settings, minter: Minter, graph: str,
                   stats: LoadStats, report: Report, *, strict: bool, on_read, checked: bool = False,
-                  on_written=None) -> None:
+                  on_written=None, on_started=None) -> None:
     """Map, validate and write every source, one after the other.
 
     Each file is loaded before the next is read, so a diff file in the same load sees (and
@@ -271,7 +291,8 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
                                                keyring=settings.nta_keyring, signed=getattr(loader, "signed", False))
                 stats.sources.append(SourceRecord(source.name, source.size, sha256, signature=verdict))
                 _load_source(loader, source, settings, minter, validator, store, graph, scratch, stats, report,
-                             empty=empty, strict=strict, on_read=on_read, on_written=on_written)
+                             empty=empty, strict=strict, on_read=on_read, on_written=on_written,
+                             on_started=on_started)
             except InputError as exc:
                 # one file that is not what it claims to be, among several: like a bad row, it is
                 # reported and the others load (--strict: the whole load stops)
@@ -293,12 +314,12 @@ def _load_records(build: Build, loader, sources: list[SourceFile], settings: Set
 
 def _load_source(loader, source: SourceFile, settings: Settings, minter: Minter, validator, store: WriteStore,
                  graph: str, scratch: "Scratch", stats: LoadStats, report: Report, *, empty: bool, strict: bool,
-                 on_read, on_written=None) -> None:
+                 on_read, on_written=None, on_started=None) -> None:
     skip = 0
     if empty and loader.streamable and not strict:
         skip = stream_source(loader, source, minter, validator, store, graph, report, stats,
                              batch_size=settings.batch_size, on_read=on_read, column_batch=settings.column_batch,
-                             on_written=on_written)
+                             on_written=on_written, on_started=on_started)
         if skip is None:
             return
         empty = False  # its entities stopped ascending: the rest is loaded with upserts

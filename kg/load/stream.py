@@ -26,7 +26,8 @@ from kg.validation.compiler import Validator
 
 def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, store: WriteStore, graph: str,
                    report: Report, stats: LoadStats, *, batch_size: int, on_read, column_batch: int = 0,
-                   on_written: Callable[[], None] | None = None) -> int | None:
+                   on_written: Callable[[], None] | None = None,
+                   on_started: Callable[[], None] | None = None) -> int | None:
     """Map and validate in a forked child while this process bulk-loads what it writes.
 
     Returns None when the whole source was loaded, or how many of its items were when its
@@ -45,6 +46,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
     (the summaries), while the store may still be loading its last lines: a remote engine's bulk
     load goes on for seconds after the last byte (10 s at 200k, on one core), time in which the
     steps that need only the summaries can start. It runs in the thread that reads the pipe.
+    ``on_started`` is called once the child is forked: a thread that follows the summaries
+    (:class:`kg.link.addresses.LinksAlongside`) is started there, after the fork.
     """
     # the change feed's copy of the lines, made by the child (it makes them N-Quads for the
     # digest anyway) rather than by the thread that feeds the pipe to the store
@@ -61,6 +64,8 @@ def stream_source(loader, source: SourceFile, m: Minter, validator: Validator, s
                                                stats.digest is not None, plan),
                         daemon=True)
     child.start()
+    if on_started is not None:  # threads of this process may start now: the child is forked
+        on_started()
     os.close(write_fd)
     sender.close()
     outcome: list = []

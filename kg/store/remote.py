@@ -580,6 +580,7 @@ class RemoteStore:
         self._writable = writable
         self._dropped = dropped
         self._materialise = materialise
+        self._claiming = threading.Lock()
 
     @property
     def _back(self) -> dict[str, str]:
@@ -854,12 +855,13 @@ class RemoteStore:
     def _target(self, graph: str) -> "str | Layer":
         if self._writable is None:
             raise StoreError("this view of the remote store is read-only")
-        target = self._writable(graph)
-        if isinstance(target, Layer):
-            self.layers[graph] = target
-            self.view[graph] = target.served
-        else:
-            self.view[graph] = target
+        with self._claiming:  # a build's links are written by a thread beside its records (kg.link.addresses)
+            target = self._writable(graph)
+            if isinstance(target, Layer):
+                self.layers[graph] = target
+                self.view[graph] = target.served
+            else:
+                self.view[graph] = target
         return target
 
     def _added_to(self, graph: str) -> str:
