@@ -798,9 +798,31 @@ def phase_rload(run: Run) -> dict:
         r = remote_load(run, engine, run.csv, "rload.log")
         r["no_transaction"] = run.args.no_transaction
         r["post_bytes"] = run.args.post_bytes
+        # a load that leaves the engine its compaction (as `oxigraph load` leaves it to whoever
+        # opens its store): how long the engine works on alone, with no request, before it is still
+        r["engine_settled"] = settled(engine.proc.pid)
+        r["engine_bytes_settled"] = du(run.engine)
         return r
     finally:
         engine.close()
+
+
+def settled(pid: int, *, still: float = 15.0, cap: float = 3600.0) -> dict:
+    """Seconds and CPU seconds a server works on with no request, until its CPU stays still
+    (under 5% of a core) for ``still`` seconds; at most ``cap`` seconds."""
+    start, cpu0 = time.monotonic(), cpu_of(pid)
+    quiet_since, last = None, cpu0
+    while time.monotonic() - start < cap:
+        time.sleep(5)
+        now, cpu = time.monotonic(), cpu_of(pid)
+        if cpu - last < 0.25:
+            quiet_since = quiet_since or now - 5
+            if now - quiet_since >= still:
+                return {"seconds": round(quiet_since - start, 1), "cpu_s": round(cpu - cpu0, 1)}
+        else:
+            quiet_since = None
+        last = cpu
+    return {"seconds": None, "cpu_s": round(cpu_of(pid) - cpu0, 1), "capped_at": cap}
 
 
 def phase_rdiff(run: Run, path: Path | None = None, log: str = "rdiff.log") -> dict:

@@ -308,7 +308,7 @@ class _Mapper:
         summaries = join(focus, "upsert", self.registered, muni_text, c[h.STREET], name, names,
                          pc.if_else(pc.equal(c[h.HIHYOJI], "1"), "1", ""),
                          pc.if_else(some(full), full, c[h.OUTSIDE]),
-                         pc.if_else(closed, "closed", "active"), "\t")
+                         pc.if_else(closed, "closed", "active"), pc.fill_null(kind, ""), "\t")
         summary_text = bytes(_text(join(summaries, "\n", ""))).decode("utf-8")
 
         # the statistics cells (kg.load.statistics.Tally.cells) of each corporation

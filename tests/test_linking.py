@@ -294,8 +294,11 @@ def test_a_first_load_into_an_engine_links_while_its_records_are_written(setting
     if backend is not None:
         assert held == [True], "the links were not sent while the records were"
     assert result.links.corporations == 3 and result.links.levels == {"town": 1, "municipality": 2}
-    assert result.links.local_governments == 1
+    assert result.links.local_governments == 1  # from the rows too: the engine is not asked after the records
     store = open_home(settings).open_current()
+    q = "SELECT ?gov ?area WHERE { ?gov kg:localGovernmentArea ?area . ?area kg:localGovernment ?gov }"
+    assert [(r["gov"].value, r["area"].value) for r in run_query(store, q, M)] == \
+        [(M.corporation("6000020131059"), M.municipality("131059"))]
     assert links_of(store) == {number("000011000013"): ("town", M.town("131059", "0001001")),
                                number("000011000021"): ("municipality", None), "6000020131059": ("municipality", None)}
     recorded, counted = statistics.recorded(store, M), statistics.count_in_store(store, M)

@@ -17,9 +17,9 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Callable, Iterable, NamedTuple
+from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 
-from kg.link.local_governments import link_local_governments
+from kg.link.local_governments import area_lines, link_local_governments, local_government_code, typed_areas
 from kg.rdf import DCTERMS, GEO, IRI, LOCN, RDFS, ROV, Literal, nquad
 from kg.rdf.iri import Minter
 from kg.store.interface import Quad, ReadStore, WriteStore
@@ -348,10 +348,30 @@ class LinksAlongside:
             tally.reset_links()
         self.stats = LinkStats()
         rows = SummaryFile(summaries, dedupe=False, until=self.written)
-        source = ((r.focus, r.municipality, r.street) for r in rows
-                  if r.action == "upsert" and r.cls == str(ROV.RegisteredOrganization) and r.municipality)
-        # the towns are read here, not in the thread: the store's own reads stay on one thread
-        write = _link_writer(m, TownIndex.from_store(store, m), source, self.stats, None, tally)
+        governments: dict[str, str] = {}  # local governments: linked to their areas from the rows too
+
+        def source() -> Iterator[tuple[str, str, str]]:
+            registered = str(ROV.RegisteredOrganization)
+            for r in rows:
+                if r.action != "upsert" or r.cls != registered:
+                    continue
+                if (code := local_government_code(m, r.focus, r.kind)) is not None:
+                    governments[r.focus] = code
+                if r.municipality:
+                    yield r.focus, r.municipality, r.street
+
+        # what the links need of the store is read here, before the records, and not in the thread:
+        # the store's own reads stay on one thread, and after a national bulk load the engine
+        # answers nothing for minutes while it compacts (bench/README.md, sessions 21-25)
+        addresses = _link_writer(m, TownIndex.from_store(store, m), source(), self.stats, None, tally)
+        areas = typed_areas(store, m)
+        self._programs = store.has(graph=m.graph("programs"))
+
+        def write(out: IO[str]) -> int:
+            written = addresses(out)
+            lines = area_lines(m, governments, areas, self.stats.refs)
+            self.stats.local_governments = len(lines) // 2
+            return written + out.write("".join(lines))
         self._failure: list[BaseException] = []
         self._thread = threading.Thread(target=self._run, args=(links, write), name="kg-links-alongside",
                                         daemon=True)
@@ -376,7 +396,11 @@ class LinksAlongside:
         self._thread.join()
         if self._failure:
             raise self._failure[0]
-        return _finish(self.store, self.m, self.stats, full=True)
+        if self._programs:  # no request after the records unless there are programs to link
+            from kg.link.programs import link_programs
+
+            self.stats.programs = link_programs(self.store, self.m)
+        return self.stats
 
     def abandon(self) -> None:
         """Stop following (the build failed, or is relinked in full): its error is not raised."""

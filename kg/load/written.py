@@ -33,6 +33,7 @@ class Summary:
     excluded: bool
     address: str = ""   # locn:fullAddress (ja) of the address, or of the foreign address
     status: str = ""    # the rov:orgStatus code: active, closed
+    kind: str = ""      # the rov:orgType IRI (a corporation's kind: 201 is a local government)
 
 
 class _LineFile:
@@ -62,7 +63,7 @@ class SummaryWriter(_LineFile):
         self.street = m.term("streetNumber")
         self.excluded = m.term("searchExcluded")
         self.names = {str(RDFS.label): 0, str(ROV.legalName): 1}
-        self.full_address, self.org_status = str(LOCN.fullAddress), str(ROV.orgStatus)
+        self.full_address, self.org_status, self.org_type = str(LOCN.fullAddress), str(ROV.orgStatus), str(ROV.orgType)
 
     def write_text(self, lines: str) -> None:
         """Summary lines made elsewhere in this form (a column mapping, :mod:`loaders.houjin_columns`)."""
@@ -74,7 +75,7 @@ class SummaryWriter(_LineFile):
         label, best = "", 99
         excluded = False
         address = Minter.fragment(focus, "address")
-        full = foreign = status = ""
+        full = foreign = status = kind = ""
         for s, p, o in triples:
             if s == focus:
                 if p == str(RDF.type) and not cls:
@@ -83,6 +84,8 @@ class SummaryWriter(_LineFile):
                     muni = o
                 elif p == self.org_status:
                     status = o.rsplit("/", 1)[-1]
+                elif p == self.org_type:
+                    kind = o
                 elif p in self.names and isinstance(o, Literal):
                     names.append(o.value)
                     rank = self.names[p] + (0 if o.lang in (None, "ja") else 10)
@@ -100,7 +103,7 @@ class SummaryWriter(_LineFile):
         unique = list(dict.fromkeys(names))
         self.fh.write("\t".join((focus, action, cls, muni, street.translate(_ESC), label.translate(_ESC),
                                  "\x1f".join(n.translate(_ESC) for n in unique), "1" if excluded else "",
-                                 (full or foreign).translate(_ESC), status)) + "\n")
+                                 (full or foreign).translate(_ESC), status, kind)) + "\n")
 
 
 class SummaryFile:
@@ -123,9 +126,10 @@ class SummaryFile:
         with open(self.path, "rb") as fh:
             for raw in (fh if self.until is None else _follow(fh, self.until)):
                 line = raw.decode("utf-8")
-                focus, action, cls, muni, street, label, names, excluded, address, status = line.rstrip("\n").split("\t")
+                focus, action, cls, muni, street, label, names, excluded, address, status, kind = \
+                    line.rstrip("\n").split("\t")
                 yield Summary(focus, action, cls, muni, street, label, names.split("\x1f") if names else [],
-                              excluded == "1", address, status)
+                              excluded == "1", address, status, kind)
 
     def __iter__(self) -> Iterator[Summary]:
         if not self.dedupe:
