@@ -319,14 +319,16 @@ def update_links(store: WriteStore, m: Minter, *, corporations: Iterable[str] | 
 
 
 class LinksAlongside:
-    """The address links of a fresh corporations dataset, written into an engine while its records
-    are, instead of after them.
+    """The links of a fresh corporations dataset (addresses, local governments' areas), written
+    into an engine while its records are, instead of after them.
 
     A thread follows the load's ``summaries`` as its mapping child writes them, until
     :attr:`written` is set (:class:`kg.load.written.SummaryFile` with ``until``), matches each and
-    streams the links to the engine on a connection of its own. After the records of a national load a
-    links step of their own waited for the engine's compaction of the records: 914 s of a
-    2,989 s load into Oxigraph server on a core of its own (bench/README.md, session 22).
+    streams the links to the engine on a connection of its own; what it needs of the store (the
+    towns, the areas) is read before the records. After the records of a national load the
+    engine holds or slows every request while it compacts them: a links step after them took 914 s
+    of a 2,989 s load into Oxigraph server on a core of its own (session 22); with nothing but
+    small requests after the records the load took 2,178.6 s (session 25, bench/README.md).
     Not for the embedded store, whose bulk loads keep both cores (``loads_in_process``).
 
     :meth:`start` starts the thread once the mapping child is forked; :meth:`finish` ends it once
@@ -372,6 +374,7 @@ class LinksAlongside:
             lines = area_lines(m, governments, areas, self.stats.refs)
             self.stats.local_governments = len(lines) // 2
             return written + out.write("".join(lines))
+
         self._failure: list[BaseException] = []
         self._thread = threading.Thread(target=self._run, args=(links, write), name="kg-links-alongside",
                                         daemon=True)
