@@ -31,9 +31,8 @@ def link_local_governments(store: WriteStore, m: Minter, refs: Counter | None = 
                     if q.object == ROV.RegisteredOrganization}
     codes = {}
     for q in store.quads_of(sorted(corporations), [str(DCTERMS.identifier)], houjin):
-        n = q.object.value
-        if n[1:7] == "000020":
-            codes[str(q.subject)] = n[7:]
+        if (code := _code_in(q.object.value)) is not None:
+            codes[str(q.subject)] = code
     areas = {a: (m.municipality(lg), m.prefecture(lg)) for a, lg in codes.items()}
     typed = {str(q.subject) for q in store.quads_of(sorted({x for pair in areas.values() for x in pair}),
                                                     [str(RDF.type)], abr)}
@@ -53,10 +52,12 @@ def typed_areas(store: ReadStore, m: Minter) -> set[str]:
 def local_government_code(m: Minter, corporation: str, kind: str) -> str | None:
     """The 全国地方公共団体コード of a local government corporation (kind 201, its number
     ``…000020`` + the code), from its IRI and kind; None for any other corporation."""
-    number = corporation.rsplit("/", 1)[-1]
-    if kind == str(m.code("corporation-kind", "201")) and len(number) == 13 and number[1:7] == "000020":
-        return number[7:]
-    return None
+    return _code_in(corporation.rsplit("/", 1)[-1]) if kind == str(m.code("corporation-kind", "201")) else None
+
+
+def _code_in(number: str) -> str | None:
+    """The 団体コード a local government's corporate number ends with (``…000020`` + code)."""
+    return number[7:] if len(number) == 13 and number[1:7] == "000020" else None
 
 
 def area_lines(m: Minter, codes: dict[str, str], typed: set[str], refs: Counter | None = None, *,

@@ -366,9 +366,13 @@ class RemoteBuild:
 
     def _own(self, *graphs: str) -> None:
         """Journal graphs before the build first writes them (a killed build's are found there)."""
+        self._journal(graphs)
+        self._owned.update(graphs)
+
+    def _journal(self, graphs: Iterable[str]) -> None:
+        graphs = list(graphs)
         self.home.record_build_graphs([g for g in graphs if g not in self._journaled])
         self._journaled.update(graphs)
-        self._owned.update(graphs)
 
     def will_write(self, graphs: Iterable[str]) -> None:
         """Ready graphs the build writes after its bulk load, before that load: each is journaled
@@ -388,8 +392,7 @@ class RemoteBuild:
                 copies.append((graph, source, physical))
                 self._owned.add(physical)
             fresh.append(physical)
-        self.home.record_build_graphs([g for g in fresh if g not in self._journaled])
-        self._journaled.update(fresh)
+        self._journal(fresh)
         if copies:
             self.home.client.update(" ;\n".join(f"COPY SILENT <{source}> TO <{physical}>"
                                                  for _, source, physical in copies))
